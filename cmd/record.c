@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "lib/log.h"
+#include "lib/outfile.h"
+#include "lib/parse.h"
+#include "lib/session.h"
+#include "proto/pprof.h"
+#include "symbolize/symbolize.h"
+
+static const char usage[] =
+	"usage: cprof record [OPTIONS] -- COMMAND [ARGS...]\n"
+	"       cprof record [OPTIONS] -p PID[,PID...]\n"
+	"       cprof record [OPTIONS] -a\n"
+	"\n"
+	"Sample stacks with perf_event_open and write a symbolized pprof profile.\n"
+	"\n"
+	"Targets (exactly one):\n"
+	"  COMMAND [ARGS...]        run COMMAND and profile it and its children until it\n"
+	"                           exits; cprof then exits with its status\n"
+	"  -p, --pid PID[,PID...]   profile running processes, all their threads, and\n"
+	"                           threads and children they create later\n"
+	"  -a, --all-cpus           profile the whole system, kernel included\n"
+	"\n"
+	"Options:\n"
+	"  -C, --cpu LIST           only these CPUs, e.g. 0-3,6\n"
+	"  -F, --freq HZ            samples per second per CPU (default 999)\n"
+	"  -e, --event NAME         event to sample (default cpu-clock); cycles, task-clock,\n"
+	"                           instructions, page-faults, context-switches, ...\n"
+	"  -g                       same as --call-graph=fp\n"
+	"      --call-graph MODE    fp (frame pointers, default) or none (sampled pc only)\n"
+	"  -d, --duration SECONDS   stop after this long (fractions allowed)\n"
+	"  -o, --output FILE        where to write the profile (default cprof.pb.gz)\n"
+	"  -h, --help               show this help\n"
+	"\n"
+	"Recording stops when COMMAND exits, when every -p process has exited, after\n"
+	"--duration, or on SIGINT/SIGTERM; the profile is written in every case.\n"
+	"With COMMAND and --duration, COMMAND gets SIGTERM when the time is up.\n"
+	"\n"
+	"Examples:\n"
+	"  cprof record -- ./server --port 8080\n"
+	"  cprof record -p 4242 -d 30 -o server.pb.gz\n"
+	"  cprof record -a -d 10 -F 99\n"
+	"  go tool pprof -top cprof.pb.gz\n";
+
+struct record_opts {
+	bool all_cpus;
+	const char *pid_list;
+	const char *cpu_list;
+	uint64_t freq;
+	const char *event;
+	enum sampler_callgraph callgraph;
+	uint64_t duration_ns; /* 0: until the target ends or a signal */
+	const char *output;
+	char **command; /* NULL-terminated, or NULL */
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t child_changed;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	child_changed = 1;
+}
+
+/* Returns <0 on a usage error (already reported), 0 for --help, >0 to go on. */
+static int parse_args(int argc, char **argv, struct record_opts *o)
+{
+	enum { OPT_CALL_GRAPH = 0x100 };
+	static const struct option options[] = {
+		{"all-cpus", no_argument, NULL, 'a'},
+		{"pid", required_argument, NULL, 'p'},
+		{"cpu", required_argument, NULL, 'C'},
+		{"freq", required_argument, NULL, 'F'},
+		{"event", required_argument, NULL, 'e'},
+		{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
+		{"duration", required_argument, NULL, 'd'},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c, targets;
+
+	*o = (struct record_opts){
+		.freq = 999,
+		.event = "cpu-clock",
+		.callgraph = SAMPLER_CALLGRAPH_FP,
+		.output = "cprof.pb.gz",
+	};
+	optind = 0; /* glibc: a full rescan, GNU extensions included */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+ap:C:F:e:gd:o:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->all_cpus = true;
+			break;
+		case 'p':
+			o->pid_list = optarg;
+			break;
+		case 'C':
+			o->cpu_list = optarg;
+			break;
+		case 'F':
+			if (parse_uint(optarg, 1, 100000, &o->freq) < 0)
+				return cmd_usage_error(usage, "invalid frequency '%s'", optarg), -1;
+			break;
+		case 'e':
+			o->event = optarg;
+			break;
+		case 'g':
+			o->callgraph = SAMPLER_CALLGRAPH_FP;
+			break;
+		case OPT_CALL_GRAPH:
+			if (strcmp(optarg, "fp") == 0)
+				o->callgraph = SAMPLER_CALLGRAPH_FP;
+			else if (strcmp(optarg, "none") == 0)
+				o->callgraph = SAMPLER_CALLGRAPH_NONE;
+			else
+				return cmd_usage_error(usage, "unknown call-graph mode '%s'", optarg),
+				       -1;
+			break;
+		case 'd':
+			if (parse_seconds(optarg, &o->duration_ns) < 0)
+				return cmd_usage_error(usage, "invalid duration '%s'", optarg), -1;
+			break;
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case ':':
+			return cmd_usage_error(usage, "option '%s' needs a value", argv[optind - 1]),
+			       -1;
+		default:
+			return cmd_usage_error(usage, "unknown option '%s'", argv[optind - 1]), -1;
+		}
+	}
+	if (optind < argc)
+		o->command = &argv[optind];
+	targets = o->all_cpus + (o->pid_list != NULL) + (o->command != NULL);
+	if (targets != 1)
+		return cmd_usage_error(usage, targets ? "give only one of -a, -p and COMMAND"
+						      : "nothing to profile: give -a, -p or COMMAND"),
+		       -1;
+	return 1;
+}
+
+/* "123,456" -> pids. Returns 0, or -EINVAL (reported as a usage error by the caller). */
+static int parse_pids(const char *list, int32_t **ret, size_t *ret_n)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int32_t *pids;
+	size_t n = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	pids = calloc(strlen(list) / 2 + 1, sizeof(*pids));
+	if (!pids) {
+		free(copy);
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (parse_uint(tok, 1, INT32_MAX, &v) < 0) {
+			free(copy);
+			free(pids);
+			return -EINVAL;
+		}
+		pids[n++] = (int32_t)v;
+	}
+	free(copy);
+	if (n == 0) {
+		free(pids);
+		return -EINVAL;
+	}
+	*ret = pids;
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * Fork the command stopped before exec: it waits for a byte on go[0], so
+ * its events can be opened with enable_on_exec first. If exec fails it
+ * sends errno back through err[1], which exec would otherwise close.
+ */
+static int spawn_stopped(char **command, pid_t *ret_pid, int *ret_go, int *ret_err)
+{
+	int go[2], err[2];
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		int e = -errno;
+
+		(void)close(go[0]);
+		(void)close(go[1]);
+		return e;
+	}
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+
+		(void)close(go[0]);
+		(void)close(go[1]);
+		(void)close(err[0]);
+		(void)close(err[1]);
+		return e;
+	}
+	if (pid == 0) {
+		char byte;
+		int e;
+
+		(void)close(go[1]);
+		(void)close(err[0]);
+		/* Wait for the parent; EOF means it gave up on us. */
+		if (read(go[0], &byte, 1) != 1)
+			_exit(127);
+		execvp(command[0], command);
+		e = errno;
+		(void)!write(err[1], &e, sizeof(e));
+		_exit(127);
+	}
+	(void)close(go[0]);
+	(void)close(err[1]);
+	*ret_pid = pid;
+	*ret_go = go[1];
+	*ret_err = err[0];
+	return 0;
+}
+
+static void add_comments(struct profile *p, int argc, char **argv)
+{
+	char line[4096];
+	size_t len = 0;
+	struct utsname u;
+
+	for (int i = 0; i < argc && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? " " : "cprof ",
+					argv[i]);
+	(void)profile_add_comment(p, line);
+	if (uname(&u) == 0) {
+		(void)snprintf(line, sizeof(line), "host: %s", u.nodename);
+		(void)profile_add_comment(p, line);
+		(void)snprintf(line, sizeof(line), "kernel: %s %s", u.release, u.machine);
+		(void)profile_add_comment(p, line);
+	}
+}
+
+static int open_error(int r, const struct record_opts *o)
+{
+	switch (r) {
+	case -EACCES:
+	case -EPERM:
+		return cmd_fail(r, "run as root, or set kernel.perf_event_paranoid to 1 or lower "
+				   "(sysctl -w kernel.perf_event_paranoid=1) or grant CAP_PERFMON",
+				"perf_event_open");
+	case -ENOENT:
+	case -EOPNOTSUPP:
+		return cmd_fail(r, "this machine has no such counter; try -e cpu-clock",
+				"event '%s'", o->event);
+	case -EMFILE:
+		return cmd_fail(r, "raise the limit with 'ulimit -n'",
+				"perf_event_open (one file per thread and CPU)");
+	case -ENODEV:
+		return cmd_fail(r, "check the list given to -C", "no usable CPU");
+	default:
+		return cmd_fail(r, NULL, "perf_event_open");
+	}
+}
+
+static int child_status_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+static void print_summary(const struct session_stats *st, const char *output, off_t size)
+{
+	if (log_get_level() < LOG_WARN)
+		return;
+	fprintf(stderr,
+		"cprof: %llu samples (%llu lost) from %zu process%s in %.2f s; wrote %s (%.1f KiB)\n",
+		(unsigned long long)st->samples, (unsigned long long)st->lost, st->processes,
+		st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9, output,
+		(double)size / 1024.0);
+	if (st->lost)
+		log_warn("%llu records lost: the rings overflowed; lower -F or profile fewer CPUs",
+			 (unsigned long long)st->lost);
+	if (st->throttled)
+		log_warn("the kernel throttled sampling %llu times "
+			 "(kernel.perf_cpu_time_max_percent); lower -F",
+			 (unsigned long long)st->throttled);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct session_config cfg = {0};
+	struct record_opts o;
+	struct session *s = NULL;
+	struct outfile *out = NULL;
+	struct symbolize *sym = NULL;
+	struct profile *profile;
+	struct sigaction sa = {0};
+	struct timespec start;
+	int32_t *pids = NULL;
+	bool *cpus = NULL;
+	pid_t child = 0;
+	int go_fd = -1, err_fd = -1, child_status = 0, r, ret = 1;
+	bool child_exited = false;
+	struct stat st;
+
+	r = parse_args(argc, argv, &o);
+	if (r <= 0)
+		return r < 0 ? EXIT_USAGE : 0;
+
+	cfg.sampler.event = sampler_event_find(o.event);
+	if (!cfg.sampler.event)
+		return cmd_usage_error(usage, "unknown event '%s'", o.event);
+	cfg.sampler.freq = o.freq;
+	cfg.sampler.callgraph = o.callgraph;
+	if (o.cpu_list) {
+		int ncpu = sampler_online_cpus(&cpus);
+
+		if (ncpu < 0)
+			return cmd_fail(ncpu, NULL, "reading the CPU list");
+		if (parse_cpu_list(o.cpu_list, cpus, (size_t)ncpu) < 0) {
+			free(cpus);
+			return cmd_usage_error(usage, "invalid CPU list '%s' (this machine has %d)",
+					       o.cpu_list, ncpu);
+		}
+		cfg.sampler.cpus = cpus;
+		cfg.sampler.ncpus = (size_t)ncpu;
+	}
+	if (o.pid_list) {
+		r = parse_pids(o.pid_list, &pids, &cfg.npids);
+		if (r < 0) {
+			free(cpus);
+			return cmd_usage_error(usage, "invalid pid list '%s'", o.pid_list);
+		}
+		cfg.pids = pids;
+		for (size_t i = 0; i < cfg.npids; i++) {
+			if (kill(pids[i], 0) < 0 && errno == ESRCH) {
+				ret = cmd_fail(-ESRCH, NULL, "cannot profile pid %d", pids[i]);
+				goto out;
+			}
+		}
+	}
+
+	/* Before any work: an output we cannot write is the cheapest failure to report. */
+	r = outfile_open(o.output, &out);
+	if (r < 0) {
+		ret = cmd_fail(r, NULL, "cannot write '%s'", o.output);
+		goto out;
+	}
+
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: the signal must cut the poll short. */
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_sigchld;
+	(void)sigaction(SIGCHLD, &sa, NULL);
+
+	if (o.command) {
+		const char *base = strrchr(o.command[0], '/');
+
+		r = spawn_stopped(o.command, &child, &go_fd, &err_fd);
+		if (r < 0) {
+			ret = cmd_fail(r, NULL, "cannot start '%s'", o.command[0]);
+			goto out;
+		}
+		cfg.child = child;
+		cfg.child_comm = base ? base + 1 : o.command[0];
+		cfg.sampler.enable_on_exec = true;
+	}
+
+	r = session_open(&cfg, &s);
+	if (r == -ESRCH && cfg.npids) {
+		ret = cmd_fail(r, NULL, "cannot profile pid %s", o.pid_list);
+		goto out;
+	}
+	if (r < 0) {
+		ret = open_error(r, &o);
+		goto out;
+	}
+	r = session_start(s);
+	if (r < 0) {
+		ret = cmd_fail(r, NULL, "enabling the events");
+		goto out;
+	}
+	if (child) {
+		int e = 0;
+		ssize_t n;
+
+		(void)!write(go_fd, "g", 1);
+		(void)close(go_fd);
+		go_fd = -1;
+		/* EOF: exec succeeded and closed the pipe. Otherwise we get its errno. */
+		do
+			n = read(err_fd, &e, sizeof(e));
+		while (n < 0 && errno == EINTR);
+		if (n == sizeof(e)) {
+			(void)waitpid(child, NULL, 0);
+			child = 0;
+			ret = cmd_fail(-e, NULL, "cannot run '%s'", o.command[0]);
+			goto out;
+		}
+	}
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!stop_requested) {
+		int timeout = 100;
+		bool hup = false;
+
+		if (o.duration_ns) {
+			struct timespec now;
+			int64_t left;
+
+			(void)clock_gettime(CLOCK_MONOTONIC, &now);
+			left = (int64_t)o.duration_ns - ((int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
+							 (now.tv_nsec - start.tv_nsec));
+			if (left <= 0)
+				break;
+			if (left / 1000000 < timeout)
+				timeout = (int)(left / 1000000) + 1;
+		}
+		r = session_poll(s, timeout, &hup);
+		if (r < 0 && r != -EINTR) {
+			ret = cmd_fail(r, NULL, "reading samples");
+			goto out;
+		}
+		if (child && child_changed) {
+			child_changed = 0;
+			if (waitpid(child, &child_status, WNOHANG) == child) {
+				child_exited = true;
+				break;
+			}
+		}
+		if (hup && !child) {
+			log_info("every profiled process has exited");
+			break;
+		}
+	}
+
+	r = session_stop(s);
+	if (r < 0) {
+		ret = cmd_fail(r, NULL, "reading samples");
+		goto out;
+	}
+	profile = session_profile(s);
+	add_comments(profile, argc, argv);
+
+	r = symbolize_new(&sym);
+	if (r == 0)
+		r = symbolize_profile(sym, profile, NULL);
+	if (r < 0) {
+		ret = cmd_fail(r, NULL, "symbolizing");
+		goto out;
+	}
+	r = pprof_write(profile, outfile_fd(out));
+	if (r == 0 && fstat(outfile_fd(out), &st) < 0)
+		st.st_size = 0;
+	if (r == 0)
+		r = outfile_commit(out);
+	else
+		outfile_abort(out);
+	out = NULL;
+	if (r < 0) {
+		ret = cmd_fail(r, NULL, "cannot write '%s'", o.output);
+		goto out;
+	}
+	print_summary(session_stats(s), o.output, st.st_size);
+	ret = 0;
+
+	if (child && child_exited) {
+		ret = child_status_code(child_status);
+	} else if (child) {
+		/* The recording ended first (duration or signal): end the command too. */
+		(void)kill(child, SIGTERM);
+		(void)waitpid(child, NULL, 0);
+	}
+	child = 0;
+out:
+	if (child) {
+		(void)kill(child, SIGKILL);
+		(void)waitpid(child, NULL, 0);
+	}
+	if (go_fd >= 0)
+		(void)close(go_fd);
+	if (err_fd >= 0)
+		(void)close(err_fd);
+	outfile_abort(out);
+	symbolize_free(sym);
+	session_free(s);
+	free(pids);
+	free(cpus);
+	return ret;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/frames.h"
+
+struct frames {
+	const struct profile *p;
+	char **synthetic; /* per location: its made-up name, or NULL when it has lines */
+	const char **names; /* per line of p->lines: the function's name */
+};
+
+static char *synthetic_name(const struct profile *p, const struct profile_location *l)
+{
+	const struct profile_mapping *m = profile_mapping(p, l->mapping);
+	const char *file = m ? profile_str(p, m->file) : "";
+	const char *base = strrchr(file, '/');
+	char *s;
+	int n;
+
+	base = base ? base + 1 : file;
+	if (*base == '[') /* already bracketed: [vdso], [kernel.kallsyms] */
+		n = asprintf(&s, "%s", base);
+	else if (*base)
+		n = asprintf(&s, "[%s]", base);
+	else
+		n = asprintf(&s, "0x%" PRIx64, l->address);
+	return n < 0 ? NULL : s;
+}
+
+int frames_new(const struct profile *p, struct frames **ret)
+{
+	struct frames *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -ENOMEM;
+	f->p = p;
+	f->synthetic = calloc(p->nlocations ? p->nlocations : 1, sizeof(*f->synthetic));
+	f->names = calloc(p->nlines ? p->nlines : 1, sizeof(*f->names));
+	if (!f->synthetic || !f->names)
+		goto fail;
+	for (size_t i = 0; i < p->nlines; i++) {
+		const char *name = profile_str(p, profile_function(p, p->lines[i].function)->name);
+
+		f->names[i] = *name ? name : "[unknown]";
+	}
+	for (size_t i = 0; i < p->nlocations; i++) {
+		if (p->locations[i].nline)
+			continue;
+		f->synthetic[i] = synthetic_name(p, &p->locations[i]);
+		if (!f->synthetic[i])
+			goto fail;
+	}
+	*ret = f;
+	return 0;
+fail:
+	frames_free(f);
+	return -ENOMEM;
+}
+
+void frames_free(struct frames *f)
+{
+	if (!f)
+		return;
+	if (f->synthetic)
+		for (size_t i = 0; i < f->p->nlocations; i++)
+			free(f->synthetic[i]);
+	free(f->synthetic);
+	free(f->names);
+	free(f);
+}
+
+size_t frames_count(const struct frames *f, uint32_t loc)
+{
+	uint32_t n = profile_location(f->p, loc)->nline;
+
+	return n ? n : 1;
+}
+
+const char *frames_name(const struct frames *f, uint32_t loc, size_t i)
+{
+	const struct profile_location *l = profile_location(f->p, loc);
+
+	if (!l->nline)
+		return f->synthetic[loc - 1];
+	return f->names[l->line_off + i];
+}

@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/merge.h"
+#include "lib/proc.h"
+#include "lib/sample.h"
+#include "lib/session.h"
+#include "lib/vec.h"
+
+/*
+ * The kernel's half of the x86-64 address space: kernel frames all go into
+ * one mapping named as perf names it, and symbolize/ resolves them through
+ * kallsyms. Another architecture needs its own boundary here.
+ */
+#define KERNEL_START 0xffff800000000000ULL
+#define MAX_FRAMES 1024
+
+enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, NLABELS };
+
+struct session {
+	struct session_config cfg;
+	struct sampler *sampler;
+	struct merge *merge;
+	struct proc_table *procs;
+	struct profile *profile;
+	struct session_stats stats;
+	uint64_t sample_type, regs_mask;
+	uint32_t label_keys[NLABELS];
+	uint32_t kernel_mapping; /* profile mapping id, 0 until the first kernel frame */
+	bool running;
+	struct timespec start_mono;
+	uint32_t locs[MAX_FRAMES];
+};
+
+static const char *proc_root(const struct session *s)
+{
+	return s->cfg.proc_root ? s->cfg.proc_root : "/proc";
+}
+
+static int setup_profile(struct session *s)
+{
+	static const char *const keys[NLABELS] = {"pid", "tid", "comm", "process"};
+	const struct sampler_event *ev = s->cfg.sampler.event;
+	struct profile *p = s->profile;
+	int r;
+
+	r = profile_add_type(p, "samples", "count");
+	if (r < 0)
+		return r;
+	r = profile_add_type(p, ev->value_type, ev->value_unit);
+	if (r < 0)
+		return r;
+	p->period_type = p->types[1];
+	/* For clock events the period is fixed by the frequency; counted events vary. */
+	if (strcmp(ev->value_unit, "nanoseconds") == 0 && s->cfg.sampler.freq)
+		p->period = (int64_t)(1000000000ULL / s->cfg.sampler.freq);
+	for (int i = 0; i < NLABELS; i++) {
+		r = profile_intern(p, keys[i], &s->label_keys[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Follow the given processes: their current threads and their maps. */
+static int seed_pids(struct session *s, int32_t **ret_tids, size_t *ret_n)
+{
+	int32_t *all = NULL;
+	size_t n = 0, cap = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < s->cfg.npids; i++) {
+		int32_t *tids;
+		size_t ntids;
+
+		r = proc_table_scan(s->procs, proc_root(s), s->cfg.pids[i]);
+		if (r < 0)
+			break;
+		r = proc_list_tasks(proc_root(s), s->cfg.pids[i], &tids, &ntids);
+		if (r < 0)
+			break;
+		r = vec_reserve(&all, &cap, n + ntids, sizeof(*all));
+		if (r == 0) {
+			memcpy(&all[n], tids, ntids * sizeof(*tids));
+			n += ntids;
+		}
+		free(tids);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		free(all);
+		return r;
+	}
+	*ret_tids = all;
+	*ret_n = n;
+	return 0;
+}
+
+int session_open(const struct session_config *cfg, struct session **ret)
+{
+	int32_t *tids = NULL;
+	size_t ntids = 0;
+	struct session *s;
+	int r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->merge = merge_new();
+	s->procs = proc_table_new();
+	s->profile = profile_new();
+	if (!s->merge || !s->procs || !s->profile) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = setup_profile(s);
+	if (r < 0)
+		goto out;
+
+	if (cfg->child) {
+		struct proc *p;
+
+		/* Its maps now are ours; its exec will bring its own. */
+		r = proc_table_get(s->procs, cfg->child, &p);
+		if (r < 0)
+			goto out;
+		r = proc_table_comm(s->procs, cfg->child, cfg->child,
+				    cfg->child_comm ? cfg->child_comm : "", false);
+		if (r < 0)
+			goto out;
+		tids = malloc(sizeof(*tids));
+		if (!tids) {
+			r = -ENOMEM;
+			goto out;
+		}
+		tids[0] = cfg->child;
+		ntids = 1;
+	} else if (cfg->npids) {
+		r = seed_pids(s, &tids, &ntids);
+		if (r < 0)
+			goto out;
+	} else {
+		r = proc_table_scan_all(s->procs, proc_root(s));
+		if (r < 0)
+			goto out;
+	}
+
+	r = sampler_open(&cfg->sampler, tids, ntids, &s->sampler);
+	if (r < 0)
+		goto out;
+	s->sample_type = sampler_sample_type(s->sampler);
+	s->regs_mask = sampler_regs_mask(s->sampler);
+	s->stats.events = sampler_nevents(s->sampler);
+	s->stats.rings = sampler_nrings(s->sampler);
+out:
+	free(tids);
+	if (r < 0) {
+		session_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	sampler_free(s->sampler);
+	merge_free(s->merge);
+	proc_table_free(s->procs);
+	profile_free(s->profile);
+	free(s);
+}
+
+int session_start(struct session *s)
+{
+	struct timespec rt;
+	int r;
+
+	(void)clock_gettime(CLOCK_REALTIME, &rt);
+	(void)clock_gettime(CLOCK_MONOTONIC, &s->start_mono);
+	s->stats.start_realtime_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+	s->profile->time_nanos = s->stats.start_realtime_ns;
+	/* With a child, enable_on_exec starts the events at its exec. */
+	if (!s->cfg.sampler.enable_on_exec) {
+		r = sampler_enable(s->sampler);
+		if (r < 0)
+			return r;
+	}
+	s->running = true;
+	return 0;
+}
+
+/* Stack resolution: frames to profile locations. */
+
+static int kernel_location(struct session *s, uint64_t pc, uint32_t flags, uint32_t *ret)
+{
+	int r;
+
+	if (!s->kernel_mapping) {
+		struct profile_mapping m = {
+			.start = KERNEL_START,
+			.limit = UINT64_MAX,
+			.flags = PROFILE_MAPPING_KERNEL,
+		};
+
+		r = profile_intern(s->profile, "[kernel.kallsyms]", &m.file);
+		if (r < 0)
+			return r;
+		r = profile_intern_mapping(s->profile, &m, &s->kernel_mapping);
+		if (r < 0)
+			return r;
+	}
+	return profile_intern_location(s->profile, s->kernel_mapping, pc, flags, ret);
+}
+
+static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, uint32_t *ret)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct profile_mapping m = {
+		.start = pm->start,
+		.limit = pm->end,
+		.offset = pm->pgoff,
+		.pid = p->pid,
+	};
+	char id[2 * PROC_BUILD_ID_MAX + 1];
+	int r;
+
+	if (pm->profile_mapping) {
+		*ret = pm->profile_mapping;
+		return 0;
+	}
+	r = profile_intern(s->profile, pm->path, &m.file);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < pm->build_id_size; i++) {
+		id[2 * i] = hex[pm->build_id[i] >> 4];
+		id[2 * i + 1] = hex[pm->build_id[i] & 15];
+	}
+	id[2 * pm->build_id_size] = '\0';
+	r = profile_intern(s->profile, id, &m.build_id);
+	if (r < 0)
+		return r;
+	/* Identical maps of forked processes share one mapping, with the first pid as hint. */
+	r = profile_intern_mapping(s->profile, &m, &pm->profile_mapping);
+	if (r < 0)
+		return r;
+	*ret = pm->profile_mapping;
+	return 0;
+}
+
+static int user_location(struct session *s, struct proc *p, uint64_t pc, uint32_t flags,
+			 uint32_t *ret)
+{
+	struct proc_map *pm = p ? proc_map_find(p, pc) : NULL;
+	uint32_t mapping = 0;
+	int r;
+
+	if (!pm && p && !p->rescanned) {
+		/* Seeded before we saw its mmaps, or a map we missed: /proc knows now. */
+		p->rescanned = true;
+		if (proc_rescan_maps(p, proc_root(s)) == 0)
+			pm = proc_map_find(p, pc);
+	}
+	if (pm) {
+		r = mapping_of(s, p, pm, &mapping);
+		if (r < 0)
+			return r;
+	} else {
+		s->stats.unmapped++;
+	}
+	return profile_intern_location(s->profile, mapping, pc, flags, ret);
+}
+
+static int on_sample(struct session *s, const struct sample *smp)
+{
+	struct profile_label labels[NLABELS];
+	int64_t values[2] = {1, (int64_t)smp->u.s.period};
+	const char *comm, *pcomm;
+	struct proc *p = NULL;
+	size_t n = 0;
+	int r;
+
+	if (smp->pid > 0) {
+		r = proc_table_get(s->procs, smp->pid, &p);
+		if (r < 0)
+			return r;
+		if (!p->sampled) {
+			p->sampled = true;
+			s->stats.processes++;
+		}
+	}
+
+	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
+		enum { CTX_NONE, CTX_KERNEL, CTX_USER } ctx = CTX_NONE;
+		bool first = true;
+
+		for (uint64_t i = 0; i < smp->u.s.nr_callchain && n < MAX_FRAMES; i++) {
+			uint64_t pc = smp->u.s.callchain[i];
+			uint32_t flags;
+
+			if (pc >= PERF_CONTEXT_MAX) {
+				/* Guest and unknown (newer, deferred) contexts: skip their frames. */
+				ctx = pc == PERF_CONTEXT_KERNEL ? CTX_KERNEL
+				      : pc == PERF_CONTEXT_USER ? CTX_USER
+								: CTX_NONE;
+				first = true;
+				continue;
+			}
+			if (ctx == CTX_NONE)
+				continue;
+			/* The first pc of each context is where it was interrupted, not a return address. */
+			flags = first ? 0 : PROFILE_LOCATION_CALLER;
+			first = false;
+			r = ctx == CTX_KERNEL ? kernel_location(s, pc, flags, &s->locs[n])
+					      : user_location(s, p, pc, flags, &s->locs[n]);
+			if (r < 0)
+				return r;
+			n++;
+		}
+	}
+	if (n == 0) {
+		/* No callchain asked for (or none usable): the sampled ip alone. */
+		bool kernel = (smp->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
+
+		r = kernel ? kernel_location(s, smp->u.s.ip, 0, &s->locs[0])
+			   : user_location(s, p, smp->u.s.ip, 0, &s->locs[0]);
+		if (r < 0)
+			return r;
+		n = 1;
+	}
+
+	comm = proc_table_comm_of(s->procs, smp->pid, smp->tid);
+	pcomm = p && p->comm[0] ? p->comm : comm;
+	labels[0] = (struct profile_label){.key = s->label_keys[LABEL_PID], .num = smp->pid};
+	labels[1] = (struct profile_label){.key = s->label_keys[LABEL_TID], .num = smp->tid};
+	labels[2] = (struct profile_label){.key = s->label_keys[LABEL_COMM]};
+	labels[3] = (struct profile_label){.key = s->label_keys[LABEL_PROCESS]};
+	r = profile_intern(s->profile, comm ? comm : "[unknown]", &labels[2].str);
+	if (r < 0)
+		return r;
+	r = profile_intern(s->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
+	if (r < 0)
+		return r;
+	r = profile_add_sample(s->profile, s->locs, n, values, labels, NLABELS, PROFILE_ADD_MERGE);
+	if (r < 0)
+		return r;
+	s->stats.samples++;
+	return 0;
+}
+
+static int on_mmap(struct session *s, const struct sample *smp)
+{
+	struct proc_map m = {
+		.start = smp->u.mmap.addr,
+		.end = smp->u.mmap.addr + smp->u.mmap.len,
+		.pgoff = smp->u.mmap.pgoff,
+		.ino = smp->u.mmap.ino,
+		.dev_major = smp->u.mmap.maj,
+		.dev_minor = smp->u.mmap.min,
+		.prot = smp->u.mmap.prot,
+		.build_id_size = smp->u.mmap.build_id_size,
+		.path = (char *)smp->u.mmap.filename,
+	};
+	struct proc *p;
+	int r;
+
+	/* With mmap_data off only executable maps are reported; kernel ones have pid -1. */
+	if (smp->pid <= 0)
+		return 0;
+	memcpy(m.build_id, smp->u.mmap.build_id, sizeof(m.build_id));
+	r = proc_table_get(s->procs, smp->pid, &p);
+	if (r < 0)
+		return r;
+	return proc_map_insert(p, &m);
+}
+
+static int on_record(void *ctx, const struct perf_event_header *rec)
+{
+	struct session *s = ctx;
+	struct sample smp;
+	int r;
+
+	r = sample_decode(rec, s->sample_type, s->regs_mask, &smp);
+	if (r < 0) {
+		s->stats.bad_records++;
+		return 0;
+	}
+	switch (smp.type) {
+	case PERF_RECORD_SAMPLE:
+		return on_sample(s, &smp);
+	case PERF_RECORD_MMAP2:
+		return on_mmap(s, &smp);
+	case PERF_RECORD_COMM:
+		return proc_table_comm(s->procs, smp.pid, smp.tid, smp.u.comm.comm,
+				       smp.misc & PERF_RECORD_MISC_COMM_EXEC);
+	case PERF_RECORD_FORK:
+		return proc_table_fork(s->procs, smp.pid, smp.u.task.ppid, smp.tid,
+				       smp.u.task.ptid);
+	case PERF_RECORD_EXIT:
+		proc_table_exit(s->procs, smp.pid, smp.tid);
+		return 0;
+	case PERF_RECORD_LOST:
+	case PERF_RECORD_LOST_SAMPLES:
+		s->stats.lost += smp.u.lost.lost;
+		return 0;
+	case PERF_RECORD_THROTTLE:
+		s->stats.throttled++;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int drain(struct session *s)
+{
+	int r;
+
+	for (size_t i = 0; i < sampler_nrings(s->sampler); i++) {
+		struct ring *ring = sampler_ring(s->sampler, i);
+		const struct perf_event_header *rec;
+
+		if (ring_read_init(ring) == 0)
+			continue;
+		while ((rec = ring_next(ring))) {
+			r = merge_push(s->merge, rec, sample_time(rec, s->sample_type));
+			if (r < 0)
+				return r;
+		}
+		ring_read_done(ring);
+	}
+	return merge_round(s->merge, on_record, s);
+}
+
+int session_poll(struct session *s, int timeout_ms, bool *ret_hup)
+{
+	int wait, r;
+
+	wait = sampler_wait(s->sampler, timeout_ms, ret_hup);
+	if (wait < 0 && wait != -EINTR)
+		return wait;
+	r = drain(s);
+	if (r < 0)
+		return r;
+	return wait;
+}
+
+int session_stop(struct session *s)
+{
+	struct timespec now;
+	int r;
+
+	if (!s->running)
+		return 0;
+	s->running = false;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	s->stats.duration_ns = (int64_t)(now.tv_sec - s->start_mono.tv_sec) * 1000000000 +
+			       (now.tv_nsec - s->start_mono.tv_nsec);
+	s->profile->duration_nanos = s->stats.duration_ns;
+	r = sampler_disable(s->sampler);
+	if (r < 0)
+		log_debug("disabling events: %s", strerror(-r));
+	r = drain(s);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sampler_nrings(s->sampler); i++)
+		s->stats.bad_records += ring_corrupt(sampler_ring(s->sampler, i));
+	return merge_flush(s->merge, on_record, s);
+}
+
+struct profile *session_profile(struct session *s)
+{
+	return s->profile;
+}
+
+struct profile *session_profile_detach(struct session *s)
+{
+	struct profile *p = s->profile;
+
+	s->profile = NULL;
+	return p;
+}
+
+const struct session_stats *session_stats(const struct session *s)
+{
+	return &s->stats;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CPROF_LIB_SESSION_H
+#define CPROF_LIB_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/profile.h"
+#include "lib/sampler.h"
+
+/*
+ * The recording pipeline as one reusable piece: open the events, drain the
+ * rings, merge records in time order, keep the process model current, turn
+ * each sample's stack into (mapping, address) locations while that address
+ * space is still the one it was taken in, and aggregate into a profile.
+ * `record` drives it; periodic mode and `serve` are meant to drive the same.
+ *
+ *	session_open(&cfg, &s);
+ *	session_start(s);
+ *	while (!done)
+ *		session_poll(s, 100, &hup);
+ *	session_stop(s);
+ *	profile = session_profile(s);	(then symbolize and write)
+ */
+
+struct session_config {
+	struct sampler_config sampler;
+	const int32_t *pids; /* processes to follow, with all their threads */
+	size_t npids;
+	int32_t child; /* a child of ours stopped before exec (record -- COMMAND), or 0 */
+	const char *child_comm; /* its name until its own COMM record arrives */
+	const char *proc_root; /* "/proc" unless a test says otherwise; NULL means "/proc" */
+};
+
+struct session_stats {
+	uint64_t samples; /* samples taken into the profile */
+	uint64_t lost; /* records the kernel dropped (ring full) */
+	uint64_t throttled; /* times the kernel throttled the sampling rate */
+	uint64_t bad_records; /* records that could not be decoded */
+	uint64_t unmapped; /* user frames outside every known mapping */
+	size_t processes; /* processes with at least one sample */
+	size_t events, rings;
+	int64_t start_realtime_ns, duration_ns;
+};
+
+struct session;
+
+/*
+ * Seed the process model from /proc and open the events (see sampler_open
+ * for the errors; -ESRCH when a process in pids does not exist).
+ * With neither pids nor child, the whole system on the chosen CPUs.
+ * Returns 0 and *ret (caller owns; free with session_free), or a negative errno.
+ */
+int session_open(const struct session_config *cfg, struct session **ret);
+
+/* Stop if running and free everything, the profile included. NULL-safe. */
+void session_free(struct session *s);
+
+/* Enable the events (with a child they start at its exec). Returns 0 or a negative errno. */
+int session_start(struct session *s);
+
+/*
+ * Wait up to timeout_ms, then read every ring and process what the time
+ * order allows. *ret_hup tells that every target has exited.
+ * Returns 0, -EINTR when a signal cut the wait short (records were still
+ * read), or a negative errno.
+ */
+int session_poll(struct session *s, int timeout_ms, bool *ret_hup);
+
+/* Disable the events, read what is left and process everything. Returns 0 or <0. */
+int session_stop(struct session *s);
+
+/* The profile built so far. Borrowed; valid until session_free (or _detach). */
+struct profile *session_profile(struct session *s);
+
+/* Hand the profile over: caller owns; free with profile_free. The session keeps none. */
+struct profile *session_profile_detach(struct session *s);
+
+/* Counters for the end-of-recording summary. Borrowed. */
+const struct session_stats *session_stats(const struct session *s);
+
+#endif

@@ -1,0 +1,751 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "lib/hash.h"
+#include "lib/log.h"
+#include "lib/vec.h"
+#include "proto/pprof.h"
+#include "proto/profile.pb-c.h"
+
+#define MAX_FILE_SIZE (1ULL << 30) /* 1 GiB of file */
+#define MAX_DECODED (2ULL << 30) /* 2 GiB once decompressed */
+#define CHUNK (64 * 1024)
+
+/*
+ * Writing. The big repeated fields (samples, locations, functions,
+ * mappings) are streamed: each element is a message built on the stack,
+ * packed by protobuf-c behind its field tag and length. Everything else goes
+ * in one small Profile message. Protobuf concatenation is a merge, so the
+ * stream decodes as one Profile, with a peak memory of one element.
+ */
+
+struct gz_sink {
+	ProtobufCBuffer base; /* first: protobuf-c calls append with &base */
+	z_stream zs;
+	int fd;
+	int err; /* append returns void: remember the first failure */
+	size_t in_len;
+	unsigned char in[CHUNK];
+	unsigned char out[CHUNK];
+};
+
+static int write_all(int fd, const unsigned char *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int sink_deflate(struct gz_sink *s, int flush)
+{
+	int zr;
+
+	s->zs.next_in = s->in;
+	s->zs.avail_in = (uInt)s->in_len;
+	do {
+		s->zs.next_out = s->out;
+		s->zs.avail_out = sizeof(s->out);
+		zr = deflate(&s->zs, flush);
+		if (zr == Z_STREAM_ERROR) {
+			log_debug("deflate: %s", s->zs.msg ? s->zs.msg : "stream error");
+			return -EIO;
+		}
+		if (sizeof(s->out) - s->zs.avail_out) {
+			int r = write_all(s->fd, s->out, sizeof(s->out) - s->zs.avail_out);
+
+			if (r < 0)
+				return r;
+		}
+	} while (s->zs.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+	s->in_len = 0;
+	return 0;
+}
+
+static void sink_append(ProtobufCBuffer *buf, size_t len, const uint8_t *data)
+{
+	struct gz_sink *s = (struct gz_sink *)buf;
+
+	while (len && !s->err) {
+		size_t n = sizeof(s->in) - s->in_len;
+
+		if (n > len)
+			n = len;
+		memcpy(s->in + s->in_len, data, n);
+		s->in_len += n;
+		data += n;
+		len -= n;
+		if (s->in_len == sizeof(s->in))
+			s->err = sink_deflate(s, Z_NO_FLUSH);
+	}
+}
+
+static void put_varint(ProtobufCBuffer *b, uint64_t v)
+{
+	uint8_t buf[10];
+	size_t n = 0;
+
+	do {
+		buf[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			buf[n] |= 0x80;
+		n++;
+	} while (v);
+	b->append(b, n, buf);
+}
+
+/* One element of a repeated message field: tag, length, then the message. */
+static void put_message(ProtobufCBuffer *b, unsigned field, const ProtobufCMessage *m)
+{
+	put_varint(b, (uint64_t)field << 3 | 2);
+	put_varint(b, protobuf_c_message_get_packed_size(m));
+	(void)protobuf_c_message_pack_to_buffer(m, b);
+}
+
+/* Scratch arrays reused from one element to the next. */
+struct scratch {
+	uint64_t *ids;
+	size_t ids_cap;
+	Perftools__Profiles__Label *labels;
+	Perftools__Profiles__Label **label_ptrs;
+	size_t labels_cap;
+	Perftools__Profiles__Line *lines;
+	Perftools__Profiles__Line **line_ptrs;
+	size_t lines_cap;
+};
+
+static int scratch_reserve(struct scratch *sc, size_t ids, size_t labels, size_t lines)
+{
+	size_t cap;
+	int r;
+
+	r = vec_reserve(&sc->ids, &sc->ids_cap, ids, sizeof(*sc->ids));
+	if (r < 0)
+		return r;
+	cap = sc->labels_cap;
+	r = vec_reserve(&sc->labels, &cap, labels, sizeof(*sc->labels));
+	if (r < 0)
+		return r;
+	r = vec_reserve(&sc->label_ptrs, &sc->labels_cap, labels, sizeof(*sc->label_ptrs));
+	if (r < 0)
+		return r;
+	cap = sc->lines_cap;
+	r = vec_reserve(&sc->lines, &cap, lines, sizeof(*sc->lines));
+	if (r < 0)
+		return r;
+	return vec_reserve(&sc->line_ptrs, &sc->lines_cap, lines, sizeof(*sc->line_ptrs));
+}
+
+static void scratch_release(struct scratch *sc)
+{
+	free(sc->ids);
+	free(sc->labels);
+	free(sc->label_ptrs);
+	free(sc->lines);
+	free(sc->line_ptrs);
+}
+
+static int put_header(ProtobufCBuffer *b, const struct profile *p)
+{
+	Perftools__Profiles__Profile msg = PERFTOOLS__PROFILES__PROFILE__INIT;
+	Perftools__Profiles__ValueType period = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
+	Perftools__Profiles__ValueType *types = NULL, **type_ptrs = NULL;
+	int64_t *comments = NULL;
+	int r = -ENOMEM;
+
+	types = calloc(p->ntypes + 1, sizeof(*types));
+	type_ptrs = calloc(p->ntypes + 1, sizeof(*type_ptrs));
+	comments = calloc(p->ncomments + 1, sizeof(*comments));
+	if (!types || !type_ptrs || !comments)
+		goto out;
+	for (size_t i = 0; i < p->ntypes; i++) {
+		perftools__profiles__value_type__init(&types[i]);
+		types[i].type = p->types[i].type;
+		types[i].unit = p->types[i].unit;
+		type_ptrs[i] = &types[i];
+	}
+	for (size_t i = 0; i < p->ncomments; i++)
+		comments[i] = p->comments[i];
+	period.type = p->period_type.type;
+	period.unit = p->period_type.unit;
+
+	msg.n_sample_type = p->ntypes;
+	msg.sample_type = type_ptrs;
+	/* The strings stay where the model keeps them; pack only reads. */
+	msg.n_string_table = p->nstr;
+	msg.string_table = p->strs;
+	msg.time_nanos = p->time_nanos;
+	msg.duration_nanos = p->duration_nanos;
+	msg.period_type = &period;
+	msg.period = p->period;
+	msg.n_comment = p->ncomments;
+	msg.comment = comments;
+	msg.default_sample_type = p->default_sample_type;
+	(void)protobuf_c_message_pack_to_buffer(&msg.base, b);
+	r = 0;
+out:
+	free(types);
+	free(type_ptrs);
+	free(comments);
+	return r;
+}
+
+static void put_mappings(ProtobufCBuffer *b, const struct profile *p)
+{
+	for (size_t i = 0; i < p->nmappings; i++) {
+		const struct profile_mapping *m = &p->mappings[i];
+		Perftools__Profiles__Mapping msg = PERFTOOLS__PROFILES__MAPPING__INIT;
+
+		msg.id = i + 1;
+		msg.memory_start = m->start;
+		msg.memory_limit = m->limit;
+		msg.file_offset = m->offset;
+		msg.filename = m->file;
+		msg.build_id = m->build_id;
+		msg.has_functions = (m->flags & PROFILE_MAPPING_HAS_FUNCTIONS) != 0;
+		msg.has_filenames = (m->flags & PROFILE_MAPPING_HAS_FILENAMES) != 0;
+		msg.has_line_numbers = (m->flags & PROFILE_MAPPING_HAS_LINE_NUMBERS) != 0;
+		msg.has_inline_frames = (m->flags & PROFILE_MAPPING_HAS_INLINE_FRAMES) != 0;
+		put_message(b, 3, &msg.base);
+	}
+}
+
+static int put_locations(ProtobufCBuffer *b, const struct profile *p, struct scratch *sc)
+{
+	for (size_t i = 0; i < p->nlocations; i++) {
+		const struct profile_location *l = &p->locations[i];
+		Perftools__Profiles__Location msg = PERFTOOLS__PROFILES__LOCATION__INIT;
+		int r = scratch_reserve(sc, 0, 0, l->nline);
+
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < l->nline; j++) {
+			perftools__profiles__line__init(&sc->lines[j]);
+			sc->lines[j].function_id = p->lines[l->line_off + j].function;
+			sc->lines[j].line = p->lines[l->line_off + j].line;
+			sc->line_ptrs[j] = &sc->lines[j];
+		}
+		msg.id = i + 1;
+		msg.mapping_id = l->mapping;
+		msg.address = l->address;
+		msg.n_line = l->nline;
+		msg.line = sc->line_ptrs;
+		put_message(b, 4, &msg.base);
+	}
+	return 0;
+}
+
+static void put_functions(ProtobufCBuffer *b, const struct profile *p)
+{
+	for (size_t i = 0; i < p->nfunctions; i++) {
+		const struct profile_function *f = &p->functions[i];
+		Perftools__Profiles__Function msg = PERFTOOLS__PROFILES__FUNCTION__INIT;
+
+		msg.id = i + 1;
+		msg.name = f->name;
+		msg.system_name = f->system_name;
+		msg.filename = f->filename;
+		msg.start_line = f->start_line;
+		put_message(b, 5, &msg.base);
+	}
+}
+
+static int put_samples(ProtobufCBuffer *b, const struct profile *p, struct scratch *sc)
+{
+	for (size_t i = 0; i < p->nsamples; i++) {
+		const struct profile_sample *s = &p->samples[i];
+		Perftools__Profiles__Sample msg = PERFTOOLS__PROFILES__SAMPLE__INIT;
+		int r = scratch_reserve(sc, s->nloc, s->nlabel, 0);
+
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < s->nloc; j++)
+			sc->ids[j] = p->locs[s->loc_off + j];
+		for (size_t j = 0; j < s->nlabel; j++) {
+			const struct profile_label *l = &p->labels[s->label_off + j];
+
+			perftools__profiles__label__init(&sc->labels[j]);
+			sc->labels[j].key = l->key;
+			sc->labels[j].str = l->str;
+			sc->labels[j].num = l->num;
+			sc->labels[j].num_unit = l->num_unit;
+			sc->label_ptrs[j] = &sc->labels[j];
+		}
+		msg.n_location_id = s->nloc;
+		msg.location_id = sc->ids;
+		msg.n_value = p->ntypes;
+		/* protobuf-c's structs are not const-correct; packing only reads the values. */
+		msg.value = (int64_t *)(uintptr_t)&p->values[s->value_off];
+		msg.n_label = s->nlabel;
+		msg.label = sc->label_ptrs;
+		put_message(b, 2, &msg.base);
+	}
+	return 0;
+}
+
+int pprof_write(const struct profile *p, int fd)
+{
+	struct gz_sink *s = calloc(1, sizeof(*s));
+	struct scratch sc = {0};
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->base.append = sink_append;
+	s->fd = fd;
+	/* windowBits 15 + 16: a gzip wrapper, which is what pprof files are. */
+	if (deflateInit2(&s->zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK) {
+		free(s);
+		return -ENOMEM;
+	}
+	r = put_header(&s->base, p);
+	if (r < 0)
+		goto out;
+	put_mappings(&s->base, p);
+	put_functions(&s->base, p);
+	r = put_locations(&s->base, p, &sc);
+	if (r < 0)
+		goto out;
+	r = put_samples(&s->base, p, &sc);
+	if (r < 0)
+		goto out;
+	r = s->err ? s->err : sink_deflate(s, Z_FINISH);
+out:
+	(void)deflateEnd(&s->zs);
+	scratch_release(&sc);
+	free(s);
+	return r;
+}
+
+/* Reading. */
+
+static int gunzip(const unsigned char *data, size_t size, unsigned char **ret, size_t *ret_size)
+{
+	z_stream zs = {0};
+	unsigned char *out = NULL;
+	size_t cap = 0, len = 0;
+	int zr, r;
+
+	/* 15 + 32: accept a gzip or zlib header. */
+	if (inflateInit2(&zs, 15 + 32) != Z_OK)
+		return -ENOMEM;
+	zs.next_in = (Bytef *)(uintptr_t)data;
+	zs.avail_in = (uInt)size;
+	do {
+		if (len == cap) {
+			if (cap >= MAX_DECODED) {
+				r = -EFBIG;
+				goto out;
+			}
+			r = vec_reserve(&out, &cap, cap ? cap * 2 : size * 4 + CHUNK, 1);
+			if (r < 0)
+				goto out;
+		}
+		zs.next_out = out + len;
+		zs.avail_out = (uInt)(cap - len > UINT32_MAX ? UINT32_MAX : cap - len);
+		zr = inflate(&zs, Z_NO_FLUSH);
+		len = (size_t)((unsigned char *)zs.next_out - out);
+		if (zr == Z_BUF_ERROR && zs.avail_in == 0) {
+			/* Out of input before the end of the stream: the file is cut short. */
+			log_debug("inflate: truncated input");
+			r = -EBADMSG;
+			goto out;
+		}
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			log_debug("inflate: %s", zs.msg ? zs.msg : "error");
+			r = zr == Z_MEM_ERROR ? -ENOMEM : -EBADMSG;
+			goto out;
+		}
+	} while (zr != Z_STREAM_END);
+	*ret = out;
+	*ret_size = len;
+	out = NULL;
+	r = 0;
+out:
+	(void)inflateEnd(&zs);
+	free(out);
+	return r;
+}
+
+/* pprof ids are arbitrary numbers: map each to the model's 1-based id. */
+struct idmap {
+	const uint64_t *ids; /* the file's ids, by model index */
+	struct hashmap index;
+};
+
+struct id_key {
+	const struct idmap *map;
+	uint64_t id;
+};
+
+static bool id_eq(const void *ctx, uint32_t idx)
+{
+	const struct id_key *k = ctx;
+
+	return k->map->ids[idx] == k->id;
+}
+
+static int idmap_add(struct idmap *m, uint64_t id, uint32_t idx)
+{
+	struct id_key key = {m, id};
+	uint32_t have;
+
+	/* Id 0 means "none", and a repeated id would make references ambiguous. */
+	if (id == 0 || hashmap_find(&m->index, hash_u64(id, 0), id_eq, &key, &have))
+		return -EINVAL;
+	return hashmap_insert(&m->index, hash_u64(id, 0), idx);
+}
+
+/* The model id for a file id; 0 when unknown. */
+static uint32_t idmap_get(const struct idmap *m, uint64_t id)
+{
+	struct id_key key = {m, id};
+	uint32_t idx;
+
+	if (!hashmap_find(&m->index, hash_u64(id, 0), id_eq, &key, &idx))
+		return 0;
+	return idx + 1;
+}
+
+struct reader {
+	const Perftools__Profiles__Profile *msg;
+	struct profile *p;
+	uint32_t *strs; /* file string index -> model string index */
+	uint64_t *mapping_ids, *function_ids, *location_ids;
+	struct idmap mappings, functions, locations;
+};
+
+/* A string reference from the file, checked and translated. */
+static int str_ref(const struct reader *rd, int64_t idx, uint32_t *ret)
+{
+	if (idx < 0 || (uint64_t)idx >= rd->msg->n_string_table)
+		return -EINVAL;
+	*ret = rd->strs[idx];
+	return 0;
+}
+
+static int read_strings(struct reader *rd)
+{
+	const Perftools__Profiles__Profile *m = rd->msg;
+	int r;
+
+	if (m->n_string_table == 0 || m->string_table[0][0] != '\0')
+		return -EINVAL; /* pprof requires string_table[0] == "" */
+	rd->strs = calloc(m->n_string_table, sizeof(*rd->strs));
+	if (!rd->strs)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->n_string_table; i++) {
+		r = profile_intern(rd->p, m->string_table[i], &rd->strs[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int read_types(struct reader *rd)
+{
+	const Perftools__Profiles__Profile *m = rd->msg;
+	struct profile *p = rd->p;
+	uint32_t s;
+	int r;
+
+	for (size_t i = 0; i < m->n_sample_type; i++) {
+		uint32_t type, unit;
+
+		if (str_ref(rd, m->sample_type[i]->type, &type) < 0 ||
+		    str_ref(rd, m->sample_type[i]->unit, &unit) < 0)
+			return -EINVAL;
+		r = profile_add_type(p, profile_str(p, type), profile_str(p, unit));
+		if (r < 0)
+			return r;
+	}
+	if (m->period_type && (str_ref(rd, m->period_type->type, &p->period_type.type) < 0 ||
+			       str_ref(rd, m->period_type->unit, &p->period_type.unit) < 0))
+		return -EINVAL;
+	p->period = m->period;
+	p->time_nanos = m->time_nanos;
+	p->duration_nanos = m->duration_nanos;
+	if (str_ref(rd, m->default_sample_type, &p->default_sample_type) < 0)
+		return -EINVAL;
+	for (size_t i = 0; i < m->n_comment; i++) {
+		if (str_ref(rd, m->comment[i], &s) < 0)
+			return -EINVAL;
+		r = profile_add_comment(p, profile_str(p, s));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int read_mappings(struct reader *rd)
+{
+	const Perftools__Profiles__Profile *msg = rd->msg;
+	int r;
+
+	rd->mapping_ids = calloc(msg->n_mapping + 1, sizeof(uint64_t));
+	if (!rd->mapping_ids)
+		return -ENOMEM;
+	rd->mappings.ids = rd->mapping_ids;
+	for (size_t i = 0; i < msg->n_mapping; i++) {
+		const Perftools__Profiles__Mapping *fm = msg->mapping[i];
+		struct profile_mapping m = {
+			.start = fm->memory_start,
+			.limit = fm->memory_limit,
+			.offset = fm->file_offset,
+		};
+
+		if (str_ref(rd, fm->filename, &m.file) < 0 ||
+		    str_ref(rd, fm->build_id, &m.build_id) < 0)
+			return -EINVAL;
+		m.flags = (fm->has_functions ? PROFILE_MAPPING_HAS_FUNCTIONS : 0) |
+			  (fm->has_filenames ? PROFILE_MAPPING_HAS_FILENAMES : 0) |
+			  (fm->has_line_numbers ? PROFILE_MAPPING_HAS_LINE_NUMBERS : 0) |
+			  (fm->has_inline_frames ? PROFILE_MAPPING_HAS_INLINE_FRAMES : 0);
+		if (strcmp(profile_str(rd->p, m.file), "[kernel.kallsyms]") == 0)
+			m.flags |= PROFILE_MAPPING_KERNEL;
+		/* One model mapping per file mapping, even when two are equal. */
+		r = VEC_PUSH_RESERVE(rd->p->mappings, rd->p->nmappings, rd->p->mappings_cap);
+		if (r < 0)
+			return r;
+		rd->p->mappings[rd->p->nmappings++] = m;
+		rd->mapping_ids[i] = fm->id;
+		r = idmap_add(&rd->mappings, fm->id, (uint32_t)i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int read_functions(struct reader *rd)
+{
+	const Perftools__Profiles__Profile *msg = rd->msg;
+	int r;
+
+	rd->function_ids = calloc(msg->n_function + 1, sizeof(uint64_t));
+	if (!rd->function_ids)
+		return -ENOMEM;
+	rd->functions.ids = rd->function_ids;
+	for (size_t i = 0; i < msg->n_function; i++) {
+		const Perftools__Profiles__Function *ff = msg->function[i];
+		struct profile_function f = {.start_line = ff->start_line};
+
+		if (str_ref(rd, ff->name, &f.name) < 0 ||
+		    str_ref(rd, ff->system_name, &f.system_name) < 0 ||
+		    str_ref(rd, ff->filename, &f.filename) < 0)
+			return -EINVAL;
+		/* One model function per file function, as for mappings. */
+		r = VEC_PUSH_RESERVE(rd->p->functions, rd->p->nfunctions, rd->p->functions_cap);
+		if (r < 0)
+			return r;
+		rd->p->functions[rd->p->nfunctions++] = f;
+		rd->function_ids[i] = ff->id;
+		r = idmap_add(&rd->functions, ff->id, (uint32_t)i);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int read_locations(struct reader *rd)
+{
+	const Perftools__Profiles__Profile *msg = rd->msg;
+	struct profile_line *lines = NULL;
+	size_t lines_cap = 0;
+	int r = 0;
+
+	rd->location_ids = calloc(msg->n_location + 1, sizeof(uint64_t));
+	if (!rd->location_ids)
+		return -ENOMEM;
+	rd->locations.ids = rd->location_ids;
+	for (size_t i = 0; i < msg->n_location; i++) {
+		const Perftools__Profiles__Location *fl = msg->location[i];
+		uint32_t mapping = 0, id;
+
+		if (fl->mapping_id) {
+			mapping = idmap_get(&rd->mappings, fl->mapping_id);
+			if (!mapping) {
+				r = -EINVAL;
+				break;
+			}
+		}
+		r = vec_reserve(&lines, &lines_cap, fl->n_line, sizeof(*lines));
+		if (r < 0)
+			break;
+		for (size_t j = 0; j < fl->n_line; j++) {
+			lines[j].function = idmap_get(&rd->functions, fl->line[j]->function_id);
+			lines[j].line = fl->line[j]->line;
+			if (!lines[j].function) {
+				r = -EINVAL;
+				break;
+			}
+		}
+		if (r < 0)
+			break;
+		r = profile_add_location(rd->p, mapping, fl->address, PROFILE_LOCATION_SYMBOLIZED,
+					 lines, fl->n_line, &id);
+		if (r < 0)
+			break;
+		rd->location_ids[i] = fl->id;
+		r = idmap_add(&rd->locations, fl->id, id - 1);
+		if (r < 0)
+			break;
+	}
+	free(lines);
+	return r;
+}
+
+static int read_samples(struct reader *rd)
+{
+	const Perftools__Profiles__Profile *msg = rd->msg;
+	struct profile_label *labels = NULL;
+	size_t locs_cap = 0, labels_cap = 0;
+	uint32_t *locs = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < msg->n_sample && r == 0; i++) {
+		const Perftools__Profiles__Sample *fs = msg->sample[i];
+
+		if (fs->n_value != rd->p->ntypes) {
+			r = -EINVAL;
+			break;
+		}
+		r = vec_reserve(&locs, &locs_cap, fs->n_location_id, sizeof(*locs));
+		if (r == 0)
+			r = vec_reserve(&labels, &labels_cap, fs->n_label, sizeof(*labels));
+		for (size_t j = 0; j < fs->n_location_id && r == 0; j++) {
+			locs[j] = idmap_get(&rd->locations, fs->location_id[j]);
+			if (!locs[j])
+				r = -EINVAL;
+		}
+		for (size_t j = 0; j < fs->n_label && r == 0; j++) {
+			const Perftools__Profiles__Label *fl = fs->label[j];
+
+			labels[j].num = fl->num;
+			if (str_ref(rd, fl->key, &labels[j].key) < 0 ||
+			    str_ref(rd, fl->str, &labels[j].str) < 0 ||
+			    str_ref(rd, fl->num_unit, &labels[j].num_unit) < 0)
+				r = -EINVAL;
+		}
+		if (r == 0)
+			r = profile_add_sample(rd->p, locs, fs->n_location_id, fs->value, labels,
+					       fs->n_label, 0);
+	}
+	free(locs);
+	free(labels);
+	return r;
+}
+
+int pprof_read(const void *data, size_t size, struct profile **ret)
+{
+	const unsigned char *bytes = data;
+	unsigned char *plain = NULL;
+	size_t plain_size = size;
+	Perftools__Profiles__Profile *msg = NULL;
+	struct reader rd = {0};
+	int r;
+
+	if (size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) {
+		r = gunzip(bytes, size, &plain, &plain_size);
+		if (r < 0)
+			return r;
+		bytes = plain;
+	}
+	msg = perftools__profiles__profile__unpack(NULL, plain_size, bytes);
+	if (!msg) {
+		log_debug("protobuf-c: cannot unpack a perftools.profiles.Profile");
+		r = -EINVAL;
+		goto out;
+	}
+	rd.msg = msg;
+	rd.p = profile_new();
+	if (!rd.p) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = read_strings(&rd);
+	if (r == 0)
+		r = read_types(&rd);
+	if (r == 0)
+		r = read_mappings(&rd);
+	if (r == 0)
+		r = read_functions(&rd);
+	if (r == 0)
+		r = read_locations(&rd);
+	if (r == 0)
+		r = read_samples(&rd);
+out:
+	if (r == 0) {
+		*ret = rd.p;
+		rd.p = NULL;
+	}
+	profile_free(rd.p);
+	free(rd.strs);
+	free(rd.mapping_ids);
+	free(rd.function_ids);
+	free(rd.location_ids);
+	hashmap_release(&rd.mappings.index);
+	hashmap_release(&rd.functions.index);
+	hashmap_release(&rd.locations.index);
+	if (msg)
+		perftools__profiles__profile__free_unpacked(msg, NULL);
+	free(plain);
+	return r;
+}
+
+int pprof_read_file(const char *path, struct profile **ret)
+{
+	unsigned char *data = NULL;
+	size_t len = 0, cap = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n;
+
+		if (len == cap) {
+			if (cap >= MAX_FILE_SIZE) {
+				r = -EFBIG;
+				break;
+			}
+			r = vec_reserve(&data, &cap, cap + CHUNK * 4, 1);
+			if (r < 0)
+				break;
+		}
+		n = read(fd, data + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	(void)close(fd);
+	if (r == 0)
+		r = pprof_read(data, len, ret);
+	free(data);
+	return r;
+}
