@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,22 +14,21 @@ struct frames {
 	const char **names; /* per line of p->lines: the function's name */
 };
 
+/*
+ * pprof's name for a frame it has no function name for: the base name of
+ * the mapped file in brackets ("[libc.so.6]"), or "<unknown>".
+ */
 static char *synthetic_name(const struct profile *p, const struct profile_location *l)
 {
 	const struct profile_mapping *m = profile_mapping(p, l->mapping);
 	const char *file = m ? profile_str(p, m->file) : "";
 	const char *base = strrchr(file, '/');
 	char *s;
-	int n;
 
 	base = base ? base + 1 : file;
-	if (*base == '[') /* already bracketed: [vdso], [kernel.kallsyms] */
-		n = asprintf(&s, "%s", base);
-	else if (*base)
-		n = asprintf(&s, "[%s]", base);
-	else
-		n = asprintf(&s, "0x%" PRIx64, l->address);
-	return n < 0 ? NULL : s;
+	if (asprintf(&s, *base ? "[%s]" : "<unknown>", base) < 0)
+		return NULL;
+	return s;
 }
 
 int frames_new(const struct profile *p, struct frames **ret)
@@ -42,17 +42,26 @@ int frames_new(const struct profile *p, struct frames **ret)
 	f->names = calloc(p->nlines ? p->nlines : 1, sizeof(*f->names));
 	if (!f->synthetic || !f->names)
 		goto fail;
-	for (size_t i = 0; i < p->nlines; i++) {
-		const char *name = profile_str(p, profile_function(p, p->lines[i].function)->name);
-
-		f->names[i] = *name ? name : "[unknown]";
-	}
 	for (size_t i = 0; i < p->nlocations; i++) {
-		if (p->locations[i].nline)
+		const struct profile_location *l = &p->locations[i];
+		bool named = l->nline > 0;
+
+		for (size_t j = 0; j < l->nline; j++) {
+			const char *name =
+				profile_str(p, profile_function(p, p->lines[l->line_off + j].function)->name);
+
+			f->names[l->line_off + j] = name;
+			named &= *name != '\0';
+		}
+		if (named)
 			continue;
-		f->synthetic[i] = synthetic_name(p, &p->locations[i]);
+		/* Lines without a name share the location's one synthetic name. */
+		f->synthetic[i] = synthetic_name(p, l);
 		if (!f->synthetic[i])
 			goto fail;
+		for (size_t j = 0; j < l->nline; j++)
+			if (!*f->names[l->line_off + j])
+				f->names[l->line_off + j] = f->synthetic[i];
 	}
 	*ret = f;
 	return 0;

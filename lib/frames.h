@@ -10,10 +10,10 @@
 /*
  * The display names of every location's frames, computed once for all
  * views: a location has one frame per line (inlined calls first, innermost
- * first), or one synthetic frame when it has no lines: "[unknown]" inside
- * its mapping's base name ("[libc.so.6]"), or the hex address when it has
- * no mapping. pprof would show each unsymbolized address on its own; a
- * per-mapping name keeps the views readable and is documented in docs/.
+ * first), named by its function. A frame with no function name is named as
+ * pprof names it at function granularity: the base name of its mapping's
+ * file in brackets ("[libc.so.6]"), or "<unknown>" without a mapping, so all
+ * unsymbolized frames of one file are one node in every view.
  */
 struct frames;
 

@@ -1,4 +1,18 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The top table, computed the way pprof's report package computes it so
+ * that `cprof report` and `go tool pprof -top` print the same rows:
+ *
+ *  - one node per function name; a sample adds its value to the cum of
+ *    every node on its stack once, and to the flat of its leaf node;
+ *  - nodes whose |cum| is below nodefraction of the flat total are dropped,
+ *    and the rest recomputed without them: a sample whose leaf was dropped
+ *    then adds to no flat at all (pprof's "residual" rule);
+ *  - rows sorted by |flat|, then name, then |cum|; --nodecount keeps the
+ *    first N and recomputes once more;
+ *  - one unit for the table: that of the smallest nonzero row, scaled up
+ *    when it is under a hundredth of the total (pprof's "minimum" unit).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +28,22 @@ struct node {
 	const char *name; /* borrowed from frames */
 	int64_t flat, cum;
 	size_t last_sample; /* +1 of the last sample counted in cum: recursion counts once */
+	bool kept;
 };
 
-struct node_table {
+struct graph {
+	const struct profile *p;
+	int index;
+	struct frames *frames;
 	struct node *nodes;
 	size_t n, cap;
-	struct hashmap index;
+	struct hashmap by_name;
+	uint32_t *frame_node; /* per line and per line-less location: its node */
+	size_t *loc_first; /* per location: its first entry in frame_node */
 };
 
 struct name_key {
-	const struct node_table *t;
+	const struct graph *g;
 	const char *name;
 };
 
@@ -31,28 +51,138 @@ static bool name_eq(const void *ctx, uint32_t idx)
 {
 	const struct name_key *k = ctx;
 
-	return strcmp(k->t->nodes[idx].name, k->name) == 0;
+	return strcmp(k->g->nodes[idx].name, k->name) == 0;
 }
 
-static int node_get(struct node_table *t, const char *name, struct node **ret)
+static int node_of(struct graph *g, const char *name, uint32_t *ret)
 {
-	struct name_key key = {t, name};
+	struct name_key key = {g, name};
 	uint64_t h = hash_bytes(name, strlen(name), 0);
-	uint32_t idx;
 	int r;
 
-	if (!hashmap_find(&t->index, h, name_eq, &key, &idx)) {
-		r = VEC_PUSH_RESERVE(t->nodes, t->n, t->cap);
-		if (r < 0)
-			return r;
-		r = hashmap_insert(&t->index, h, (uint32_t)t->n);
-		if (r < 0)
-			return r;
-		t->nodes[t->n] = (struct node){.name = name};
-		idx = (uint32_t)t->n++;
-	}
-	*ret = &t->nodes[idx];
+	if (hashmap_find(&g->by_name, h, name_eq, &key, ret))
+		return 0;
+	r = VEC_PUSH_RESERVE(g->nodes, g->n, g->cap);
+	if (r < 0)
+		return r;
+	r = hashmap_insert(&g->by_name, h, (uint32_t)g->n);
+	if (r < 0)
+		return r;
+	g->nodes[g->n] = (struct node){.name = name, .kept = true};
+	*ret = (uint32_t)g->n++;
 	return 0;
+}
+
+/* Give every frame of every location its node, once. */
+static int graph_init(struct graph *g, const struct profile *p, int index)
+{
+	size_t nframes = 0;
+	int r;
+
+	g->p = p;
+	g->index = index;
+	r = frames_new(p, &g->frames);
+	if (r < 0)
+		return r;
+	g->loc_first = calloc(p->nlocations + 1, sizeof(*g->loc_first));
+	if (!g->loc_first)
+		return -ENOMEM;
+	for (uint32_t loc = 1; loc <= p->nlocations; loc++) {
+		g->loc_first[loc - 1] = nframes;
+		nframes += frames_count(g->frames, loc);
+	}
+	g->frame_node = calloc(nframes + 1, sizeof(*g->frame_node));
+	if (!g->frame_node)
+		return -ENOMEM;
+	for (uint32_t loc = 1; loc <= p->nlocations; loc++)
+		for (size_t j = 0; j < frames_count(g->frames, loc); j++) {
+			r = node_of(g, frames_name(g->frames, loc, j),
+				    &g->frame_node[g->loc_first[loc - 1] + j]);
+			if (r < 0)
+				return r;
+		}
+	return 0;
+}
+
+static void graph_release(struct graph *g)
+{
+	frames_free(g->frames);
+	free(g->nodes);
+	free(g->frame_node);
+	free(g->loc_first);
+	hashmap_release(&g->by_name);
+}
+
+/* Recompute flat and cum over the kept nodes only. */
+static void graph_fill(struct graph *g)
+{
+	const struct profile *p = g->p;
+
+	for (size_t i = 0; i < g->n; i++) {
+		g->nodes[i].flat = g->nodes[i].cum = 0;
+		g->nodes[i].last_sample = 0;
+	}
+	for (size_t s = 0; s < p->nsamples; s++) {
+		const struct profile_sample *smp = &p->samples[s];
+		int64_t v = p->values[smp->value_off + (size_t)g->index];
+		struct node *leaf = NULL;
+		bool first = true;
+
+		if (v == 0)
+			continue;
+		/* Leaf first: the very first frame decides flat, kept or not. */
+		for (size_t i = 0; i < smp->nloc; i++) {
+			uint32_t loc = p->locs[smp->loc_off + i];
+			size_t base = g->loc_first[loc - 1];
+
+			for (size_t j = 0; j < frames_count(g->frames, loc); j++) {
+				struct node *n = &g->nodes[g->frame_node[base + j]];
+
+				if (first && n->kept)
+					leaf = n;
+				first = false;
+				if (n->kept && n->last_sample != s + 1) {
+					n->cum += v;
+					n->last_sample = s + 1;
+				}
+			}
+		}
+		if (leaf)
+			leaf->flat += v;
+	}
+}
+
+static int64_t abs64(int64_t v)
+{
+	return v < 0 ? -v : v;
+}
+
+/* pprof's FlatNameOrder: |flat| descending, then name, then |cum| descending. */
+static int by_flat(const void *a, const void *b)
+{
+	const struct node *x = *(const struct node *const *)a, *y = *(const struct node *const *)b;
+	int c;
+
+	if (abs64(x->flat) != abs64(y->flat))
+		return abs64(x->flat) > abs64(y->flat) ? -1 : 1;
+	c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	if (abs64(x->cum) != abs64(y->cum))
+		return abs64(x->cum) > abs64(y->cum) ? -1 : 1;
+	return 0;
+}
+
+/* The kept nodes with any value, sorted into rows. */
+static size_t graph_rows(struct graph *g, struct node **rows)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (g->nodes[i].kept && (g->nodes[i].flat || g->nodes[i].cum))
+			rows[n++] = &g->nodes[i];
+	qsort(rows, n, sizeof(*rows), by_flat);
+	return n;
 }
 
 int top_sample_index(const struct profile *p, const char *arg)
@@ -74,103 +204,86 @@ int top_sample_index(const struct profile *p, const char *arg)
 	return i >= 0 ? i : -EINVAL;
 }
 
-static int by_flat(const void *a, const void *b)
+/* pprof's selectOutputUnit. */
+static int table_scale(struct node **rows, size_t n, int64_t total, const char *unit)
 {
-	const struct node *x = a, *y = b;
+	int64_t min = 0;
+	int min_scale, max_scale;
 
-	if (x->flat != y->flat)
-		return x->flat > y->flat ? -1 : 1;
-	if (x->cum != y->cum)
-		return x->cum > y->cum ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = rows[i]->flat ? abs64(rows[i]->flat) : abs64(rows[i]->cum);
 
-static int accumulate(const struct profile *p, const struct frames *f, int index,
-		      struct node_table *t, int64_t *ret_total)
-{
-	int64_t total = 0;
-	int r;
-
-	for (size_t s = 0; s < p->nsamples; s++) {
-		const struct profile_sample *smp = &p->samples[s];
-		int64_t v = p->values[smp->value_off + (size_t)index];
-		bool leaf = true;
-
-		total += v;
-		if (v == 0)
-			continue;
-		for (size_t i = 0; i < smp->nloc; i++) {
-			uint32_t loc = p->locs[smp->loc_off + i];
-
-			for (size_t j = 0; j < frames_count(f, loc); j++) {
-				struct node *n;
-
-				r = node_get(t, frames_name(f, loc, j), &n);
-				if (r < 0)
-					return r;
-				if (leaf)
-					n->flat += v;
-				leaf = false;
-				if (n->last_sample != s + 1) {
-					n->cum += v;
-					n->last_sample = s + 1;
-				}
-			}
-		}
+		if (v > 0 && (min == 0 || v < min))
+			min = v;
 	}
-	*ret_total = total;
-	return 0;
+	if (min == 0)
+		min = total;
+	min_scale = units_scale(min, unit);
+	max_scale = units_scale(total, unit);
+	if (min_scale != max_scale && min * 100 < total)
+		return units_scale(min * 100, unit);
+	return min_scale;
 }
 
 int top_write(const struct profile *p, const struct top_options *opts, FILE *out)
 {
-	struct node_table t = {.index = HASHMAP_INIT};
 	const char *unit = profile_str(p, p->types[opts->sample_index].unit);
 	char flat[32], cum[32], fp[16], sp[16], cp[16], shown_s[32], total_s[32], cut_s[32];
-	int64_t total = 0, shown = 0, sum = 0, cutoff;
-	struct frames *f = NULL;
-	size_t kept = 0, rows;
+	int64_t total = 0, flat_total = 0, cutoff, shown = 0, sum = 0;
+	struct graph g = {.by_name = HASHMAP_INIT};
+	struct node **rows = NULL;
+	size_t nrows, dropped = 0, orig;
 	int scale, r;
 
-	r = frames_new(p, &f);
+	r = graph_init(&g, p, opts->sample_index);
 	if (r < 0)
 		goto out;
-	r = accumulate(p, f, opts->sample_index, &t, &total);
-	if (r < 0)
+	rows = calloc(g.n + 1, sizeof(*rows));
+	if (!rows) {
+		r = -ENOMEM;
 		goto out;
-
-	/* Drop the small fry first (pprof's nodefraction), then sort and cut to nodecount. */
-	cutoff = (int64_t)((double)(total < 0 ? -total : total) * opts->nodefraction);
-	for (size_t i = 0; i < t.n; i++)
-		if (t.nodes[i].cum > cutoff || t.nodes[i].cum < -cutoff)
-			t.nodes[kept++] = t.nodes[i];
-	qsort(t.nodes, kept, sizeof(*t.nodes), by_flat);
-	rows = opts->nodecount && opts->nodecount < kept ? opts->nodecount : kept;
-	for (size_t i = 0; i < rows; i++)
-		shown += t.nodes[i].flat;
-
-	/* One scale for the whole table, as pprof does. */
-	scale = units_scale(total, unit);
-	for (size_t i = 0; i < rows; i++) {
-		if (t.nodes[i].flat && units_scale(t.nodes[i].flat, unit) < scale)
-			scale = units_scale(t.nodes[i].flat, unit);
-		if (t.nodes[i].cum && units_scale(t.nodes[i].cum, unit) < scale)
-			scale = units_scale(t.nodes[i].cum, unit);
 	}
+	for (size_t s = 0; s < p->nsamples; s++)
+		total += abs64(p->values[p->samples[s].value_off + (size_t)opts->sample_index]);
+
+	graph_fill(&g);
+	for (size_t i = 0; i < g.n; i++)
+		flat_total += g.nodes[i].flat;
+	cutoff = abs64((int64_t)((double)flat_total * opts->nodefraction));
+	if (cutoff > 0) {
+		for (size_t i = 0; i < g.n; i++) {
+			g.nodes[i].kept = abs64(g.nodes[i].cum) >= cutoff;
+			dropped += !g.nodes[i].kept && (g.nodes[i].cum || g.nodes[i].flat);
+		}
+		if (dropped)
+			graph_fill(&g);
+	}
+	nrows = orig = graph_rows(&g, rows);
+	if (opts->nodecount && nrows > opts->nodecount) {
+		for (size_t i = opts->nodecount; i < nrows; i++)
+			rows[i]->kept = false;
+		graph_fill(&g);
+		nrows = graph_rows(&g, rows);
+	}
+	for (size_t i = 0; i < nrows; i++)
+		shown += rows[i]->flat;
+
+	scale = table_scale(rows, nrows, total, unit);
 	units_format_at(shown_s, sizeof(shown_s), shown, unit, scale);
 	units_format_at(total_s, sizeof(total_s), total, unit, scale);
 	units_percent(sp, sizeof(sp), shown, total);
 	fprintf(out, "Showing nodes accounting for %s, %s of %s total\n", shown_s,
 		sp + strspn(sp, " "), total_s);
-	if (kept < t.n) {
-		units_format_at(cut_s, sizeof(cut_s), cutoff, unit, scale);
-		fprintf(out, "Dropped %zu nodes (cum <= %s)\n", t.n - kept, cut_s);
+	if (total && dropped) {
+		units_format_at(cut_s, sizeof(cut_s), abs64((int64_t)((double)total * opts->nodefraction)),
+				unit, scale);
+		fprintf(out, "Dropped %zu node%s (cum <= %s)\n", dropped, dropped > 1 ? "s" : "", cut_s);
 	}
-	if (rows < kept)
-		fprintf(out, "Showing top %zu nodes out of %zu\n", rows, kept);
+	if (total && nrows && nrows < orig)
+		fprintf(out, "Showing top %zu nodes out of %zu\n", nrows, orig);
 	fprintf(out, "%10s %5s%% %5s%% %10s %5s%%\n", "flat", "flat", "sum", "cum", "cum");
-	for (size_t i = 0; i < rows; i++) {
-		const struct node *n = &t.nodes[i];
+	for (size_t i = 0; i < nrows; i++) {
+		const struct node *n = rows[i];
 
 		sum += n->flat;
 		units_format_at(flat, sizeof(flat), n->flat, unit, scale);
@@ -182,8 +295,7 @@ int top_write(const struct profile *p, const struct top_options *opts, FILE *out
 	}
 	r = ferror(out) ? -EIO : 0;
 out:
-	frames_free(f);
-	free(t.nodes);
-	hashmap_release(&t.index);
+	free(rows);
+	graph_release(&g);
 	return r;
 }

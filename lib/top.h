@@ -10,7 +10,7 @@
  * The `go tool pprof -top` view: one row per function with its flat value
  * (samples where it is the innermost frame) and cumulative value (samples
  * with it anywhere on the stack, counted once however often it recurses),
- * sorted by flat, then cum, then name.
+ * computed and printed as pprof does (see top.c).
  */
 
 struct top_options {
