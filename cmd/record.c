@@ -400,6 +400,13 @@ int cmd_record(int argc, char **argv)
 	}
 
 	r = session_open(&cfg, &s);
+	if ((r == -ENOENT || r == -EOPNOTSUPP) && cfg.sampler.event != sampler_event_default()) {
+		/* Many VMs and containers have no PMU: a CPU profile beats no profile. */
+		log_warn("event '%s' is not supported here (%s); falling back to cpu-clock", o.event,
+			 strerror(-r));
+		cfg.sampler.event = sampler_event_default();
+		r = session_open(&cfg, &s);
+	}
 	if (r == -ESRCH && cfg.npids) {
 		ret = cmd_fail(r, NULL, "cannot profile pid %s", o.pid_list);
 		goto out;
@@ -432,6 +439,8 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
+	log_info("recording %zu events on %zu CPUs into '%s'; Ctrl-C to stop",
+		 session_stats(s)->events, session_stats(s)->rings, o.output);
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop_requested) {
 		int timeout = 100;

@@ -337,7 +337,8 @@ static int on_sample(struct session *s, const struct sample *smp)
 		n = 1;
 	}
 
-	comm = proc_table_comm_of(s->procs, smp->pid, smp->tid);
+	/* pid 0 is the idle task of every CPU; perf calls it swapper, and so do we. */
+	comm = smp->pid == 0 ? "swapper" : proc_table_comm_of(s->procs, smp->pid, smp->tid);
 	pcomm = p && p->comm[0] ? p->comm : comm;
 	labels[0] = (struct profile_label){.key = s->label_keys[LABEL_PID], .num = smp->pid};
 	labels[1] = (struct profile_label){.key = s->label_keys[LABEL_TID], .num = smp->tid};

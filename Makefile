@@ -1,0 +1,39 @@
+# The two entry points of the README's quick start, over meson:
+#   make demo   install what is missing, build, record the demo workload, show the top table
+#   make test   install what is missing, build, run the whole suite, plain and under ASan+UBSan
+#               (scripts/test.sh; ends with 'N passed, N failed')
+# Everything else is plain meson: meson setup build && meson test -C build.
+
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+MESON_FLAGS ?= -Dwerror=true
+
+.PHONY: all setup demo test test-plain test-asan clean
+
+all: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+setup:
+	./scripts/setup.sh
+
+$(BUILD)/build.ninja: | setup
+	meson setup $(MESON_FLAGS) $(BUILD)
+
+$(BUILD_ASAN)/build.ninja: | setup
+	meson setup $(MESON_FLAGS) -Db_sanitize=address,undefined $(BUILD_ASAN)
+
+demo: setup all
+	$(BUILD)/cmd/cprof record -o demo.pb.gz -- $(BUILD)/tests/hot 3
+	$(BUILD)/cmd/cprof report demo.pb.gz
+
+test:
+	./scripts/test.sh
+
+test-plain: $(BUILD)/build.ninja
+	meson test -C $(BUILD) --print-errorlogs
+
+test-asan: $(BUILD_ASAN)/build.ninja
+	meson test -C $(BUILD_ASAN) --print-errorlogs
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) demo.pb.gz

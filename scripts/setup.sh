@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install what building and testing cprof needs on Debian 12, as root.
+# Installs only what is missing, so it is cheap to run again.
+set -eu
+
+packages="meson ninja-build pkg-config gcc libc6-dev make
+libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
+golang-go util-linux"
+
+missing=
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: missing packages:$missing; run as root (or: sudo apt-get install$missing)" >&2
+	exit 1
+fi
+echo "setup: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,87 @@
+# Shared helpers for the shell tests: TAP output, a scratch directory, and
+# the real consumers of cprof's files (go tool pprof).
+# Sourced by tests/cli/*.sh and tests/live/*.sh; meson passes CPROF, HOT, SRCDIR.
+
+set -u
+
+tap_n=0
+tap_failed=0
+tmp=$(mktemp -d /tmp/cprof-test.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() {
+	tap_n=$((tap_n + 1))
+	echo "ok $tap_n - $*"
+}
+
+not_ok() {
+	tap_n=$((tap_n + 1))
+	tap_failed=$((tap_failed + 1))
+	echo "not ok $tap_n - $*"
+}
+
+# check DESCRIPTION COMMAND...: ok when COMMAND succeeds.
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# Print a file as TAP comments, for the story behind a failure.
+diag() {
+	sed 's/^/# /' "$@"
+}
+
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# A skip is allowed on a developer's machine, never under CI (CI=true).
+skip_all() {
+	if [ "${CI:-}" = true ]; then
+		echo "1..1"
+		echo "not ok 1 - cannot run: $* (a skip is a failure under CI)"
+		exit 1
+	fi
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
+# Skip (or fail under CI) unless this machine lets us call perf_event_open.
+require_perf() {
+	if ! "$CPROF" -q record -F 99 -o "$tmp/probe.pb.gz" -- true 2>"$tmp/probe.err"; then
+		skip_all "perf_event_open is not allowed here: $(head -n 1 "$tmp/probe.err")"
+	fi
+}
+
+# go tool pprof, with a Go cache of its own so it runs anywhere.
+pprof() {
+	HOME=$tmp GOCACHE=$tmp/gocache GOFLAGS= go tool pprof "$@" 2>"$tmp/pprof.err"
+}
+
+require_go() {
+	command -v go >/dev/null 2>&1 || skip_all "go (Debian's golang-go) is not installed"
+}
+
+# The flat% of function NAME in a pprof -top table on stdin, without the '%'.
+flat_pct() {
+	awk -v name="$1" '$6 == name && NF == 6 { sub(/%/, "", $2); print $2; exit }'
+}
+
+# within VALUE LOW HIGH: LOW <= VALUE <= HIGH (decimals allowed).
+within() {
+	[ -n "$1" ] && awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
+}
+
+# The rows of a -top table (everything after its column header).
+top_rows() {
+	sed -n '/flat  flat%/,$p' | tail -n +2
+}
+
+# A pid that no process has now.
+unused_pid() {
+	p=4000000
+	while [ -e "/proc/$p" ]; do p=$((p + 1)); done
+	echo "$p"
+}

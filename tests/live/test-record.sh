@@ -1,0 +1,146 @@
+#!/bin/sh
+# Live recordings with perf_event_open on real workloads; every profile is
+# read back with go tool pprof, the consumer people actually use.
+. "$SRCDIR/lib.sh"
+require_perf
+require_go
+
+# start_hot: run the workload until killed; sets hot_pid once it is working.
+start_hot() {
+	rm -f "$tmp/ready"
+	mkfifo "$tmp/ready"
+	"$HOT" -r 3 3>"$tmp/ready" &
+	hot_pid=$!
+	read -r _ <"$tmp/ready"
+}
+
+# shares FILE: checks hot_a ~70 % and hot_b ~30 % (within 10 points) in pprof's view.
+shares() {
+	pprof -top "$1" >"$tmp/top" || { not_ok "go tool pprof reads $1"; diag "$tmp/pprof.err"; return; }
+	ok "go tool pprof reads $1"
+	a=$(flat_pct hot_a <"$tmp/top")
+	b=$(flat_pct hot_b <"$tmp/top")
+	if within "$a" 60 80 && within "$b" 20 40; then
+		ok "hot_a ${a}% and hot_b ${b}% match 70/30 within 10 points"
+	else
+		not_ok "hot_a '${a}'% and hot_b '${b}'% should be 70/30 within 10 points"
+		diag "$tmp/top"
+	fi
+}
+
+# same_top FILE: cprof report and go tool pprof -top print the same rows.
+same_top() {
+	pprof -top "$1" | top_rows >"$tmp/pprof.rows"
+	"$CPROF" report "$1" | top_rows >"$tmp/cprof.rows"
+	if [ -s "$tmp/cprof.rows" ] && cmp -s "$tmp/pprof.rows" "$tmp/cprof.rows"; then
+		ok "cprof report and go tool pprof -top agree row for row on $(basename "$1")"
+	else
+		not_ok "cprof report and go tool pprof -top disagree on $1"
+		diff "$tmp/pprof.rows" "$tmp/cprof.rows" | diag
+	fi
+}
+
+# 1. A command, from its exec to its exit.
+"$CPROF" record -o "$tmp/cmd.pb.gz" -- "$HOT" 2 2>"$tmp/err"
+check "record -- COMMAND exits 0 with the command" [ $? -eq 0 ]
+check "the summary counts samples and names the file" \
+	grep -q "^cprof: [0-9]* samples (0 lost) from 1 process in .*cmd.pb.gz" "$tmp/err"
+check "the profile is mode 0600, like perf.data" [ "$(stat -c %a "$tmp/cmd.pb.gz")" = 600 ]
+shares "$tmp/cmd.pb.gz"
+same_top "$tmp/cmd.pb.gz"
+pprof -traces "$tmp/cmd.pb.gz" >"$tmp/traces"
+check "stacks run hot_a <- work <- main" \
+	awk '/hot_a$/ { a = NR } /work$/ && NR == a + 1 { w = NR } /main$/ && NR == w + 1 { f = 1 } END { exit !f }' "$tmp/traces"
+check "samples carry comm, pid and tid labels" \
+	sh -c "grep -q 'comm:  hot' '$tmp/traces' && grep -q 'pid:  [0-9]' '$tmp/traces' && grep -q 'tid:  [0-9]' '$tmp/traces'"
+pprof -raw "$tmp/cmd.pb.gz" >"$tmp/raw"
+check "sample types are samples/count and cpu/nanoseconds" \
+	grep -q "samples/count cpu/nanoseconds" "$tmp/raw"
+check "the command line is in the comments" grep -q "cprof record -o" "$tmp/traces"
+check "the workload's mapping has its build id" \
+	sh -c "grep -q 'build_id' '$tmp/raw' || grep -Eq '[0-9a-f]{40}' '$tmp/raw'"
+
+"$CPROF" -q record -o "$tmp/exit.pb.gz" -- sh -c 'exit 3'
+check "cprof exits with the command's status" [ $? -eq 3 ]
+
+"$CPROF" record -o "$tmp/none.pb.gz" -- /nonexistent/program 2>"$tmp/err"
+rc=$?
+check "a command that cannot run fails with exit 1" [ $rc -eq 1 ]
+check "and one line that says why" \
+	sh -c "[ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q \"cannot run '/nonexistent/program': No such file or directory\" '$tmp/err'"
+
+# 2. A running process, by pid.
+start_hot
+"$CPROF" record -p "$hot_pid" -d 1 -o "$tmp/pid.pb.gz" 2>"$tmp/err"
+check "record -p PID -d 1 exits 0" [ $? -eq 0 ]
+shares "$tmp/pid.pb.gz"
+same_top "$tmp/pid.pb.gz"
+
+# 3. The whole system, while the workload runs.
+"$CPROF" record -a -d 1 -o "$tmp/all.pb.gz" 2>"$tmp/err"
+check "record -a -d 1 exits 0" [ $? -eq 0 ]
+pprof -traces "$tmp/all.pb.gz" >"$tmp/traces"
+check "the system-wide profile has the workload's comm" grep -q "comm:  hot$" "$tmp/traces"
+check "and its hot function" grep -q "hot_a$" "$tmp/traces"
+# Shares among the workload's own samples: flat% would be of the whole machine's.
+pprof -top -unit=ms -tagfocus=comm=hot "$tmp/all.pb.gz" >"$tmp/top"
+a=$(awk '$6 == "hot_a" { a = $1 } $6 == "hot_b" { b = $1 } END { sub(/ms/, "", a); sub(/ms/, "", b); if (a + b > 0) printf "%.1f", 100 * a / (a + b) }' "$tmp/top")
+check "hot_a is ~70 % of the workload's samples (${a}%)" within "$a" 60 80
+within "$a" 60 80 || diag "$tmp/top"
+pprof -tags "$tmp/all.pb.gz" >"$tmp/tags"
+check "idle time is labelled swapper, as perf names pid 0" \
+	sh -c "! grep -q '\[unknown\]' '$tmp/tags'"
+
+# 4. SIGINT in the middle of a recording still writes a profile.
+rm -f "$tmp/started"
+mkfifo "$tmp/started"
+"$CPROF" -v record -p "$hot_pid" -o "$tmp/int.pb.gz" 2>"$tmp/started" &
+rec=$!
+grep -q -m1 "recording" "$tmp/started"
+cat "$tmp/started" >/dev/null &
+# Let it record for a moment: this is the recording's length, not a synchronization.
+sleep 0.5
+kill -INT "$rec"
+wait "$rec"
+check "record stopped by SIGINT exits 0" [ $? -eq 0 ]
+shares "$tmp/int.pb.gz"
+check "no temporary file is left behind" sh -c "! ls '$tmp' | grep -q 'pb.gz.tmp'"
+
+# 5. -e cycles: used where there is a PMU, else a clear fallback to cpu-clock.
+"$CPROF" record -e cycles -p "$hot_pid" -d 0.5 -o "$tmp/cycles.pb.gz" 2>"$tmp/err"
+check "record -e cycles succeeds with or without a PMU" [ $? -eq 0 ]
+if grep -q "falling back to cpu-clock" "$tmp/err"; then
+	pprof -raw "$tmp/cycles.pb.gz" >"$tmp/raw"
+	check "the fallback profile is a cpu profile" grep -q "samples/count cpu/nanoseconds" "$tmp/raw"
+else
+	pprof -raw "$tmp/cycles.pb.gz" >"$tmp/raw"
+	check "a cycles profile counts cycles" grep -q "samples/count cycles/count" "$tmp/raw"
+fi
+
+# 6. The target exits during the recording: recording ends and the profile is written.
+kill "$hot_pid"
+wait "$hot_pid" 2>/dev/null
+"$HOT" 0.5 &
+short=$!
+"$CPROF" record -p "$short" -o "$tmp/gone.pb.gz" 2>"$tmp/err"
+check "record -p ends by itself when the process exits" [ $? -eq 0 ]
+check "and its profile is readable" sh -c "HOME=$tmp GOCACHE=$tmp/gocache go tool pprof -top $tmp/gone.pb.gz >/dev/null 2>&1"
+wait "$short" 2>/dev/null
+
+# 7. Not allowed: a user without privileges asking for the whole system.
+paranoid=$(cat /proc/sys/kernel/perf_event_paranoid)
+if [ "$(id -u)" -eq 0 ] && [ "$paranoid" -ge 1 ] && command -v setpriv >/dev/null; then
+	chmod 0777 "$tmp"
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$CPROF" record -a -d 1 -o "$tmp/denied.pb.gz" 2>"$tmp/err"
+	rc=$?
+	check "record -a as an unprivileged user fails with exit 1" [ $rc -eq 1 ]
+	check "and names the sysctl to change" \
+		sh -c "[ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'kernel.perf_event_paranoid' '$tmp/err' && grep -q 'CAP_PERFMON' '$tmp/err'"
+elif [ "${CI:-}" = true ]; then
+	not_ok "permission test needs root, setpriv and perf_event_paranoid >= 1 (no skips under CI)"
+else
+	ok "# SKIP permission test needs root, setpriv and perf_event_paranoid >= 1"
+fi
+
+done_testing
