@@ -14,31 +14,32 @@ struct cursor {
 	bool short_read;
 };
 
-static uint64_t take_u64(struct cursor *c)
+/* Copy n bytes out into dst (zeroed, and a short read noted, past the end). */
+static void take_into(struct cursor *c, void *dst, size_t n)
 {
-	uint64_t v = 0;
-
-	if ((size_t)(c->end - c->p) < sizeof(v)) {
+	if ((size_t)(c->end - c->p) < n) {
 		c->short_read = true;
 		c->p = c->end;
-		return 0;
+		memset(dst, 0, n);
+		return;
 	}
-	memcpy(&v, c->p, sizeof(v));
-	c->p += sizeof(v);
+	memcpy(dst, c->p, n);
+	c->p += n;
+}
+
+static uint64_t take_u64(struct cursor *c)
+{
+	uint64_t v;
+
+	take_into(c, &v, sizeof(v));
 	return v;
 }
 
 static uint32_t take_u32(struct cursor *c)
 {
-	uint32_t v = 0;
+	uint32_t v;
 
-	if ((size_t)(c->end - c->p) < sizeof(v)) {
-		c->short_read = true;
-		c->p = c->end;
-		return 0;
-	}
-	memcpy(&v, c->p, sizeof(v));
-	c->p += sizeof(v);
+	take_into(c, &v, sizeof(v));
 	return v;
 }
 

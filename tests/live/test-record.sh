@@ -91,20 +91,48 @@ pprof -tags "$tmp/all.pb.gz" >"$tmp/tags"
 check "idle time is labelled swapper, as perf names pid 0" \
 	sh -c "! grep -q '\[unknown\]' '$tmp/tags'"
 
-# 4. SIGINT in the middle of a recording still writes a profile.
-rm -f "$tmp/started"
-mkfifo "$tmp/started"
-"$CPROF" -v record -p "$hot_pid" -o "$tmp/int.pb.gz" 2>"$tmp/started" &
-rec=$!
-grep -q -m1 "recording" "$tmp/started"
-cat "$tmp/started" >/dev/null &
-# Let it record for a moment: this is the recording's length, not a synchronization.
-sleep 0.5
-kill -INT "$rec"
-wait "$rec"
-check "record stopped by SIGINT exits 0" [ $? -eq 0 ]
-shares "$tmp/int.pb.gz"
+# 4. SIGINT or SIGTERM in the middle of a recording still writes a profile.
+for sig in INT TERM; do
+	rm -f "$tmp/started" "$tmp/sig.pb.gz"
+	mkfifo "$tmp/started"
+	"$CPROF" -v record -p "$hot_pid" -o "$tmp/sig.pb.gz" 2>"$tmp/started" &
+	rec=$!
+	grep -q -m1 "recording" "$tmp/started"
+	cat "$tmp/started" >/dev/null &
+	# Let it record for a moment: this is the recording's length, not a synchronization.
+	sleep 0.5
+	kill -"$sig" "$rec"
+	wait "$rec"
+	check "record stopped by SIG$sig exits 0" [ $? -eq 0 ]
+	shares "$tmp/sig.pb.gz"
+done
 check "no temporary file is left behind" sh -c "! ls '$tmp' | grep -q 'pb.gz.tmp'"
+
+# 4b. -C: only the CPUs asked for. The workload is pinned to the last CPU.
+last=$(($(nproc) - 1))
+if [ "$last" -ge 1 ] && command -v taskset >/dev/null; then
+	taskset -pc "$last" "$hot_pid" >/dev/null
+	"$CPROF" record -a -C "$last" -d 0.5 -o "$tmp/on.pb.gz" 2>"$tmp/err"
+	"$CPROF" record -a -C 0 -d 0.5 -o "$tmp/off.pb.gz" 2>>"$tmp/err"
+	pprof -traces "$tmp/on.pb.gz" >"$tmp/on.traces"
+	pprof -traces "$tmp/off.pb.gz" >"$tmp/off.traces"
+	check "-C $last sees the workload pinned there" grep -q "comm:  hot$" "$tmp/on.traces"
+	check "-C 0 does not" sh -c "! grep -q 'comm:  hot\$' '$tmp/off.traces'"
+	taskset -pc "0-$last" "$hot_pid" >/dev/null
+elif [ "${CI:-}" = true ]; then
+	not_ok "-C test needs two CPUs and taskset (no skips under CI)"
+else
+	ok "# SKIP -C test needs two CPUs and taskset"
+fi
+
+# 4c. Kernel frames: a workload that lives in read(2) and write(2).
+"$CPROF" record -o "$tmp/kernel.pb.gz" -- dd if=/dev/zero of=/dev/null bs=64k count=50000 2>"$tmp/err"
+check "record of a syscall-heavy command exits 0" [ $? -eq 0 ]
+pprof -top "$tmp/kernel.pb.gz" >"$tmp/top"
+check "kernel functions are named from kallsyms (vfs_read, read_zero)" \
+	sh -c "grep -q ' vfs_read$' '$tmp/top' && grep -q ' read_zero$' '$tmp/top'"
+pprof -raw "$tmp/kernel.pb.gz" >"$tmp/raw"
+check "kernel frames live in a [kernel.kallsyms] mapping" grep -q "\[kernel.kallsyms\]" "$tmp/raw"
 
 # 5. -e cycles: used where there is a PMU, else a clear fallback to cpu-clock.
 "$CPROF" record -e cycles -p "$hot_pid" -d 0.5 -o "$tmp/cycles.pb.gz" 2>"$tmp/err"
