@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include "lib/session.h"
 #include "proto/pprof.h"
 #include "symbolize/symbolize.h"
+#include "symbolize/unwind.h"
 
 static const char usage[] =
 	"usage: cprof record [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -39,8 +41,9 @@ static const char usage[] =
 	"  -F, --freq HZ            samples per second per CPU (default 999)\n"
 	"  -e, --event NAME         event to sample (default cpu-clock); cycles, task-clock,\n"
 	"                           instructions, page-faults, context-switches, ...\n"
-	"  -g                       same as --call-graph=fp\n"
-	"      --call-graph MODE    fp (frame pointers, default) or none (sampled pc only)\n"
+	"      --call-graph MODE    dwarf[,SIZE] (default; SIZE bytes of stack per sample,\n"
+	"                           default 16384), fp (frame pointers) or none (pc only)\n"
+	"  -g                       same as --call-graph=fp, as in perf\n"
 	"  -d, --duration SECONDS   stop after this long (fractions allowed)\n"
 	"  -o, --output FILE        where to write the profile (default cprof.pb.gz)\n"
 	"  -h, --help               show this help\n"
@@ -62,6 +65,7 @@ struct record_opts {
 	uint64_t freq;
 	const char *event;
 	enum sampler_callgraph callgraph;
+	uint32_t stack_size;
 	uint64_t duration_ns; /* 0: until the target ends or a signal */
 	const char *output;
 	char **command; /* NULL-terminated, or NULL */
@@ -80,6 +84,35 @@ static void on_sigchld(int sig)
 {
 	(void)sig;
 	child_changed = 1;
+}
+
+/*
+ * 16 KiB of stack per sample: whole stacks for ordinary programs (perf's
+ * 8 KiB default cuts deep ones short), at twice perf's copying cost. The
+ * stack copy is unwound and dropped at once; it is never written out.
+ */
+#define DEFAULT_STACK_SIZE 16384
+
+/* "fp", "none", "dwarf" or "dwarf,SIZE", as perf spells them. */
+static int parse_call_graph(const char *arg, struct record_opts *o)
+{
+	uint64_t size = DEFAULT_STACK_SIZE;
+
+	if (strcmp(arg, "fp") == 0) {
+		o->callgraph = SAMPLER_CALLGRAPH_FP;
+		return 0;
+	}
+	if (strcmp(arg, "none") == 0) {
+		o->callgraph = SAMPLER_CALLGRAPH_NONE;
+		return 0;
+	}
+	if (strncmp(arg, "dwarf", 5) != 0 || (arg[5] != '\0' && arg[5] != ','))
+		return -EINVAL;
+	if (arg[5] == ',' && (parse_uint(arg + 6, 8, SAMPLER_STACK_MAX, &size) < 0 || size % 8))
+		return -EINVAL;
+	o->callgraph = SAMPLER_CALLGRAPH_DWARF;
+	o->stack_size = (uint32_t)size;
+	return 0;
 }
 
 /* Returns <0 on a usage error (already reported), 0 for --help, >0 to go on. */
@@ -103,7 +136,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	*o = (struct record_opts){
 		.freq = 999,
 		.event = "cpu-clock",
-		.callgraph = SAMPLER_CALLGRAPH_FP,
+		.callgraph = SAMPLER_CALLGRAPH_DWARF,
+		.stack_size = DEFAULT_STACK_SIZE,
 		.output = "cprof.pb.gz",
 	};
 	optind = 0; /* glibc: a full rescan, GNU extensions included */
@@ -130,12 +164,11 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			o->callgraph = SAMPLER_CALLGRAPH_FP;
 			break;
 		case OPT_CALL_GRAPH:
-			if (strcmp(optarg, "fp") == 0)
-				o->callgraph = SAMPLER_CALLGRAPH_FP;
-			else if (strcmp(optarg, "none") == 0)
-				o->callgraph = SAMPLER_CALLGRAPH_NONE;
-			else
-				return cmd_usage_error(usage, "unknown call-graph mode '%s'", optarg),
+			if (parse_call_graph(optarg, o) < 0)
+				return cmd_usage_error(usage,
+						       "invalid call-graph '%s' (fp, none, dwarf or "
+						       "dwarf,SIZE with SIZE a multiple of 8 up to %u)",
+						       optarg, SAMPLER_STACK_MAX),
 				       -1;
 			break;
 		case 'd':
@@ -299,15 +332,35 @@ static int child_status_code(int status)
 	return 1;
 }
 
+/* cprof's own CPU time so far (user + system), in seconds. */
+static double own_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static void print_summary(const struct session_stats *st, const char *output, off_t size)
 {
+	char stacks[96] = "";
+
 	if (log_get_level() < LOG_WARN)
 		return;
+	if (st->unwound)
+		(void)snprintf(stacks, sizeof(stacks), "; %.1f%% of stacks complete",
+			       100.0 * (double)(st->unwound - st->truncated) / (double)st->unwound);
 	fprintf(stderr,
-		"cprof: %llu samples (%llu lost) from %zu process%s in %.2f s; wrote %s (%.1f KiB)\n",
+		"cprof: %llu samples (%llu lost) from %zu process%s in %.2f s%s; "
+		"cprof used %.2f s of CPU; wrote %s (%.1f KiB)\n",
 		(unsigned long long)st->samples, (unsigned long long)st->lost, st->processes,
-		st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9, output,
-		(double)size / 1024.0);
+		st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9, stacks,
+		own_cpu_seconds(), output, (double)size / 1024.0);
+	log_info("%llu stacks unwound, median %.1f us each; %llu truncated",
+		 (unsigned long long)st->unwound, (double)st->unwind_median_ns / 1000.0,
+		 (unsigned long long)st->truncated);
 	if (st->lost)
 		log_warn("%llu records lost: the rings overflowed; lower -F or profile fewer CPUs",
 			 (unsigned long long)st->lost);
@@ -324,6 +377,8 @@ int cmd_record(int argc, char **argv)
 	struct session *s = NULL;
 	struct outfile *out = NULL;
 	struct symbolize *sym = NULL;
+	struct unwind *unwinder = NULL;
+	struct session_unwinder unwinder_ops;
 	struct profile *profile;
 	struct sigaction sa = {0};
 	struct timespec start;
@@ -343,15 +398,25 @@ int cmd_record(int argc, char **argv)
 		return cmd_usage_error(usage, "unknown event '%s'", o.event);
 	cfg.sampler.freq = o.freq;
 	cfg.sampler.callgraph = o.callgraph;
+	cfg.sampler.stack_size = o.stack_size;
+	if (o.callgraph == SAMPLER_CALLGRAPH_DWARF) {
+		r = unwind_new(&unwinder);
+		if (r < 0)
+			return cmd_fail(r, NULL, "setting up the unwinder");
+		unwind_bind(unwinder, &unwinder_ops);
+		cfg.unwinder = &unwinder_ops;
+	}
 	if (o.cpu_list) {
 		int ncpu = sampler_online_cpus(&cpus);
 
-		if (ncpu < 0)
-			return cmd_fail(ncpu, NULL, "reading the CPU list");
+		if (ncpu < 0) {
+			ret = cmd_fail(ncpu, NULL, "reading the CPU list");
+			goto out;
+		}
 		if (parse_cpu_list(o.cpu_list, cpus, (size_t)ncpu) < 0) {
-			free(cpus);
-			return cmd_usage_error(usage, "invalid CPU list '%s' (this machine has %d)",
-					       o.cpu_list, ncpu);
+			ret = cmd_usage_error(usage, "invalid CPU list '%s' (this machine has %d)",
+					      o.cpu_list, ncpu);
+			goto out;
 		}
 		cfg.sampler.cpus = cpus;
 		cfg.sampler.ncpus = (size_t)ncpu;
@@ -359,8 +424,8 @@ int cmd_record(int argc, char **argv)
 	if (o.pid_list) {
 		r = parse_pids(o.pid_list, &pids, &cfg.npids);
 		if (r < 0) {
-			free(cpus);
-			return cmd_usage_error(usage, "invalid pid list '%s'", o.pid_list);
+			ret = cmd_usage_error(usage, "invalid pid list '%s'", o.pid_list);
+			goto out;
 		}
 		cfg.pids = pids;
 		for (size_t i = 0; i < cfg.npids; i++) {
@@ -526,6 +591,7 @@ out:
 	outfile_abort(out);
 	symbolize_free(sym);
 	session_free(s);
+	unwind_free(unwinder);
 	free(pids);
 	free(cpus);
 	return ret;

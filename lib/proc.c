@@ -117,6 +117,7 @@ static void idtab_release(struct idtab *tab, void (*free_fn)(void *))
 
 static void proc_clear_maps(struct proc *p)
 {
+	p->generation++;
 	for (size_t i = 0; i < p->nmaps; i++)
 		free(p->maps[i].path);
 	p->nmaps = 0;
@@ -243,6 +244,7 @@ int proc_map_insert(struct proc *p, const struct proc_map *m)
 
 	if (m->end <= m->start)
 		return 0;
+	p->generation++;
 	path = strdup(m->path ? m->path : "");
 	if (!path)
 		return -ENOMEM;

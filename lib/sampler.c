@@ -11,12 +11,15 @@
 
 #include <linux/perf_event.h>
 
+#include "lib/arch.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/sampler.h"
 #include "lib/vec.h"
 
 #define DEFAULT_RING_PAGES 128 /* 512 KiB with 4 KiB pages, perf's default for root */
+#define DWARF_RING_PAGES 512 /* 2 MiB: ~128 samples of 16 KiB stack copies */
+#define MIN_RING_PAGES 8
 
 static const struct sampler_event events[] = {
 	{"cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, "cpu", "nanoseconds"},
@@ -56,6 +59,7 @@ struct sampler {
 	struct pollfd *pfds; /* one per ring: the fd the ring is mapped from */
 	size_t nrings;
 	uint64_t sample_type;
+	uint64_t regs_mask;
 };
 
 int sampler_online_cpus(bool **ret)
@@ -100,6 +104,14 @@ static void fill_attr(const struct sampler_config *cfg, bool tasks, size_t ring_
 			    PERF_SAMPLE_PERIOD;
 	if (cfg->callgraph == SAMPLER_CALLGRAPH_FP)
 		attr->sample_type |= PERF_SAMPLE_CALLCHAIN;
+	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF) {
+		/* The kernel walks its own part; the user part is ours to unwind. */
+		attr->sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
+				     PERF_SAMPLE_STACK_USER;
+		attr->exclude_callchain_user = 1;
+		attr->sample_regs_user = arch_regs_mask();
+		attr->sample_stack_user = cfg->stack_size;
+	}
 	attr->disabled = 1;
 	attr->enable_on_exec = cfg->enable_on_exec;
 	attr->inherit = tasks;
@@ -162,7 +174,7 @@ static int add_fd(struct sampler *s, int fd)
 
 /* Open this CPU's events and map its ring; the first event owns the ring. */
 static int open_cpu(struct sampler *s, struct perf_event_attr *attr, int cpu, const int32_t *tids,
-		    size_t ntids, size_t pages)
+		    size_t ntids, size_t *pages)
 {
 	int leader = -1, r = 0;
 	size_t opened = 0;
@@ -185,7 +197,9 @@ static int open_cpu(struct sampler *s, struct perf_event_attr *attr, int cpu, co
 			struct ring *ring;
 
 			leader = fd;
-			r = ring_open(fd, pages, &ring);
+			/* Should fit_ring guess wrong, settle for less than asked. */
+			while ((r = ring_open(fd, *pages, &ring)) == -EPERM && *pages > MIN_RING_PAGES)
+				*pages /= 2;
 			if (r < 0)
 				return r;
 			s->rings[s->nrings] = ring;
@@ -197,10 +211,37 @@ static int open_cpu(struct sampler *s, struct perf_event_attr *attr, int cpu, co
 	return opened ? 0 : -ESRCH;
 }
 
+/*
+ * Unprivileged users may lock kernel.perf_event_mlock_kb per CPU for rings
+ * (the kernel multiplies it by the online CPUs); root is not limited. Fit
+ * the ring under it, so the wakeup watermark is set for the real size.
+ */
+static size_t fit_ring(size_t pages)
+{
+	unsigned long kb = 516;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), max;
+	FILE *f;
+
+	if (geteuid() == 0)
+		return pages;
+	f = fopen("/proc/sys/kernel/perf_event_mlock_kb", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &kb) != 1)
+			kb = 516;
+		(void)fclose(f);
+	}
+	max = kb * 1024 / page; /* the control page counts too */
+	while (pages > MIN_RING_PAGES && pages + 1 > max)
+		pages /= 2;
+	return pages;
+}
+
 int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t ntids,
 		 struct sampler **ret)
 {
-	size_t pages = cfg->ring_pages ? cfg->ring_pages : DEFAULT_RING_PAGES;
+	size_t pages = cfg->ring_pages		    ? cfg->ring_pages
+		       : cfg->callgraph == SAMPLER_CALLGRAPH_DWARF ? DWARF_RING_PAGES
+								 : DEFAULT_RING_PAGES;
 	struct perf_event_attr attr;
 	bool *online = NULL;
 	struct sampler *s;
@@ -220,8 +261,14 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 		r = -ENOMEM;
 		goto out;
 	}
+	pages = fit_ring(pages);
 	fill_attr(cfg, ntids > 0, pages * (size_t)sysconf(_SC_PAGESIZE), &attr);
 	s->sample_type = attr.sample_type;
+	s->regs_mask = attr.sample_regs_user;
+	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF && !s->regs_mask) {
+		r = -EOPNOTSUPP; /* no register table for this architecture */
+		goto out;
+	}
 
 	r = -ENODEV; /* no CPU selected is online */
 	for (int cpu = 0; cpu < ncpu; cpu++) {
@@ -229,7 +276,7 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 			continue;
 		if (cfg->cpus && ((size_t)cpu >= cfg->ncpus || !cfg->cpus[cpu]))
 			continue;
-		r = open_cpu(s, &attr, cpu, tids, ntids, pages);
+		r = open_cpu(s, &attr, cpu, tids, ntids, &pages);
 		if (r < 0)
 			goto out;
 	}
@@ -295,5 +342,5 @@ uint64_t sampler_sample_type(const struct sampler *s)
 
 uint64_t sampler_regs_mask(const struct sampler *s)
 {
-	return 0;
+	return s->regs_mask;
 }

@@ -32,17 +32,28 @@ const struct sampler_event *sampler_event_default(void);
 enum sampler_callgraph {
 	SAMPLER_CALLGRAPH_NONE,
 	SAMPLER_CALLGRAPH_FP, /* kernel and user callchains walked by the kernel */
+	/* Kernel callchain, plus user registers and a copy of the user stack to unwind. */
+	SAMPLER_CALLGRAPH_DWARF,
 };
+
+/* The largest user stack copy: the record's size field is 16 bits. */
+#define SAMPLER_STACK_MAX 65528
 
 struct sampler_config {
 	const struct sampler_event *event;
 	uint64_t freq; /* samples per second per CPU (frequency mode) */
 	enum sampler_callgraph callgraph;
+	uint32_t stack_size; /* DWARF: bytes of user stack per sample, a multiple of 8 */
 	bool exclude_kernel;
 	bool enable_on_exec; /* start counting when the target execs (record -- COMMAND) */
 	const bool *cpus; /* CPUs to open, indexed by CPU number; NULL: every online CPU */
 	size_t ncpus; /* entries in cpus */
-	size_t ring_pages; /* data pages per ring, a power of two; 0: a default */
+	size_t ring_pages; /* data pages per ring, a power of two */
+	/*
+	 * 0: a default fitting the mode (512 KiB, 2 MiB with stack copies); when
+	 * the kernel refuses that much locked memory (unprivileged users) the
+	 * ring is halved until it fits.
+	 */
 };
 
 struct sampler;

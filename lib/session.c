@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/arch.h"
 #include "lib/log.h"
 #include "lib/merge.h"
 #include "lib/proc.h"
@@ -11,13 +12,8 @@
 #include "lib/session.h"
 #include "lib/vec.h"
 
-/*
- * The kernel's half of the x86-64 address space: kernel frames all go into
- * one mapping named as perf names it, and symbolize/ resolves them through
- * kallsyms. Another architecture needs its own boundary here.
- */
-#define KERNEL_START 0xffff800000000000ULL
 #define MAX_FRAMES 1024
+#define MAX_TIMINGS (1u << 20) /* unwind times kept for the median: 4 MiB at most */
 
 enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, NLABELS };
 
@@ -31,9 +27,13 @@ struct session {
 	uint64_t sample_type, regs_mask;
 	uint32_t label_keys[NLABELS];
 	uint32_t kernel_mapping; /* profile mapping id, 0 until the first kernel frame */
+	uint32_t truncated_location; /* the "[truncated]" frame, 0 until needed */
 	bool running;
 	struct timespec start_mono;
+	uint32_t *unwind_ns; /* a sample of unwind times, for the median */
+	size_t nunwind_ns, unwind_ns_cap;
 	uint32_t locs[MAX_FRAMES];
+	struct session_frame frames[MAX_FRAMES];
 };
 
 static const char *proc_root(const struct session *s)
@@ -108,6 +108,8 @@ int session_open(const struct session_config *cfg, struct session **ret)
 	struct session *s;
 	int r;
 
+	if (cfg->sampler.callgraph == SAMPLER_CALLGRAPH_DWARF && !cfg->unwinder)
+		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -176,6 +178,7 @@ void session_free(struct session *s)
 	merge_free(s->merge);
 	proc_table_free(s->procs);
 	profile_free(s->profile);
+	free(s->unwind_ns);
 	free(s);
 }
 
@@ -206,7 +209,7 @@ static int kernel_location(struct session *s, uint64_t pc, uint32_t flags, uint3
 
 	if (!s->kernel_mapping) {
 		struct profile_mapping m = {
-			.start = KERNEL_START,
+			.start = arch_kernel_start(),
 			.limit = UINT64_MAX,
 			.flags = PROFILE_MAPPING_KERNEL,
 		};
@@ -279,6 +282,78 @@ static int user_location(struct session *s, struct proc *p, uint64_t pc, uint32_
 	return profile_intern_location(s->profile, mapping, pc, flags, ret);
 }
 
+/* The frame that marks a stack the unwinder could not finish. */
+static int truncated_location(struct session *s, uint32_t *ret)
+{
+	struct profile_function fn = {0};
+	struct profile_line line = {0};
+	int r;
+
+	if (!s->truncated_location) {
+		r = profile_intern(s->profile, "[truncated]", &fn.name);
+		if (r < 0)
+			return r;
+		fn.system_name = fn.name;
+		r = profile_intern_function(s->profile, &fn, &line.function);
+		if (r < 0)
+			return r;
+		/* Already symbolized: the symbolizer must leave it alone. */
+		r = profile_add_location(s->profile, 0, 0, PROFILE_LOCATION_SYMBOLIZED, &line, 1,
+					 &s->truncated_location);
+		if (r < 0)
+			return r;
+	}
+	*ret = s->truncated_location;
+	return 0;
+}
+
+static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
+}
+
+/* DWARF mode: the user part of the stack, unwound from the sample's registers and stack copy. */
+static int unwound_user(struct session *s, struct proc *p, const struct sample *smp, size_t *n)
+{
+	const struct session_unwinder *u = s->cfg.unwinder;
+	struct timespec t0, t1;
+	bool complete = false;
+	int k, r;
+
+	if (!p->nmaps && !p->rescanned) {
+		/* A process we have seen no maps of: /proc has them. */
+		p->rescanned = true;
+		(void)proc_rescan_maps(p, proc_root(s));
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	k = u->unwind(u->ctx, p, smp, s->frames, MAX_FRAMES - *n - 1, &complete);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (k < 0)
+		return k;
+	if (s->nunwind_ns < MAX_TIMINGS &&
+	    VEC_PUSH_RESERVE(s->unwind_ns, s->nunwind_ns, s->unwind_ns_cap) == 0) {
+		int64_t ns = elapsed_ns(&t0, &t1);
+
+		s->unwind_ns[s->nunwind_ns++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+	}
+	for (int i = 0; i < k; i++) {
+		r = user_location(s, p, s->frames[i].pc,
+				  s->frames[i].caller ? PROFILE_LOCATION_CALLER : 0, &s->locs[*n]);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	s->stats.unwound++;
+	if (!complete && k > 0) {
+		s->stats.truncated++;
+		r = truncated_location(s, &s->locs[*n]);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int on_sample(struct session *s, const struct sample *smp)
 {
 	struct profile_label labels[NLABELS];
@@ -325,6 +400,11 @@ static int on_sample(struct session *s, const struct sample *smp)
 				return r;
 			n++;
 		}
+	}
+	if (s->cfg.unwinder && smp->u.s.regs_abi && smp->u.s.stack && p) {
+		r = unwound_user(s, p, smp, &n);
+		if (r < 0)
+			return r;
 	}
 	if (n == 0) {
 		/* No callchain asked for (or none usable): the sampled ip alone. */
@@ -383,6 +463,13 @@ static int on_mmap(struct session *s, const struct sample *smp)
 	return proc_map_insert(p, &m);
 }
 
+/* A process image is gone: the unwinder's state for it is stale. */
+static void forget(struct session *s, int32_t pid)
+{
+	if (s->cfg.unwinder && s->cfg.unwinder->forget)
+		s->cfg.unwinder->forget(s->cfg.unwinder->ctx, pid);
+}
+
 static int on_record(void *ctx, const struct perf_event_header *rec)
 {
 	struct session *s = ctx;
@@ -400,12 +487,18 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 	case PERF_RECORD_MMAP2:
 		return on_mmap(s, &smp);
 	case PERF_RECORD_COMM:
+		if (smp.misc & PERF_RECORD_MISC_COMM_EXEC)
+			forget(s, smp.pid);
 		return proc_table_comm(s->procs, smp.pid, smp.tid, smp.u.comm.comm,
 				       smp.misc & PERF_RECORD_MISC_COMM_EXEC);
 	case PERF_RECORD_FORK:
+		if (smp.pid != smp.u.task.ppid)
+			forget(s, smp.pid); /* a reused pid */
 		return proc_table_fork(s->procs, smp.pid, smp.u.task.ppid, smp.tid,
 				       smp.u.task.ptid);
 	case PERF_RECORD_EXIT:
+		if (smp.pid == smp.tid)
+			forget(s, smp.pid);
 		proc_table_exit(s->procs, smp.pid, smp.tid);
 		return 0;
 	case PERF_RECORD_LOST:
@@ -453,6 +546,13 @@ int session_poll(struct session *s, int timeout_ms, bool *ret_hup)
 	return wait;
 }
 
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 int session_stop(struct session *s)
 {
 	struct timespec now;
@@ -462,8 +562,7 @@ int session_stop(struct session *s)
 		return 0;
 	s->running = false;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
-	s->stats.duration_ns = (int64_t)(now.tv_sec - s->start_mono.tv_sec) * 1000000000 +
-			       (now.tv_nsec - s->start_mono.tv_nsec);
+	s->stats.duration_ns = elapsed_ns(&s->start_mono, &now);
 	s->profile->duration_nanos = s->stats.duration_ns;
 	r = sampler_disable(s->sampler);
 	if (r < 0)
@@ -473,7 +572,12 @@ int session_stop(struct session *s)
 		return r;
 	for (size_t i = 0; i < sampler_nrings(s->sampler); i++)
 		s->stats.bad_records += ring_corrupt(sampler_ring(s->sampler, i));
-	return merge_flush(s->merge, on_record, s);
+	r = merge_flush(s->merge, on_record, s);
+	if (s->nunwind_ns) {
+		qsort(s->unwind_ns, s->nunwind_ns, sizeof(*s->unwind_ns), u32_cmp);
+		s->stats.unwind_median_ns = s->unwind_ns[s->nunwind_ns / 2];
+	}
+	return r;
 }
 
 struct profile *session_profile(struct session *s)

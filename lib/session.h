@@ -24,6 +24,34 @@
  *	profile = session_profile(s);	(then symbolize and write)
  */
 
+struct proc;
+struct sample;
+
+/* One user stack frame from an unwinder. */
+struct session_frame {
+	uint64_t pc;
+	bool caller; /* a return address, looked up at pc - 1 */
+};
+
+/*
+ * How the session unwinds user stacks the kernel did not walk (DWARF mode).
+ * symbolize/ implements it with libdwfl; lib/ knows only this interface.
+ */
+struct session_unwinder {
+	void *ctx;
+	/*
+	 * Unwind the user stack of sample smp (with registers and a stack copy)
+	 * taken in process p: at most max frames, innermost first, the first
+	 * being the sampled pc. Returns the number of frames and sets
+	 * *ret_complete when the walk reached the thread's outermost frame;
+	 * a negative errno only for failures that must stop the recording.
+	 */
+	int (*unwind)(void *ctx, struct proc *p, const struct sample *smp,
+		      struct session_frame *frames, size_t max, bool *ret_complete);
+	/* Process pid exited, exec'd or was replaced: drop what was kept for it. */
+	void (*forget)(void *ctx, int32_t pid);
+};
+
 struct session_config {
 	struct sampler_config sampler;
 	const int32_t *pids; /* processes to follow, with all their threads */
@@ -31,6 +59,7 @@ struct session_config {
 	int32_t child; /* a child of ours stopped before exec (record -- COMMAND), or 0 */
 	const char *child_comm; /* its name until its own COMM record arrives */
 	const char *proc_root; /* "/proc" unless a test says otherwise; NULL means "/proc" */
+	const struct session_unwinder *unwinder; /* needed for SAMPLER_CALLGRAPH_DWARF */
 };
 
 struct session_stats {
@@ -39,6 +68,9 @@ struct session_stats {
 	uint64_t throttled; /* times the kernel throttled the sampling rate */
 	uint64_t bad_records; /* records that could not be decoded */
 	uint64_t unmapped; /* user frames outside every known mapping */
+	uint64_t unwound; /* samples whose user stack was unwound (DWARF mode) */
+	uint64_t truncated; /* ... of which stopped short of the thread's entry */
+	uint64_t unwind_median_ns; /* median time to unwind one user stack */
 	size_t processes; /* processes with at least one sample */
 	size_t events, rings;
 	int64_t start_realtime_ns, duration_ns;

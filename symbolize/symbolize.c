@@ -180,16 +180,24 @@ static bool elf_address(const struct elf_file *f, const struct profile_mapping *
 	return false;
 }
 
-static int set_function(struct profile *p, uint32_t loc, const char *name)
+/*
+ * The function of location loc is ELF symbol sym. Symbol versions
+ * ("__libc_start_main@@GLIBC_2.34") are not part of the function's name:
+ * they stay in system_name only.
+ */
+static int set_function(struct profile *p, uint32_t loc, const char *sym)
 {
 	struct profile_function fn = {0};
 	struct profile_line line = {0};
+	const char *at = strchr(sym, '@');
 	int r;
 
-	r = profile_intern(p, name, &fn.name);
+	r = profile_intern_n(p, sym, at && at != sym ? (size_t)(at - sym) : strlen(sym), &fn.name);
 	if (r < 0)
 		return r;
-	fn.system_name = fn.name;
+	r = profile_intern(p, sym, &fn.system_name);
+	if (r < 0)
+		return r;
 	r = profile_intern_function(p, &fn, &line.function);
 	if (r < 0)
 		return r;

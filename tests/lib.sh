@@ -85,3 +85,17 @@ unused_pid() {
 	while [ -e "/proc/$p" ]; do p=$((p + 1)); done
 	echo "$p"
 }
+
+# traces_without NAME: how many stacks in go tool pprof -traces output (stdin) lack a frame NAME.
+traces_without() {
+	awk -v name="$1" '
+		/^-----------\+/ { if (lines && !found) n++; inblock = 1; found = 0; lines = 0; next }
+		inblock && NF { lines++ }
+		inblock && $NF == name { found = 1 }
+		END { if (lines && !found) n++; print n + 0 }'
+}
+
+# cum_pct NAME: the cum% of function NAME in a pprof -top table on stdin, without the '%'.
+cum_pct() {
+	awk -v name="$1" '$6 == name && NF == 6 { sub(/%/, "", $5); print $5; exit }'
+}

@@ -57,6 +57,10 @@ expect 2 "record -d with junk" "$CPROF" record -d 1x -a
 expect 2 "record -p with junk" "$CPROF" record -p 12,abc
 expect 2 "record -C past the last CPU" "$CPROF" record -C 0-99999 -a
 expect 2 "record --call-graph with a bad mode" "$CPROF" record --call-graph=lbr -a
+expect 2 "record --call-graph=dwarf,7 (not a multiple of 8)" "$CPROF" record --call-graph=dwarf,7 -a
+expect 2 "record --call-graph=dwarf,65536 (over 65528)" "$CPROF" record --call-graph=dwarf,65536 -a
+expect 2 "record --call-graph=dwarf,abc" "$CPROF" record --call-graph=dwarf,abc -a
+expect 2 "record --call-graph=dwarfish" "$CPROF" record --call-graph=dwarfish -a
 expect 2 "record -e with an unknown event" "$CPROF" record -e no-such-event -a
 expect 2 "record -o without a value" "$CPROF" record -a -o
 expect 2 "report -n 0" "$CPROF" report -n 0
