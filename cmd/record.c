@@ -46,6 +46,9 @@ static const char usage[] =
 	"  -g                       same as --call-graph=fp, as in perf\n"
 	"  -d, --duration SECONDS   stop after this long (fractions allowed)\n"
 	"  -o, --output FILE        where to write the profile (default cprof.pb.gz)\n"
+	"      --debuginfo-path P   where to look for separate debug info, as elfutils\n"
+	"                           spells it (default :.debug:/usr/lib/debug); debuginfod\n"
+	"                           is asked too when DEBUGINFOD_URLS is set\n"
 	"  -h, --help               show this help\n"
 	"\n"
 	"Recording stops when COMMAND exits, when every -p process has exited, after\n"
@@ -68,6 +71,7 @@ struct record_opts {
 	uint32_t stack_size;
 	uint64_t duration_ns; /* 0: until the target ends or a signal */
 	const char *output;
+	const char *debuginfo_path;
 	char **command; /* NULL-terminated, or NULL */
 };
 
@@ -118,7 +122,7 @@ static int parse_call_graph(const char *arg, struct record_opts *o)
 /* Returns <0 on a usage error (already reported), 0 for --help, >0 to go on. */
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_CALL_GRAPH = 0x100 };
+	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH };
 	static const struct option options[] = {
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"pid", required_argument, NULL, 'p'},
@@ -128,6 +132,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},
+		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -177,6 +182,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case 'o':
 			o->output = optarg;
+			break;
+		case OPT_DEBUGINFO_PATH:
+			o->debuginfo_path = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -376,6 +384,7 @@ int cmd_record(int argc, char **argv)
 	struct record_opts o;
 	struct session *s = NULL;
 	struct outfile *out = NULL;
+	struct symbolize_options sym_opts = {0};
 	struct symbolize *sym = NULL;
 	struct unwind *unwinder = NULL;
 	struct session_unwinder unwinder_ops;
@@ -399,10 +408,17 @@ int cmd_record(int argc, char **argv)
 	cfg.sampler.freq = o.freq;
 	cfg.sampler.callgraph = o.callgraph;
 	cfg.sampler.stack_size = o.stack_size;
+	sym_opts.debuginfo_path = o.debuginfo_path;
+	r = symbolize_new(&sym_opts, &sym);
+	if (r < 0)
+		return cmd_fail(r, NULL, "setting up the symbolizer");
 	if (o.callgraph == SAMPLER_CALLGRAPH_DWARF) {
-		r = unwind_new(&unwinder);
-		if (r < 0)
-			return cmd_fail(r, NULL, "setting up the unwinder");
+		/* The unwinder opens files while processes run; the symbolizer reuses them. */
+		r = unwind_new(symbolize_files(sym), &unwinder);
+		if (r < 0) {
+			ret = cmd_fail(r, NULL, "setting up the unwinder");
+			goto out;
+		}
 		unwind_bind(unwinder, &unwinder_ops);
 		cfg.unwinder = &unwinder_ops;
 	}
@@ -549,9 +565,7 @@ int cmd_record(int argc, char **argv)
 	profile = session_profile(s);
 	add_comments(profile, argc, argv);
 
-	r = symbolize_new(&sym);
-	if (r == 0)
-		r = symbolize_profile(sym, profile, NULL);
+	r = symbolize_profile(sym, profile, NULL);
 	if (r < 0) {
 		ret = cmd_fail(r, NULL, "symbolizing");
 		goto out;
@@ -589,9 +603,9 @@ out:
 	if (err_fd >= 0)
 		(void)close(err_fd);
 	outfile_abort(out);
-	symbolize_free(sym);
 	session_free(s);
 	unwind_free(unwinder);
+	symbolize_free(sym);
 	free(pids);
 	free(cpus);
 	return ret;

@@ -154,7 +154,10 @@ int profile_add_comment(struct profile *p, const char *comment)
 
 /* Mappings, functions, locations: interned by value through their hash indexes. */
 
-/* The pid is a hint for finding the file, not part of a mapping's identity. */
+/*
+ * The pid is a hint for finding the file, not part of a mapping's identity,
+ * except for anonymous memory, whose contents are the process's own.
+ */
 struct mapping_key {
 	const struct profile *p;
 	const struct profile_mapping *m;
@@ -166,7 +169,8 @@ static bool mapping_eq(const void *ctx, uint32_t idx)
 	const struct profile_mapping *a = &k->p->mappings[idx], *b = k->m;
 
 	return a->start == b->start && a->limit == b->limit && a->offset == b->offset &&
-	       a->file == b->file && a->build_id == b->build_id && a->flags == b->flags;
+	       a->file == b->file && a->build_id == b->build_id && a->flags == b->flags &&
+	       (!(a->flags & PROFILE_MAPPING_ANON) || a->pid == b->pid);
 }
 
 static uint64_t mapping_hash(const struct profile_mapping *m)

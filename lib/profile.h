@@ -27,6 +27,8 @@ enum profile_mapping_flags {
 	PROFILE_MAPPING_HAS_LINE_NUMBERS = 1 << 2,
 	PROFILE_MAPPING_HAS_INLINE_FRAMES = 1 << 3,
 	PROFILE_MAPPING_KERNEL = 1 << 4, /* kernel text or a module: symbolize via kallsyms */
+	/* Anonymous or memfd code (JITs): one process's own, symbolized by its perf map. */
+	PROFILE_MAPPING_ANON = 1 << 5,
 };
 
 struct profile_mapping {

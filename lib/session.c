@@ -251,6 +251,10 @@ static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, ui
 	r = profile_intern(s->profile, id, &m.build_id);
 	if (r < 0)
 		return r;
+	/* Code in anonymous memory or a memfd is JIT output: its names are per process. */
+	if ((pm->path[0] != '/' && pm->path[0] != '[') || strncmp(pm->path, "//anon", 6) == 0 ||
+	    strncmp(pm->path, "/memfd:", 7) == 0 || strncmp(pm->path, "[anon", 5) == 0)
+		m.flags |= PROFILE_MAPPING_ANON;
 	/* Identical maps of forked processes share one mapping, with the first pid as hint. */
 	r = profile_intern_mapping(s->profile, &m, &pm->profile_mapping);
 	if (r < 0)

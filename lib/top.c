@@ -10,6 +10,8 @@
  *    then adds to no flat at all (pprof's "residual" rule);
  *  - rows sorted by |flat|, then name, then |cum|; --nodecount keeps the
  *    first N and recomputes once more;
+ *  - a function reached only through inlined calls is marked "(inline)",
+ *    one reached both ways "(partial-inline)";
  *  - one unit for the table: that of the smallest nonzero row, scaled up
  *    when it is under a hundredth of the total (pprof's "minimum" unit).
  */
@@ -29,6 +31,8 @@ struct node {
 	int64_t flat, cum;
 	size_t last_sample; /* +1 of the last sample counted in cum: recursion counts once */
 	bool kept;
+	/* Called as an inlined frame / as a real call: pprof's "(inline)" labels. */
+	bool inline_in, call_in;
 };
 
 struct graph {
@@ -113,7 +117,12 @@ static void graph_release(struct graph *g)
 	hashmap_release(&g->by_name);
 }
 
-/* Recompute flat and cum over the kept nodes only. */
+/*
+ * Recompute flat, cum and the inline marks over the kept nodes only. Stacks
+ * are walked root to leaf as pprof walks them: a node's caller is the
+ * nearest kept frame outside it, and the call was inlined when the node's
+ * frame is not the outermost line of its location.
+ */
 static void graph_fill(struct graph *g)
 {
 	const struct profile *p = g->p;
@@ -121,34 +130,42 @@ static void graph_fill(struct graph *g)
 	for (size_t i = 0; i < g->n; i++) {
 		g->nodes[i].flat = g->nodes[i].cum = 0;
 		g->nodes[i].last_sample = 0;
+		g->nodes[i].inline_in = g->nodes[i].call_in = false;
 	}
 	for (size_t s = 0; s < p->nsamples; s++) {
 		const struct profile_sample *smp = &p->samples[s];
 		int64_t v = p->values[smp->value_off + (size_t)g->index];
-		struct node *leaf = NULL;
-		bool first = true;
+		struct node *parent = NULL;
+		bool leaf_kept = false;
 
 		if (v == 0)
 			continue;
-		/* Leaf first: the very first frame decides flat, kept or not. */
-		for (size_t i = 0; i < smp->nloc; i++) {
+		for (size_t i = smp->nloc; i-- > 0;) {
 			uint32_t loc = p->locs[smp->loc_off + i];
-			size_t base = g->loc_first[loc - 1];
+			size_t base = g->loc_first[loc - 1], count = frames_count(g->frames, loc);
 
-			for (size_t j = 0; j < frames_count(g->frames, loc); j++) {
+			for (size_t j = count; j-- > 0;) {
 				struct node *n = &g->nodes[g->frame_node[base + j]];
 
-				if (first && n->kept)
-					leaf = n;
-				first = false;
-				if (n->kept && n->last_sample != s + 1) {
+				leaf_kept = n->kept;
+				if (!n->kept)
+					continue;
+				if (n->last_sample != s + 1) {
 					n->cum += v;
 					n->last_sample = s + 1;
 				}
+				if (parent && parent != n) {
+					if (j != count - 1)
+						n->inline_in = true;
+					else
+						n->call_in = true;
+				}
+				parent = n;
 			}
 		}
-		if (leaf)
-			leaf->flat += v;
+		/* The leaf itself must be kept: a dropped leaf's flat goes nowhere. */
+		if (parent && leaf_kept)
+			parent->flat += v;
 	}
 }
 
@@ -291,7 +308,8 @@ int top_write(const struct profile *p, const struct top_options *opts, FILE *out
 		units_percent(fp, sizeof(fp), n->flat, total);
 		units_percent(sp, sizeof(sp), sum, total);
 		units_percent(cp, sizeof(cp), n->cum, total);
-		fprintf(out, "%10s %s %s %10s %s  %s\n", flat, fp, sp, cum, cp, n->name);
+		fprintf(out, "%10s %s %s %10s %s  %s%s\n", flat, fp, sp, cum, cp, n->name,
+			!n->inline_in ? "" : n->call_in ? " (partial-inline)" : " (inline)");
 	}
 	r = ferror(out) ? -EIO : 0;
 out:

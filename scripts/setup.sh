@@ -3,15 +3,20 @@
 # Installs only what is missing, so it is cheap to run again.
 set -eu
 
-packages="meson ninja-build pkg-config gcc libc6-dev make
-libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev
-golang-go util-linux"
+# Build: meson, a C compiler, elfutils, protobuf-c, zlib, libiberty (demangling).
+# Tests: go tool pprof (golang-go), g++ and binutils for workloads, debuginfod,
+# util-linux (unshare, setpriv), Node.js for the JIT test.
+packages="meson ninja-build pkg-config gcc g++ binutils libc6-dev make
+libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev
+golang-go util-linux debuginfod libdebuginfod1"
 
 missing=
 for p in $packages; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
+# Any node will do (the machine image may bring its own); else Debian's.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -2,10 +2,16 @@
 #ifndef CPROF_SYMBOLIZE_INTERNAL_H
 #define CPROF_SYMBOLIZE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Helpers shared inside symbolize/ only. */
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+
+#include "lib/proc.h"
+
+/* Helpers shared inside symbolize/ only; nothing here leaves the folder. */
 
 /* Kernel symbols from a kallsyms file, sorted for lookup. */
 struct kallsyms;
@@ -25,5 +31,74 @@ void kallsyms_free(struct kallsyms *k);
  * the module in *ret_module ("" for the kernel itself). NULL when none.
  */
 const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module);
+
+/*
+ * The ELF cache: every file a profile's mappings name, opened once —
+ * while the process that maps it still runs, through /proc/PID/root
+ * (containers) or /proc/PID/map_files (deleted or replaced files) — and
+ * shared by the unwinder (every process's Dwfl borrows it) and the
+ * symbolizer. Keyed by build id where known, else by path.
+ */
+struct elfcache;
+
+struct elf_file {
+	char *path; /* as the process named it, " (deleted)" removed */
+	char *opened; /* where it was found: /proc/PID/root/..., map_files, or path */
+	Elf *elf; /* NULL when no usable file was found */
+	int fd;
+	void *image; /* [vdso]: cprof's own copy of the kernel's image */
+	size_t image_size;
+	GElf_Phdr *loads; /* PT_LOAD headers */
+	size_t nloads;
+	char build_id[41]; /* lowercase hex, "" when the file has none */
+	/* For symbolization, made on first use: the file alone in a Dwfl, at bias 0. */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	bool dwfl_tried;
+};
+
+/*
+ * A new cache. debuginfo_path is libdwfl's search path for separate debug
+ * info (NULL: ":.debug:/usr/lib/debug"); debuginfod is used when
+ * DEBUGINFOD_URLS is set. Returns 0 and *ret (free with elfcache_free), or -ENOMEM.
+ */
+int elfcache_new(const char *debuginfo_path, struct elfcache **ret);
+
+/* Close every file. Free the Dwfls borrowing from it first. NULL-safe. */
+void elfcache_free(struct elfcache *c);
+
+/*
+ * The file mapped by m in process pid, opened on first use. When the
+ * mapping carried no build id, the file's own is copied into m. NULL only
+ * when out of memory; check ->elf. Borrowed until elfcache_free.
+ */
+struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, struct proc_map *m);
+
+/*
+ * The file of a profile mapping: by build id when given, else by path,
+ * opening it now (through /proc/PID/root while pid runs) if no process
+ * opened it during the recording. A file whose build id differs from the
+ * one given is not used. NULL only when out of memory.
+ */
+struct elf_file *elfcache_lookup(struct elfcache *c, const char *path, const char *build_id,
+				 int32_t pid, uint64_t start, uint64_t end);
+
+/* The file's address for file offset off: its PT_LOAD's vaddr. False when no segment has it. */
+bool elfcache_offset_to_vaddr(const struct elf_file *f, uint64_t off, uint64_t *ret);
+
+/*
+ * Report f to dwfl as a module at the given bias, lending it the cache's
+ * Elf. Returns the module, or NULL (libdwfl's error logged at debug).
+ */
+Dwfl_Module *elfcache_report(struct elfcache *c, struct elf_file *f, Dwfl *dwfl, GElf_Addr bias);
+
+/* The callbacks for a Dwfl whose modules come from elfcache_report. */
+const Dwfl_Callbacks *elfcache_callbacks(struct elfcache *c);
+
+/* The file alone in a Dwfl at bias 0, for symbolization. NULL when it cannot be had. */
+Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f);
+
+/* Demangle a C++ or Rust symbol; NULL when it is not mangled. Caller frees. */
+char *demangle(const char *sym);
 
 #endif

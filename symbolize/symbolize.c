@@ -1,52 +1,43 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <elfutils/libdwfl.h>
-#include <gelf.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
 
-#include "lib/hash.h"
 #include "lib/log.h"
 #include "lib/vec.h"
 #include "symbolize/internal.h"
+#include "symbolize/jitmap.h"
 #include "symbolize/symbolize.h"
 
-/* One ELF file, reported alone to its own Dwfl so its addresses are its own. */
-struct elf_file {
-	char *key; /* the path it was asked for under */
-	Dwfl *dwfl; /* NULL when the file could not be opened */
-	Dwfl_Module *mod;
-	GElf_Addr bias;
-	GElf_Phdr *loads; /* PT_LOAD headers: file offset -> ELF address */
-	size_t nloads;
-	char build_id[41];
-};
+#define MAX_INLINE 64 /* lines per location: deeper inline chains are cut at the outermost */
 
 struct symbolize {
-	struct elf_file *files;
-	size_t nfiles, files_cap;
-	struct hashmap index; /* by key */
+	struct elfcache *files;
 	struct kallsyms *kallsyms;
 	int kallsyms_err; /* 0 until tried; then 1 loaded, or the negative error */
+	struct jitmaps *jit;
 	uint64_t files_missing;
 };
 
-static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
-int symbolize_new(struct symbolize **ret)
+int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
 {
 	struct symbolize *s = calloc(1, sizeof(*s));
+	int r;
 
 	if (!s)
 		return -ENOMEM;
+	r = elfcache_new(opts ? opts->debuginfo_path : NULL, &s->files);
+	if (r == 0)
+		r = jitmaps_new(&s->jit);
+	if (r < 0) {
+		symbolize_free(s);
+		return r;
+	}
 	*ret = s;
 	return 0;
 }
@@ -55,201 +46,257 @@ void symbolize_free(struct symbolize *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nfiles; i++) {
-		free(s->files[i].key);
-		free(s->files[i].loads);
-		if (s->files[i].dwfl)
-			dwfl_end(s->files[i].dwfl);
-	}
-	free(s->files);
-	hashmap_release(&s->index);
+	elfcache_free(s->files);
 	kallsyms_free(s->kallsyms);
+	jitmaps_free(s->jit);
 	free(s);
 }
 
-static void read_build_id(struct elf_file *f)
+struct elfcache *symbolize_files(struct symbolize *s)
 {
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	int n = dwfl_module_build_id(f->mod, &bits, &vaddr);
-
-	for (int i = 0; i < n && i < 20; i++)
-		(void)snprintf(&f->build_id[2 * i], 3, "%02x", bits[i]);
+	return s->files;
 }
 
-/* Open path (as seen from the root of process pid, when it has to be) into f. */
-static void open_elf(struct elf_file *f, const char *path, int32_t pid)
-{
-	char alt[4096];
-	const char *try[2] = {path, NULL};
-	Elf *elf;
-	size_t nph;
-
-	/* A process in another mount namespace sees its files under /proc/PID/root. */
-	if (pid > 0 && snprintf(alt, sizeof(alt), "/proc/%d/root%s", pid, path) < (int)sizeof(alt))
-		try[1] = alt;
-	for (int i = 0; i < 2 && try[i] && !f->mod; i++) {
-		if (access(try[i], R_OK) != 0)
-			continue;
-		f->dwfl = dwfl_begin(&offline_callbacks);
-		if (!f->dwfl)
-			return;
-		f->mod = dwfl_report_elf(f->dwfl, path, try[i], -1, 0, false);
-		if (!f->mod) {
-			log_debug("%s: %s", try[i], dwfl_errmsg(-1));
-			dwfl_end(f->dwfl);
-			f->dwfl = NULL;
-		}
-	}
-	if (!f->mod)
-		return;
-	(void)dwfl_report_end(f->dwfl, NULL, NULL);
-	elf = dwfl_module_getelf(f->mod, &f->bias);
-	if (!elf || elf_getphdrnum(elf, &nph) != 0)
-		return;
-	f->loads = calloc(nph ? nph : 1, sizeof(*f->loads));
-	if (!f->loads)
-		return;
-	for (size_t i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			f->loads[f->nloads++] = ph;
-	}
-	read_build_id(f);
-}
-
-struct key_ctx {
-	const struct symbolize *s;
-	const char *key;
+/* One frame in the making: names are borrowed (libdw, kallsyms) until interned. */
+struct frame {
+	const char *name; /* display name; demangled when it could be */
+	const char *system_name; /* the symbol as the binary has it */
+	const char *file; /* where the function is defined */
+	int64_t start_line;
+	int64_t line; /* the line executing, or the call site of the next inner frame */
 };
 
-static bool key_eq(const void *ctx, uint32_t idx)
-{
-	const struct key_ctx *k = ctx;
-
-	return strcmp(k->s->files[idx].key, k->key) == 0;
-}
-
-/* The file behind a mapping, opened on first use. NULL only when out of memory. */
-static struct elf_file *file_get(struct symbolize *s, const char *path, int32_t pid)
-{
-	struct key_ctx key = {s, path};
-	uint64_t h = hash_bytes(path, strlen(path), 0);
-	struct elf_file *f;
-	uint32_t idx;
-
-	if (hashmap_find(&s->index, h, key_eq, &key, &idx))
-		return &s->files[idx];
-	if (VEC_PUSH_RESERVE(s->files, s->nfiles, s->files_cap) < 0)
-		return NULL;
-	f = &s->files[s->nfiles];
-	memset(f, 0, sizeof(*f));
-	f->key = strdup(path);
-	if (!f->key || hashmap_insert(&s->index, h, (uint32_t)s->nfiles) < 0) {
-		free(f->key);
-		return NULL;
-	}
-	s->nfiles++;
-	/* Pseudo-files ([vdso], [heap], //anon) have nothing to open. */
-	if (path[0] == '/' && path[1] != '/') {
-		open_elf(f, path, pid);
-		s->files_missing += !f->mod;
-	}
-	return f;
-}
-
 /*
- * Where a runtime address lies in the ELF file's own address space: the
- * mapping gives the file offset, and the PT_LOAD segment holding that offset
- * gives the virtual address the linker assigned to it.
+ * Intern frames (innermost first) as the lines of location loc. Symbol
+ * versions ("__libc_start_main@@GLIBC_2.34") are cut from the name; the
+ * full symbol stays in system_name.
  */
-static bool elf_address(const struct elf_file *f, const struct profile_mapping *m, uint64_t addr,
-			uint64_t *ret)
+static int set_lines(struct profile *p, uint32_t loc, const struct frame *frames, size_t n)
 {
-	uint64_t off = addr - m->start + m->offset;
-
-	for (size_t i = 0; i < f->nloads; i++) {
-		const GElf_Phdr *ph = &f->loads[i];
-
-		if (off >= ph->p_offset && off < ph->p_offset + ph->p_memsz) {
-			*ret = off - ph->p_offset + ph->p_vaddr;
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * The function of location loc is ELF symbol sym. Symbol versions
- * ("__libc_start_main@@GLIBC_2.34") are not part of the function's name:
- * they stay in system_name only.
- */
-static int set_function(struct profile *p, uint32_t loc, const char *sym)
-{
-	struct profile_function fn = {0};
-	struct profile_line line = {0};
-	const char *at = strchr(sym, '@');
+	struct profile_line lines[MAX_INLINE];
 	int r;
 
-	r = profile_intern_n(p, sym, at && at != sym ? (size_t)(at - sym) : strlen(sym), &fn.name);
-	if (r < 0)
-		return r;
-	r = profile_intern(p, sym, &fn.system_name);
-	if (r < 0)
-		return r;
-	r = profile_intern_function(p, &fn, &line.function);
-	if (r < 0)
-		return r;
-	return profile_set_lines(p, loc, &line, 1);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = frames[i].name, *at = strchr(name, '@');
+		struct profile_function fn = {.start_line = frames[i].start_line};
+
+		r = profile_intern_n(p, name, at && at != name ? (size_t)(at - name) : strlen(name),
+				     &fn.name);
+		if (r == 0)
+			r = profile_intern(p, frames[i].system_name, &fn.system_name);
+		if (r == 0)
+			r = profile_intern(p, frames[i].file ? frames[i].file : "", &fn.filename);
+		if (r == 0)
+			r = profile_intern_function(p, &fn, &lines[i].function);
+		if (r < 0)
+			return r;
+		lines[i].line = frames[i].line;
+	}
+	return profile_set_lines(p, loc, lines, n);
+}
+
+/* A DIE's function name: the demangled linkage name, else DW_AT_name (C). */
+static const char *die_names(Dwarf_Die *die, const char **ret_system, char **ret_demangled)
+{
+	Dwarf_Attribute attr;
+	const char *linkage = NULL, *name;
+
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+	    dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		linkage = dwarf_formstring(&attr);
+	name = dwarf_attr_integrate(die, DW_AT_name, &attr) ? dwarf_formstring(&attr) : NULL;
+	*ret_demangled = linkage ? demangle(linkage) : NULL;
+	*ret_system = linkage ? linkage : name;
+	return *ret_demangled ? *ret_demangled : (linkage && !name ? linkage : name);
+}
+
+static bool is_function(int tag)
+{
+	return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+	       tag == DW_TAG_entry_point;
+}
+
+/*
+ * The inline chain at vaddr from DWARF, as elfutils' addr2line -i walks it:
+ * dwarf_getscopes gives the innermost function scope at vaddr; when that is
+ * an inlined subroutine, dwarf_getscopes_die gives the scopes that
+ * physically contain it (dwarf_getscopes would continue into the inlined
+ * function's abstract definition instead). The innermost function runs the
+ * line at vaddr; each inlined subroutine's DW_AT_call_line is the line of
+ * the next outer function that called it; a DW_TAG_subprogram ends the
+ * chain. Each function's own file and first line come from its
+ * declaration. Returns the number of frames, 0 without DWARF here.
+ */
+static size_t dwarf_frames(Dwfl_Module *mod, Dwarf_Addr vaddr, struct frame *frames,
+			   char **owned, size_t *nowned)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, vaddr, &bias), *scopes = NULL, *chain = NULL;
+	Dwfl_Line *src;
+	size_t n = 0;
+	int line = 0, nscopes, nchain = 0, first = -1;
+
+	if (!cu)
+		return 0;
+	src = dwfl_module_getsrc(mod, vaddr);
+	if (src)
+		(void)dwfl_lineinfo(src, NULL, &line, NULL, NULL, NULL);
+	nscopes = dwarf_getscopes(cu, vaddr - bias, &scopes);
+	for (int i = 0; i < nscopes && first < 0; i++)
+		if (is_function(dwarf_tag(&scopes[i])))
+			first = i;
+	if (first < 0)
+		goto out;
+	if (dwarf_tag(&scopes[first]) == DW_TAG_inlined_subroutine)
+		nchain = dwarf_getscopes_die(&scopes[first], &chain);
+	if (nchain <= 0) {
+		chain = NULL;
+		nchain = 1;
+	}
+	for (int i = 0; i < nchain && n < MAX_INLINE; i++) {
+		Dwarf_Die *die = chain ? &chain[i] : &scopes[first];
+		int tag = dwarf_tag(die), decl_line = 0;
+		Dwarf_Attribute attr;
+		Dwarf_Word call_line;
+		const char *name, *system;
+		char *dem;
+
+		if (!is_function(tag))
+			continue;
+		name = die_names(die, &system, &dem);
+		if (dem)
+			owned[(*nowned)++] = dem;
+		if (!name)
+			name = system = "";
+		(void)dwarf_decl_line(die, &decl_line);
+		frames[n++] = (struct frame){
+			.name = name,
+			.system_name = system ? system : name,
+			.file = dwarf_decl_file(die),
+			.start_line = decl_line,
+			.line = line,
+		};
+		if (tag != DW_TAG_inlined_subroutine)
+			break;
+		/* The next outer frame is executing the call site of this inlined one. */
+		if (dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &call_line) == 0)
+			line = (int)call_line;
+		else
+			line = 0;
+	}
+out:
+	free(chain);
+	free(scopes);
+	/* A chain without a named function says nothing useful. */
+	if (n && !*frames[n - 1].name)
+		return 0;
+	return n;
+}
+
+static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_dwarf,
+			  bool *ret_ok)
+{
+	const struct profile_location *l = profile_location(p, loc);
+	const struct profile_mapping *m = &p->mappings[l->mapping - 1];
+	struct frame frames[MAX_INLINE];
+	char *owned[MAX_INLINE];
+	size_t n, nowned = 0;
+	struct elf_file *f;
+	Dwfl_Module *mod;
+	uint64_t vaddr;
+	const char *sym;
+	GElf_Off off;
+	GElf_Sym esym;
+	int r = 0;
+
+	f = elfcache_lookup(s->files, profile_str(p, m->file), profile_str(p, m->build_id), m->pid,
+			    m->start, m->limit);
+	if (!f)
+		return -ENOMEM;
+	mod = elfcache_module(s->files, f);
+	if (!mod || !elfcache_offset_to_vaddr(f, l->address - m->start + m->offset, &vaddr))
+		return 0;
+	/* A return address belongs to the call before it. */
+	if (l->flags & PROFILE_LOCATION_CALLER)
+		vaddr--;
+
+	n = dwarf_frames(mod, vaddr, frames, owned, &nowned);
+	*ret_dwarf = n > 0;
+	if (n == 0) {
+		char *dem;
+
+		sym = dwfl_module_addrinfo(mod, vaddr, &off, &esym, NULL, NULL, NULL);
+		if (!sym)
+			return 0;
+		dem = demangle(sym);
+		if (dem)
+			owned[nowned++] = dem;
+		frames[0] = (struct frame){.name = dem ? dem : sym, .system_name = sym};
+		n = 1;
+	}
+	r = set_lines(p, loc, frames, n);
+	*ret_ok = r == 0;
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	return r;
 }
 
 static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_ok)
 {
 	const struct profile_location *l = profile_location(p, loc);
 	const char *name, *module;
+	struct frame f;
+	int r;
 
 	if (s->kallsyms_err == 0) {
-		int r = kallsyms_load("/proc/kallsyms", &s->kallsyms);
-
+		r = kallsyms_load("/proc/kallsyms", &s->kallsyms);
 		s->kallsyms_err = r < 0 ? r : 1;
 		if (r < 0)
 			log_debug("/proc/kallsyms: %s", strerror(-r));
 	}
 	if (!s->kallsyms)
 		return 0;
-	/* A return address belongs to the call before it: look up address - 1. */
 	name = kallsyms_lookup(s->kallsyms,
 			       l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0), &module);
 	if (!name)
 		return 0;
+	f = (struct frame){.name = name, .system_name = name};
+	r = set_lines(p, loc, &f, 1);
+	if (r < 0)
+		return r;
 	*ret_ok = true;
-	return set_function(p, loc, name);
+	if (*module) {
+		/* A module's frames go in a mapping named for it, as perf shows [module]. */
+		struct profile_mapping mm = p->mappings[p->locations[loc - 1].mapping - 1];
+		char buf[80];
+		uint32_t id;
+
+		(void)snprintf(buf, sizeof(buf), "[%s]", module);
+		r = profile_intern(p, buf, &mm.file);
+		if (r == 0)
+			r = profile_intern_mapping(p, &mm, &id);
+		if (r < 0)
+			return r;
+		p->locations[loc - 1].mapping = id;
+	}
+	return 0;
 }
 
-static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_ok,
-			  struct elf_file **ret_file)
+static int symbolize_jit(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_ok)
 {
 	const struct profile_location *l = profile_location(p, loc);
-	struct profile_mapping *m = &p->mappings[l->mapping - 1];
-	struct elf_file *f = file_get(s, profile_str(p, m->file), m->pid);
-	GElf_Sym sym;
-	GElf_Off off;
-	uint64_t addr;
-	const char *name;
+	const struct profile_mapping *m = &p->mappings[l->mapping - 1];
+	const char *name = jitmaps_lookup(s->jit, m->pid,
+					  l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0));
+	struct frame f;
+	int r;
 
-	*ret_file = f;
-	if (!f)
-		return -ENOMEM;
-	if (!f->mod || !elf_address(f, m, l->address, &addr))
-		return 0;
-	if (l->flags & PROFILE_LOCATION_CALLER)
-		addr--;
-	name = dwfl_module_addrinfo(f->mod, addr + f->bias, &off, &sym, NULL, NULL, NULL);
 	if (!name)
 		return 0;
-	*ret_ok = true;
-	return set_function(p, loc, name);
+	f = (struct frame){.name = name, .system_name = name};
+	r = set_lines(p, loc, &f, 1);
+	*ret_ok = r == 0;
+	return r;
 }
 
 int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_stats *ret_stats)
@@ -257,11 +304,11 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 	struct symbolize_stats st = {0};
 	int r = 0;
 
-	for (uint32_t loc = 1; loc <= p->nlocations; loc++) {
+	for (uint32_t loc = 1; loc <= p->nlocations && r == 0; loc++) {
 		struct profile_location *l = &p->locations[loc - 1];
-		struct profile_mapping *m = l->mapping ? &p->mappings[l->mapping - 1] : NULL;
-		struct elf_file *f = NULL;
-		bool ok = false;
+		const struct profile_mapping *m = profile_mapping(p, l->mapping);
+		const char *file = m ? profile_str(p, m->file) : "";
+		bool ok = false, dwarf = false;
 
 		if (l->flags & PROFILE_LOCATION_SYMBOLIZED)
 			continue;
@@ -270,26 +317,39 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 			r = 0;
 		else if (m->flags & PROFILE_MAPPING_KERNEL)
 			r = symbolize_kernel(s, p, loc, &ok);
-		else
-			r = symbolize_user(s, p, loc, &ok, &f);
-		if (r < 0)
-			break;
-		/* profile_set_lines may have moved the arrays. */
+		else if (m->flags & PROFILE_MAPPING_ANON)
+			r = symbolize_jit(s, p, loc, &ok);
+		else if (file[0] == '/' || strcmp(file, "[vdso]") == 0)
+			r = symbolize_user(s, p, loc, &dwarf, &ok);
+		/* Interning may have moved the arrays. */
 		l = &p->locations[loc - 1];
-		m = l->mapping ? &p->mappings[l->mapping - 1] : NULL;
 		l->flags |= PROFILE_LOCATION_SYMBOLIZED;
 		if (ok) {
+			struct profile_mapping *mm = &p->mappings[l->mapping - 1];
+
 			st.resolved++;
-			m->flags |= PROFILE_MAPPING_HAS_FUNCTIONS;
-		}
-		if (f && f->build_id[0] && !m->build_id) {
-			r = profile_intern(p, f->build_id, &m->build_id);
-			if (r < 0)
-				break;
-			m = &p->mappings[l->mapping - 1];
+			mm->flags |= PROFILE_MAPPING_HAS_FUNCTIONS;
+			if (dwarf)
+				mm->flags |= PROFILE_MAPPING_HAS_FILENAMES |
+					     PROFILE_MAPPING_HAS_LINE_NUMBERS |
+					     PROFILE_MAPPING_HAS_INLINE_FRAMES;
 		}
 	}
-	st.files_missing = s->files_missing;
+	/* Mappings learn their build id from the file where the recording had none. */
+	for (size_t i = 0; i < p->nmappings && r == 0; i++) {
+		struct profile_mapping *m = &p->mappings[i];
+		const char *file = profile_str(p, m->file);
+		struct elf_file *f;
+
+		if (m->build_id || m->flags & (PROFILE_MAPPING_KERNEL | PROFILE_MAPPING_ANON) ||
+		    (file[0] != '/' && strcmp(file, "[vdso]") != 0))
+			continue;
+		f = elfcache_lookup(s->files, file, "", m->pid, m->start, m->limit);
+		if (f && f->elf && f->build_id[0])
+			r = profile_intern(p, f->build_id, &p->mappings[i].build_id);
+		else if (f && !f->elf)
+			st.files_missing++;
+	}
 	if (ret_stats)
 		*ret_stats = st;
 	return r;

@@ -7,13 +7,24 @@
 #include "lib/profile.h"
 
 /*
- * Names for the locations of a profile: ELF symbols (.symtab, else
- * .dynsym) of user-space files through libdwfl, and /proc/kallsyms for the
- * kernel. Runs once per unique location, after aggregation. Files are
- * opened once each, however many mappings and processes share them.
- * Exports cprof types only: nothing here leaks a Dwfl.
+ * Names for the locations of a profile, once per unique location after
+ * aggregation:
+ *  - user code: DWARF where present (libdw), with the inline chain — every
+ *    inlined call its own line, innermost first, with file and line — and
+ *    separate debug info found by build id, .gnu_debuglink, .gnu_debugdata
+ *    or debuginfod; else the ELF symbol (.symtab, .dynsym);
+ *  - C++ and Rust names demangled into name, the mangled one in system_name;
+ *  - JIT code in anonymous memory from /tmp/perf-PID.map;
+ *  - the kernel from /proc/kallsyms, module symbols in a mapping per module.
+ * Files are opened once each, keyed by build id, and shared with the
+ * unwinder (symbolize_files), which opens them while their processes run.
  */
 struct symbolize;
+struct elfcache;
+
+struct symbolize_options {
+	const char *debuginfo_path; /* libdwfl's search path; NULL for ":.debug:/usr/lib/debug" */
+};
 
 struct symbolize_stats {
 	uint64_t locations; /* locations looked at */
@@ -22,16 +33,18 @@ struct symbolize_stats {
 };
 
 /* Caller owns; free with symbolize_free. Returns 0 and *ret, or -ENOMEM. */
-int symbolize_new(struct symbolize **ret);
+int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret);
 
-/* Close every file. NULL-safe. */
+/* Close every file. Free any unwinder borrowing symbolize_files first. NULL-safe. */
 void symbolize_free(struct symbolize *s);
 
+/* The file cache, for unwind_new. Borrowed until symbolize_free. */
+struct elfcache *symbolize_files(struct symbolize *s);
+
 /*
- * Give every location of p that has not been symbolized its lines (one per
- * function here; inline chains come from DWARF later), set the mappings'
- * has_functions flag and fill in missing build ids. A location that cannot
- * be resolved keeps no lines; that is counted, not an error.
+ * Give every location of p that has not been symbolized its lines, set the
+ * mappings' has_* flags, and fill in missing build ids. A location that
+ * cannot be resolved keeps no lines; that is counted, not an error.
  * Returns 0 or -ENOMEM.
  */
 int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_stats *ret_stats);

@@ -17,18 +17,8 @@
 #include "lib/proc.h"
 #include "lib/sample.h"
 #include "lib/vec.h"
+#include "symbolize/internal.h"
 #include "symbolize/unwind.h"
-
-/* One ELF file, opened once and lent (by libelf reference count) to every Dwfl. */
-struct elf_file {
-	char *key; /* build id, or path@dev:ino, or path */
-	Elf *elf; /* NULL when the file could not be opened */
-	int fd;
-	void *image; /* [vdso]: our own copy of the kernel's image */
-	size_t image_size;
-	GElf_Phdr *loads;
-	size_t nloads;
-};
 
 struct uproc {
 	int32_t pid;
@@ -39,9 +29,7 @@ struct uproc {
 };
 
 struct unwind {
-	struct elf_file **files; /* pointers stay put: libdwfl modules hold them */
-	size_t nfiles, files_cap;
-	struct hashmap file_index;
+	struct elfcache *files; /* borrowed: the symbolizer shares it */
 	struct uproc **procs;
 	size_t nprocs, procs_cap;
 	struct hashmap proc_index;
@@ -66,188 +54,6 @@ struct unwind {
 	 * the outermost one, so such a walk must prove it reached an entry point.
 	 */
 	bool read_failed;
-};
-
-static size_t page_size(void)
-{
-	static size_t page;
-
-	if (!page)
-		page = (size_t)sysconf(_SC_PAGESIZE);
-	return page;
-}
-
-/* ELF files. */
-
-static bool load_phdrs(struct elf_file *f)
-{
-	size_t nph;
-
-	if (elf_kind(f->elf) != ELF_K_ELF || elf_getphdrnum(f->elf, &nph) != 0)
-		return false;
-	f->loads = calloc(nph ? nph : 1, sizeof(*f->loads));
-	if (!f->loads)
-		return false;
-	for (size_t i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			f->loads[f->nloads++] = ph;
-	}
-	return f->nloads > 0;
-}
-
-/* Our own [vdso]: every process of this kernel and ABI maps the same image. */
-static void open_vdso(struct elf_file *f)
-{
-	unsigned long long start, end;
-	char line[256];
-	FILE *maps = fopen("/proc/self/maps", "re");
-
-	if (!maps)
-		return;
-	while (fgets(line, sizeof(line), maps))
-		if (strstr(line, "[vdso]") && sscanf(line, "%llx-%llx", &start, &end) == 2) {
-			f->image_size = (size_t)(end - start);
-			f->image = malloc(f->image_size);
-			if (f->image)
-				memcpy(f->image, (const void *)(uintptr_t)start, f->image_size);
-			break;
-		}
-	(void)fclose(maps);
-	if (!f->image)
-		return;
-	f->elf = elf_memory(f->image, f->image_size);
-}
-
-static void open_file(struct elf_file *f, const struct proc *p, const struct proc_map *m)
-{
-	char path[4200];
-	const char *deleted = strstr(m->path, " (deleted)");
-
-	if (strcmp(m->path, "[vdso]") == 0) {
-		open_vdso(f);
-	} else {
-		/*
-		 * The file as the process sees it: through its root (containers),
-		 * or through map_files when it was deleted or replaced.
-		 */
-		if (deleted)
-			(void)snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-				       p->pid, m->start, m->end);
-		else
-			(void)snprintf(path, sizeof(path), "/proc/%d/root%s", p->pid, m->path);
-		f->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (f->fd < 0 && !deleted)
-			f->fd = open(m->path, O_RDONLY | O_CLOEXEC);
-		if (f->fd < 0)
-			return;
-		f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
-	}
-	if (f->elf && !load_phdrs(f)) {
-		(void)elf_end(f->elf);
-		f->elf = NULL;
-	}
-	if (!f->elf)
-		log_debug("unwind: cannot open %s", m->path);
-}
-
-static void file_key(const struct proc_map *m, char *buf, size_t size)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (m->build_id_size) {
-		size_t n = 0;
-
-		for (size_t i = 0; i < m->build_id_size && n + 3 < size; i++) {
-			buf[n++] = hex[m->build_id[i] >> 4];
-			buf[n++] = hex[m->build_id[i] & 15];
-		}
-		buf[n] = '\0';
-	} else if (m->ino) {
-		(void)snprintf(buf, size, "%s@%x:%x:%" PRIu64, m->path, m->dev_major, m->dev_minor,
-			       m->ino);
-	} else {
-		(void)snprintf(buf, size, "%s", m->path);
-	}
-}
-
-struct file_key_ctx {
-	const struct unwind *u;
-	const char *key;
-};
-
-static bool file_eq(const void *ctx, uint32_t idx)
-{
-	const struct file_key_ctx *k = ctx;
-
-	return strcmp(k->u->files[idx]->key, k->key) == 0;
-}
-
-static void file_free(struct elf_file *f)
-{
-	if (!f)
-		return;
-	if (f->elf)
-		(void)elf_end(f->elf);
-	if (f->fd >= 0)
-		(void)close(f->fd);
-	free(f->image);
-	free(f->loads);
-	free(f->key);
-	free(f);
-}
-
-/* The file behind map m of process p, opened on first use. NULL when out of memory. */
-static struct elf_file *file_get(struct unwind *u, const struct proc *p, const struct proc_map *m)
-{
-	char key[4200];
-	struct file_key_ctx k = {u, key};
-	struct elf_file *f;
-	uint64_t h;
-	uint32_t idx;
-
-	file_key(m, key, sizeof(key));
-	h = hash_bytes(key, strlen(key), 0);
-	if (hashmap_find(&u->file_index, h, file_eq, &k, &idx))
-		return u->files[idx];
-	if (VEC_PUSH_RESERVE(u->files, u->nfiles, u->files_cap) < 0)
-		return NULL;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->fd = -1;
-	f->key = strdup(key);
-	if (!f->key || hashmap_insert(&u->file_index, h, (uint32_t)u->nfiles) < 0) {
-		file_free(f);
-		return NULL;
-	}
-	u->files[u->nfiles++] = f;
-	open_file(f, p, m);
-	return f;
-}
-
-/*
- * libdwfl asks for a module's ELF: lend it ours. elf_begin on a reference
- * only bumps libelf's count, and the module's elf_end drops it again, so
- * one libc is opened once however many processes map it.
- */
-static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
-		    char **file_name, Elf **elfp)
-{
-	struct elf_file *f = *userdata;
-
-	(void)mod;
-	(void)modname;
-	(void)base;
-	*file_name = NULL;
-	*elfp = f && f->elf ? elf_begin(-1, ELF_C_READ_MMAP, f->elf) : NULL;
-	return -1;
-}
-
-static const Dwfl_Callbacks proc_callbacks = {
-	.find_elf = find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
 };
 
 /* Thread callbacks: one thread, the current sample's, frozen in its stack copy. */
@@ -281,7 +87,7 @@ static bool read_file(struct unwind *u, Dwarf_Addr addr, Dwarf_Word *result)
 
 	if (!m || (m->prot & 2) || addr + sizeof(*result) > m->end)
 		return false;
-	f = file_get(u, u->cur.p, m);
+	f = elfcache_get(u->files, u->cur.p->pid, m);
 	if (!f || !f->elf)
 		return false;
 	off = addr - m->start + m->pgoff;
@@ -387,16 +193,13 @@ static void forget(void *ctx, int32_t pid)
  */
 static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 {
-	size_t page = page_size();
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
 	dwfl_report_begin(up->dwfl);
 	for (size_t i = 0; i < p->nmaps; i++) {
-		const struct proc_map *m = &p->maps[i];
+		struct proc_map *m = &p->maps[i];
 		const GElf_Phdr *seg = NULL;
 		struct elf_file *f;
-		Dwfl_Module *mod;
-		GElf_Addr bias, low = UINT64_MAX, high = 0;
-		void **userdata;
 		bool seen = false;
 
 		if (m->path[0] != '/' && strcmp(m->path, "[vdso]") != 0)
@@ -406,28 +209,15 @@ static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 			seen = strcmp(p->maps[j].path, m->path) == 0;
 		if (seen)
 			continue;
-		f = file_get(u, p, m);
+		f = elfcache_get(u->files, p->pid, m);
 		if (!f || !f->elf)
 			continue;
 		for (size_t j = 0; j < f->nloads && !seg; j++)
 			if ((f->loads[j].p_offset & ~(page - 1)) == m->pgoff)
 				seg = &f->loads[j];
-		if (!seg)
-			continue;
-		bias = m->start - (seg->p_vaddr & ~(page - 1));
-		for (size_t j = 0; j < f->nloads; j++) {
-			if ((f->loads[j].p_vaddr & ~(page - 1)) < low)
-				low = f->loads[j].p_vaddr & ~(page - 1);
-			if (f->loads[j].p_vaddr + f->loads[j].p_memsz > high)
-				high = f->loads[j].p_vaddr + f->loads[j].p_memsz;
-		}
-		mod = dwfl_report_module(up->dwfl, m->path, bias + low, bias + high);
-		if (!mod) {
-			log_debug("unwind: %s: %s", m->path, dwfl_errmsg(-1));
-			continue;
-		}
-		if (dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
-			*userdata = f;
+		if (seg)
+			(void)elfcache_report(u->files, f, up->dwfl,
+					      m->start - (seg->p_vaddr & ~(page - 1)));
 	}
 	(void)dwfl_report_end(up->dwfl, NULL, NULL);
 	up->generation = p->generation;
@@ -450,7 +240,7 @@ static struct uproc *uproc_get(struct unwind *u, struct proc *p)
 		up->pid = p->pid;
 		up->proc = p;
 		up->generation = p->generation - 1;
-		up->dwfl = dwfl_begin(&proc_callbacks);
+		up->dwfl = dwfl_begin(elfcache_callbacks(u->files));
 		if (!up->dwfl || VEC_PUSH_RESERVE(u->procs, u->nprocs, u->procs_cap) < 0 ||
 		    hashmap_insert(&u->proc_index, hash_u64((uint64_t)(uint32_t)p->pid, 0),
 				   (uint32_t)u->nprocs) < 0) {
@@ -595,13 +385,13 @@ static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
 	return (int)u->nframes;
 }
 
-int unwind_new(struct unwind **ret)
+int unwind_new(struct elfcache *files, struct unwind **ret)
 {
 	struct unwind *u = calloc(1, sizeof(*u));
 
 	if (!u)
 		return -ENOMEM;
-	(void)elf_version(EV_CURRENT);
+	u->files = files;
 	*ret = u;
 	return 0;
 }
@@ -610,15 +400,10 @@ void unwind_free(struct unwind *u)
 {
 	if (!u)
 		return;
-	/* Processes first: their modules hold references to the files. */
 	for (size_t i = 0; i < u->nprocs; i++)
 		uproc_free(u->procs[i]);
-	for (size_t i = 0; i < u->nfiles; i++)
-		file_free(u->files[i]);
 	free(u->procs);
-	free(u->files);
 	hashmap_release(&u->proc_index);
-	hashmap_release(&u->file_index);
 	free(u);
 }
 

@@ -14,9 +14,14 @@
  * the stack copy and returns into mapped code.
  */
 struct unwind;
+struct elfcache;
 
-/* Caller owns; free with unwind_free (after the session using it). Returns 0 or -ENOMEM. */
-int unwind_new(struct unwind **ret);
+/*
+ * An unwinder opening files through files (borrowed: it must outlive the
+ * unwinder; see symbolize.h). Caller owns; free with unwind_free after the
+ * session using it. Returns 0 or -ENOMEM.
+ */
+int unwind_new(struct elfcache *files, struct unwind **ret);
 
 /* NULL-safe. */
 void unwind_free(struct unwind *u);

@@ -1,0 +1,371 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""cprof against perf, side by side, on the same workloads in the same run.
+
+For every scenario (workload x call-graph mode x frequency) the runner does
+--runs rounds; each round runs the workload alone, under cprof and under perf,
+in an order that rotates from round to round. It reports the median with min
+and max of:
+
+  total CPU    profiler CPU (user+sys) to get symbolized stacks: cprof record;
+               perf record + perf script
+  post CPU     the post-processing part of that (perf script; cprof: none)
+  bytes/sample output file size / samples (pprof vs perf.data)
+  lost         samples lost (cprof summary; perf's LOST records)
+  complete     share of stacks that reach the thread's entry (_start, clone)
+  peak RSS     of the profiler (perf: the larger of record and script)
+  exit->disk   wall time from the workload's exit to a symbolized profile
+  slowdown     the workload's wall and CPU time against its run alone
+  unwind/smp   cprof: median unwind time per sample; perf: script CPU / sample
+
+Profilers attach with -p to the running workload, so their own CPU time is
+measured apart from the workload's (wait4 on each). Writes Markdown tables
+to bench/README.md between the RESULTS markers (--out to change).
+
+Usage: bench/run.py [--runs N] [--quick] [--scenario NAME...] [--out FILE]
+"""
+
+import argparse
+import os
+import platform
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+CPROF = os.path.join(BUILD, "cmd", "cprof")
+NOFP = os.path.join(BUILD, "tests", "nofp")
+HOT = os.path.join(BUILD, "tests", "hot")
+
+
+def run_timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None):
+    """Run argv to completion; return (exit code, wall s, cpu s, maxrss KiB)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+class Scenario:
+    def __init__(self, name, workload, mode, freq, description):
+        self.name, self.workload, self.mode, self.freq = name, workload, mode, freq
+        self.description = description
+
+
+def scenarios(quick):
+    """The scenario list; workloads that need missing tools are left out with a note."""
+    sortzip = [NOFP, "sortzipn", "60"]
+    hot = [HOT, "4"]
+    out = []
+    for freq in ([999] if quick else [99, 999, 4000]):
+        out.append(Scenario(f"nofp-dwarf-{freq}", sortzip, "dwarf", freq,
+                            "no frame pointers, qsort callback + deflate"))
+    if not quick:
+        out.append(Scenario("hot-fp-999", hot, "fp", 999, "frame pointers, one thread"))
+        out.append(Scenario("hot-dwarf-999", hot, "dwarf", 999, "frame pointers, DWARF mode"))
+        out.append(Scenario("threads-dwarf-999", [NOFP, "threads", "2", "5"], "dwarf", 999,
+                            "two threads, no frame pointers"))
+        out.append(Scenario("deep-dwarf-999", [NOFP, "deep", "200", "5"], "dwarf", 999,
+                            "200-deep recursion"))
+        py = shutil.which("python3.11-dbg") or shutil.which("python3-dbg")
+        if py:
+            out.append(Scenario("cpython-dwarf-999", [py, "-c", PY_LOOP], "dwarf", 999,
+                                "CPython (debug build, DWARF) running pure Python"))
+        node = shutil.which("node")
+        if node:
+            out.append(Scenario("node-dwarf-999", [node, "--perf-basic-prof", "-e", JS_LOOP],
+                                "dwarf", 999, "node running a JavaScript loop"))
+    return out
+
+
+PY_LOOP = """
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+for _ in range(3):
+    fib(25)
+"""
+
+JS_LOOP = """
+function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+let s = 0; for (let i = 0; i < 12; i++) s += fib(30);
+console.log(s);
+"""
+
+CPROF_SUMMARY = re.compile(
+    r"cprof: (\d+) samples \((\d+) lost\).*?(?:; ([\d.]+)% of stacks complete)?; "
+    r"cprof used ([\d.]+) s of CPU")
+CPROF_UNWIND = re.compile(r"median ([\d.]+) us each")
+
+
+def run_baseline(sc, tmp):
+    code, wall, cpu, _ = run_timed(sc.workload)
+    return {"wl_wall": wall, "wl_cpu": cpu}
+
+
+def attach(workload, profiler_argv_fn, tmp):
+    """Start the workload, attach a profiler to it; return timings of both."""
+    t0 = time.monotonic()
+    wl = subprocess.Popen(workload, stdout=subprocess.DEVNULL)
+    err = open(os.path.join(tmp, "prof.err"), "w+")
+    prof = subprocess.Popen(profiler_argv_fn(wl.pid), stdout=subprocess.DEVNULL, stderr=err)
+    _, _, wl_ru = os.wait4(wl.pid, 0)
+    wl_end = time.monotonic()
+    _, status, pr_ru = os.wait4(prof.pid, 0)
+    prof_end = time.monotonic()
+    err.seek(0)
+    return {
+        "wl_wall": wl_end - t0,
+        "wl_cpu": wl_ru.ru_utime + wl_ru.ru_stime,
+        "prof_cpu": pr_ru.ru_utime + pr_ru.ru_stime,
+        "prof_rss": pr_ru.ru_maxrss,
+        "exit_to_disk": prof_end - wl_end,
+        "prof_status": os.waitstatus_to_exitcode(status),
+        "stderr": err.read(),
+    }
+
+
+def run_cprof(sc, tmp):
+    out = os.path.join(tmp, "cprof.pb.gz")
+    call_graph = "dwarf,16384" if sc.mode == "dwarf" else sc.mode
+    r = attach(sc.workload, lambda pid: [CPROF, "-v", "record", "-p", str(pid), "-F",
+                                         str(sc.freq), "--call-graph", call_graph, "-o", out], tmp)
+    m = CPROF_SUMMARY.search(r["stderr"])
+    if r["prof_status"] != 0 or not m:
+        raise RuntimeError("cprof failed: " + r["stderr"])
+    samples = int(m.group(1))
+    u = CPROF_UNWIND.search(r["stderr"])
+    return {
+        **r,
+        "total_cpu": r["prof_cpu"],
+        "post_cpu": 0.0,
+        "samples": samples,
+        "lost": int(m.group(2)),
+        "complete": float(m.group(3)) if m.group(3) else None,
+        "bytes": os.path.getsize(out),
+        "unwind_us": float(u.group(1)) if u and sc.mode == "dwarf" else None,
+    }
+
+
+ENTRIES = ("_start", "__clone3", "__clone", "clone3", "clone", "start_thread")
+
+
+def perf_script_stats(path):
+    """Samples and the share whose last frame is a thread entry, from perf script text."""
+    samples = complete = 0
+    last = None
+    with open(path, errors="replace") as f:
+        for line in f:
+            if line.startswith("\t") or line.startswith(" "):
+                last = line.split()
+                continue
+            if not line.strip():
+                if last is not None:
+                    samples += 1
+                    sym = last[1].split("+")[0] if len(last) > 1 else ""
+                    complete += sym in ENTRIES
+                last = None
+                continue
+            last = last or []
+    return samples, complete
+
+
+def run_perf(sc, tmp):
+    data = os.path.join(tmp, "perf.data")
+    cg = ["--call-graph", "dwarf,16384"] if sc.mode == "dwarf" else ["-g"]
+    r = attach(sc.workload, lambda pid: ["perf", "record", "-q", "-e", "cpu-clock", "-F",
+                                         str(sc.freq), *cg, "-p", str(pid), "-o", data], tmp)
+    if r["prof_status"] != 0:
+        raise RuntimeError("perf record failed: " + r["stderr"])
+    text = os.path.join(tmp, "perf.txt")
+    with open(text, "w") as f:
+        code, wall, cpu, rss = run_timed(["perf", "script", "-i", data], stdout=f)
+    samples, complete = perf_script_stats(text)
+    lost = 0
+    code2, _, _, _ = run_timed(["perf", "report", "--stdio", "-i", data, "--stats"],
+                               stdout=open(os.path.join(tmp, "stats.txt"), "w"))
+    with open(os.path.join(tmp, "stats.txt"), errors="replace") as f:
+        for line in f:
+            m = re.search(r"LOST(?:_SAMPLES)? events:\s+(\d+)", line)
+            if m:
+                lost += int(m.group(1))
+    return {
+        **r,
+        "total_cpu": r["prof_cpu"] + cpu,
+        "post_cpu": cpu,
+        "exit_to_disk": r["exit_to_disk"] + wall,
+        "prof_rss": max(r["prof_rss"], rss),
+        "samples": samples,
+        "lost": lost,
+        "complete": 100.0 * complete / samples if samples else None,
+        "bytes": os.path.getsize(data),
+        "unwind_us": 1e6 * cpu / samples if samples and sc.mode == "dwarf" else None,
+    }
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return statistics.median(values), min(values), max(values)
+
+
+def fmt(t, unit="", digits=2):
+    if t is None:
+        return "–"
+    m, lo, hi = t
+    return f"{m:.{digits}f}{unit} ({lo:.{digits}f}–{hi:.{digits}f})"
+
+
+def ratio(a, b):
+    if a is None or b is None or b[0] == 0:
+        return "–"
+    return f"{a[0] / b[0]:.3g}"
+
+
+def summarize(sc, runs):
+    base, cp, pf = runs["none"], runs["cprof"], runs["perf"]
+
+    def col(rs, key, scale=1.0):
+        return med([r[key] * scale if r.get(key) is not None else None for r in rs])
+
+    def per_sample(rs, key):
+        return med([r[key] / r["samples"] if r["samples"] else None for r in rs])
+
+    def slowdown(rs, key):
+        b = statistics.median(r[key] for r in base)
+        return med([r[key] / b for r in rs])
+
+    rows = {}
+    for name, rs in (("cprof", cp), ("perf", pf)):
+        kernel_cost = med([(r["wl_cpu"] - statistics.median(b["wl_cpu"] for b in base))
+                           / r["samples"] * 1e6 if r["samples"] else None for r in rs])
+        rows[name] = {
+            "total_cpu": col(rs, "total_cpu"),
+            "post_cpu": col(rs, "post_cpu"),
+            "bps": per_sample(rs, "bytes"),
+            "samples": col(rs, "samples"),
+            "lost": col(rs, "lost"),
+            "complete": col(rs, "complete"),
+            "rss": col(rs, "prof_rss", 1 / 1024),
+            "exit": col(rs, "exit_to_disk"),
+            "slow_wall": slowdown(rs, "wl_wall"),
+            "slow_cpu": slowdown(rs, "wl_cpu"),
+            "unwind": col(rs, "unwind_us"),
+            "cpu_per_sample": med([r["total_cpu"] / r["samples"] * 1e6 if r["samples"] else None
+                                   for r in rs]),
+            "kernel_per_sample": kernel_cost,
+        }
+    return rows
+
+
+def table(sc, rows):
+    c, p = rows["cprof"], rows["perf"]
+    lines = [
+        f"### {sc.name}: {sc.description}",
+        "",
+        f"`{' '.join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sc.workload))}`, "
+        f"{sc.mode} mode, {sc.freq} Hz, cpu-clock",
+        "",
+        "| metric | cprof | perf | cprof / perf |",
+        "|---|---|---|---|",
+        f"| total CPU to symbolized stacks (s) | {fmt(c['total_cpu'])} | {fmt(p['total_cpu'])} | "
+        f"{ratio(c['total_cpu'], p['total_cpu'])} |",
+        f"| of which post-processing (s) | {fmt(c['post_cpu'])} | {fmt(p['post_cpu'])} | |",
+        f"| profiler CPU per sample (µs) | {fmt(c['cpu_per_sample'], digits=1)} | "
+        f"{fmt(p['cpu_per_sample'], digits=1)} | {ratio(c['cpu_per_sample'], p['cpu_per_sample'])} |",
+        f"| kernel cost per sample, from the workload's extra CPU (µs) | "
+        f"{fmt(c['kernel_per_sample'], digits=1)} | {fmt(p['kernel_per_sample'], digits=1)} | |",
+        f"| samples | {fmt(c['samples'], digits=0)} | {fmt(p['samples'], digits=0)} | |",
+        f"| bytes per sample | {fmt(c['bps'], digits=1)} | {fmt(p['bps'], digits=1)} | "
+        f"{ratio(c['bps'], p['bps'])} |",
+        f"| lost samples | {fmt(c['lost'], digits=0)} | {fmt(p['lost'], digits=0)} | |",
+        f"| complete stacks (%) | {fmt(c['complete'], digits=1)} | {fmt(p['complete'], digits=1)} | |",
+        f"| peak RSS (MiB) | {fmt(c['rss'], digits=1)} | {fmt(p['rss'], digits=1)} | "
+        f"{ratio(c['rss'], p['rss'])} |",
+        f"| workload exit → symbolized profile (s) | {fmt(c['exit'])} | {fmt(p['exit'])} | "
+        f"{ratio(c['exit'], p['exit'])} |",
+        f"| workload wall slowdown (×) | {fmt(c['slow_wall'], digits=3)} | "
+        f"{fmt(p['slow_wall'], digits=3)} | |",
+        f"| workload CPU slowdown (×) | {fmt(c['slow_cpu'], digits=3)} | "
+        f"{fmt(p['slow_cpu'], digits=3)} | |",
+        f"| unwind cost per sample (µs; perf: script CPU / sample) | {fmt(c['unwind'], digits=1)} | "
+        f"{fmt(p['unwind'], digits=1)} | {ratio(c['unwind'], p['unwind'])} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    perf = subprocess.run(["perf", "version"], capture_output=True, text=True).stdout.strip()
+    rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    return (f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, {perf}, "
+            f"cprof {rev}, {time.strftime('%Y-%m-%d')}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="only the no-frame-pointer workload at 999 Hz")
+    ap.add_argument("--scenario", nargs="*", help="only these scenarios")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench", "README.md"))
+    args = ap.parse_args()
+
+    for tool in (CPROF, NOFP, HOT):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"bench: {tool} is missing; build first (make all)")
+    if not shutil.which("perf"):
+        sys.exit("bench: perf is missing; apt-get install linux-perf")
+
+    scs = [s for s in scenarios(args.quick) if not args.scenario or s.name in args.scenario]
+    sections = []
+    for sc in scs:
+        runs = {"none": [], "cprof": [], "perf": []}
+        order = ["none", "cprof", "perf"]
+        for i in range(args.runs):
+            for who in order[i % 3:] + order[:i % 3]:
+                with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
+                    fn = {"none": run_baseline, "cprof": run_cprof, "perf": run_perf}[who]
+                    runs[who].append(fn(sc, tmp))
+            print(f"bench: {sc.name}: run {i + 1}/{args.runs} done", file=sys.stderr)
+        sections.append(table(sc, summarize(sc, runs)))
+
+    text = "\n".join([
+        "<!-- RESULTS: regenerated by bench/run.py; edit outside these markers -->",
+        "",
+        f"Machine: {machine()}. Median of {args.runs} runs, (min–max).",
+        "",
+        *sections,
+        "<!-- /RESULTS -->",
+    ])
+    try:
+        with open(args.out) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = ""
+    m = re.search(r"<!-- RESULTS.*?<!-- /RESULTS -->", old, re.S)
+    new = old[:m.start()] + text + old[m.end():] if m else (old + "\n" + text + "\n")
+    with open(args.out, "w") as f:
+        f.write(new)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

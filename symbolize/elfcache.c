@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <elfutils/libdwelf.h>
+
+#include "lib/hash.h"
+#include "lib/log.h"
+#include "lib/vec.h"
+#include "symbolize/internal.h"
+
+struct elfcache {
+	struct elf_file **files; /* pointers stay put: libdwfl modules hold them */
+	size_t nfiles, cap;
+	struct hashmap by_build_id, by_path;
+	char *debuginfo_path;
+	Dwfl_Callbacks callbacks;
+};
+
+static const char deleted_suffix[] = " (deleted)";
+
+/*
+ * libdwfl asks for a module's ELF: lend it ours. elf_begin on a reference
+ * only bumps libelf's count, and the module's elf_end drops it again, so a
+ * file is opened once however many Dwfls (processes) use it.
+ */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	struct elf_file *f = *userdata;
+
+	(void)mod;
+	(void)modname;
+	(void)base;
+	*elfp = NULL;
+	*file_name = NULL;
+	if (!f || !f->elf)
+		return -1;
+	*elfp = elf_begin(-1, ELF_C_READ_MMAP, f->elf);
+	/* The name lets libdwfl follow .gnu_debuglink next to the file. */
+	if (*elfp && f->opened)
+		*file_name = strdup(f->opened);
+	return -1;
+}
+
+int elfcache_new(const char *debuginfo_path, struct elfcache **ret)
+{
+	struct elfcache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	if (debuginfo_path) {
+		c->debuginfo_path = strdup(debuginfo_path);
+		if (!c->debuginfo_path) {
+			free(c);
+			return -ENOMEM;
+		}
+	}
+	(void)elf_version(EV_CURRENT);
+	c->callbacks = (Dwfl_Callbacks){
+		.find_elf = find_elf,
+		/* Build-id directories, .gnu_debuglink, .gnu_debugdata, and debuginfod. */
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.debuginfo_path = c->debuginfo_path ? &c->debuginfo_path : NULL,
+	};
+	*ret = c;
+	return 0;
+}
+
+static void file_free(struct elf_file *f)
+{
+	if (!f)
+		return;
+	if (f->dwfl)
+		dwfl_end(f->dwfl);
+	if (f->elf)
+		(void)elf_end(f->elf);
+	if (f->fd >= 0)
+		(void)close(f->fd);
+	free(f->image);
+	free(f->loads);
+	free(f->path);
+	free(f->opened);
+	free(f);
+}
+
+void elfcache_free(struct elfcache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nfiles; i++)
+		file_free(c->files[i]);
+	free(c->files);
+	hashmap_release(&c->by_build_id);
+	hashmap_release(&c->by_path);
+	free(c->debuginfo_path);
+	free(c);
+}
+
+const Dwfl_Callbacks *elfcache_callbacks(struct elfcache *c)
+{
+	return &c->callbacks;
+}
+
+/* Opening. */
+
+static bool load_phdrs(struct elf_file *f)
+{
+	size_t nph;
+
+	if (elf_kind(f->elf) != ELF_K_ELF || elf_getphdrnum(f->elf, &nph) != 0)
+		return false;
+	f->loads = calloc(nph ? nph : 1, sizeof(*f->loads));
+	if (!f->loads)
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			f->loads[f->nloads++] = ph;
+	}
+	return f->nloads > 0;
+}
+
+static void read_build_id(struct elf_file *f)
+{
+	static const char hex[] = "0123456789abcdef";
+	const void *bits;
+	ssize_t n = dwelf_elf_gnu_build_id(f->elf, &bits);
+
+	for (ssize_t i = 0; i < n && i < 20; i++) {
+		f->build_id[2 * i] = hex[((const unsigned char *)bits)[i] >> 4];
+		f->build_id[2 * i + 1] = hex[((const unsigned char *)bits)[i] & 15];
+	}
+}
+
+/* Our own [vdso]: every process of this kernel and ABI maps the same image. */
+static bool open_vdso(struct elf_file *f)
+{
+	unsigned long long start, end;
+	char line[256];
+	FILE *maps = fopen("/proc/self/maps", "re");
+
+	if (!maps)
+		return false;
+	while (fgets(line, sizeof(line), maps))
+		if (strstr(line, "[vdso]") && sscanf(line, "%llx-%llx", &start, &end) == 2) {
+			f->image_size = (size_t)(end - start);
+			f->image = malloc(f->image_size);
+			if (f->image)
+				memcpy(f->image, (const void *)(uintptr_t)start, f->image_size);
+			break;
+		}
+	(void)fclose(maps);
+	if (!f->image)
+		return false;
+	f->elf = elf_memory(f->image, f->image_size);
+	f->opened = strdup("[vdso]");
+	return f->elf != NULL;
+}
+
+static bool try_open(struct elf_file *f, const char *path, const char *want_build_id)
+{
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
+		return false;
+	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
+	if (f->elf && load_phdrs(f)) {
+		read_build_id(f);
+		/* The same path may now hold another build of the file. */
+		if (!*want_build_id || strcmp(want_build_id, f->build_id) == 0) {
+			f->opened = strdup(path);
+			return true;
+		}
+		log_debug("elfcache: %s has build id %s, not %s", path, f->build_id,
+			  want_build_id);
+	}
+	if (f->elf)
+		(void)elf_end(f->elf);
+	(void)close(f->fd);
+	free(f->loads);
+	f->elf = NULL;
+	f->fd = -1;
+	f->loads = NULL;
+	f->nloads = 0;
+	f->build_id[0] = '\0';
+	return false;
+}
+
+/*
+ * The file as the process sees it: through its root (another mount
+ * namespace), through map_files (deleted or replaced on disk), then by its
+ * path in ours.
+ */
+static void open_file(struct elf_file *f, int32_t pid, uint64_t start, uint64_t end,
+		      const char *build_id)
+{
+	char path[4200];
+
+	if (strcmp(f->path, "[vdso]") == 0) {
+		if (open_vdso(f) && load_phdrs(f))
+			read_build_id(f);
+		return;
+	}
+	if (pid > 0) {
+		(void)snprintf(path, sizeof(path), "/proc/%d/root%s", pid, f->path);
+		if (try_open(f, path, build_id))
+			return;
+		if (end > start) {
+			(void)snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+				       pid, start, end);
+			if (try_open(f, path, build_id))
+				return;
+		}
+	}
+	if (try_open(f, f->path, build_id))
+		return;
+	log_debug("elfcache: cannot open %s", f->path);
+}
+
+struct key {
+	const struct elfcache *c;
+	const char *s;
+	bool by_build_id;
+};
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+	const struct key *k = ctx;
+	const struct elf_file *f = k->c->files[idx];
+
+	return strcmp(k->by_build_id ? f->build_id : f->path, k->s) == 0;
+}
+
+static struct elf_file *find(struct elfcache *c, const char *s, bool by_build_id)
+{
+	struct key k = {c, s, by_build_id};
+	uint32_t idx;
+
+	if (!*s)
+		return NULL;
+	if (!hashmap_find(by_build_id ? &c->by_build_id : &c->by_path,
+			  hash_bytes(s, strlen(s), 0), key_eq, &k, &idx))
+		return NULL;
+	return c->files[idx];
+}
+
+/* The path without " (deleted)", copied. */
+static char *clean_path(const char *path)
+{
+	size_t n = strlen(path), k = sizeof(deleted_suffix) - 1;
+
+	if (n > k && strcmp(path + n - k, deleted_suffix) == 0)
+		n -= k;
+	return strndup(path, n);
+}
+
+static struct elf_file *add(struct elfcache *c, const char *path, const char *build_id,
+			    int32_t pid, uint64_t start, uint64_t end)
+{
+	struct elf_file *f;
+	uint32_t idx = (uint32_t)c->nfiles;
+
+	if (VEC_PUSH_RESERVE(c->files, c->nfiles, c->cap) < 0)
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->fd = -1;
+	f->path = clean_path(path);
+	if (!f->path) {
+		free(f);
+		return NULL;
+	}
+	open_file(f, pid, start, end, build_id);
+	/* Found by path from now on; by build id too when it has one (its own, or the one asked for). */
+	if (!f->build_id[0] && *build_id)
+		(void)snprintf(f->build_id, sizeof(f->build_id), "%s", build_id);
+	if ((!find(c, f->path, false) &&
+	     hashmap_insert(&c->by_path, hash_bytes(f->path, strlen(f->path), 0), idx) < 0) ||
+	    (f->build_id[0] && !find(c, f->build_id, true) &&
+	     hashmap_insert(&c->by_build_id, hash_bytes(f->build_id, strlen(f->build_id), 0),
+			    idx) < 0)) {
+		file_free(f);
+		return NULL;
+	}
+	c->files[c->nfiles++] = f;
+	return f;
+}
+
+struct elf_file *elfcache_lookup(struct elfcache *c, const char *path, const char *build_id,
+				 int32_t pid, uint64_t start, uint64_t end)
+{
+	struct elf_file *f = find(c, build_id, true);
+	char *clean;
+
+	if (f)
+		return f;
+	if (!*build_id) {
+		clean = clean_path(path);
+		if (!clean)
+			return NULL;
+		f = find(c, clean, false);
+		free(clean);
+		if (f)
+			return f;
+	}
+	return add(c, path, build_id, pid, start, end);
+}
+
+struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, struct proc_map *m)
+{
+	static const char hex[] = "0123456789abcdef";
+	char id[2 * PROC_BUILD_ID_MAX + 1] = "";
+	struct elf_file *f;
+
+	for (size_t i = 0; i < m->build_id_size; i++) {
+		id[2 * i] = hex[m->build_id[i] >> 4];
+		id[2 * i + 1] = hex[m->build_id[i] & 15];
+		id[2 * i + 2] = '\0';
+	}
+	f = elfcache_lookup(c, m->path, id, pid, m->start, m->end);
+	if (f && f->elf && !m->build_id_size && f->build_id[0]) {
+		/* Learned from the file: the profile's mapping gets it too. */
+		for (size_t i = 0; i < PROC_BUILD_ID_MAX && f->build_id[2 * i]; i++) {
+			unsigned v;
+
+			if (sscanf(&f->build_id[2 * i], "%2x", &v) != 1)
+				break;
+			m->build_id[i] = (uint8_t)v;
+			m->build_id_size = (uint8_t)(i + 1);
+		}
+	}
+	return f;
+}
+
+/* Using a file. */
+
+bool elfcache_offset_to_vaddr(const struct elf_file *f, uint64_t off, uint64_t *ret)
+{
+	for (size_t i = 0; i < f->nloads; i++) {
+		const GElf_Phdr *ph = &f->loads[i];
+
+		if (off >= ph->p_offset && off < ph->p_offset + ph->p_memsz) {
+			*ret = off - ph->p_offset + ph->p_vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+Dwfl_Module *elfcache_report(struct elfcache *c, struct elf_file *f, Dwfl *dwfl, GElf_Addr bias)
+{
+	GElf_Addr low = UINT64_MAX, high = 0;
+	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	Dwfl_Module *mod;
+	void **userdata;
+
+	(void)c;
+	if (!f->elf)
+		return NULL;
+	for (size_t j = 0; j < f->nloads; j++) {
+		if ((f->loads[j].p_vaddr & ~(page - 1)) < low)
+			low = f->loads[j].p_vaddr & ~(page - 1);
+		if (f->loads[j].p_vaddr + f->loads[j].p_memsz > high)
+			high = f->loads[j].p_vaddr + f->loads[j].p_memsz;
+	}
+	mod = dwfl_report_module(dwfl, f->path, bias + low, bias + high);
+	if (!mod) {
+		log_debug("elfcache: %s: %s", f->path, dwfl_errmsg(-1));
+		return NULL;
+	}
+	/* find_elf reads the file back from here. */
+	if (dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+		*userdata = f;
+	return mod;
+}
+
+Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f)
+{
+	if (f->dwfl_tried)
+		return f->mod;
+	f->dwfl_tried = true;
+	if (!f->elf)
+		return NULL;
+	f->dwfl = dwfl_begin(&c->callbacks);
+	if (!f->dwfl)
+		return NULL;
+	dwfl_report_begin(f->dwfl);
+	f->mod = elfcache_report(c, f, f->dwfl, 0);
+	(void)dwfl_report_end(f->dwfl, NULL, NULL);
+	return f->mod;
+}

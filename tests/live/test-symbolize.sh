@@ -1,0 +1,153 @@
+#!/bin/sh
+# Symbolization: DWARF inline chains with files and lines, separate debug
+# info (build-id directory, debuginfod), C++ demangling, JIT perf maps,
+# deleted binaries and other mount namespaces. Profiles are decoded with
+# the protobuf-c decoder (pprof-dump) and go tool pprof.
+. "$SRCDIR/lib.sh"
+require_perf
+require_go
+
+line_of() { grep -n "LINE:$1 " "$SRCDIR/workloads/inline.c" | cut -d: -f1; }
+mix=$(line_of mix)
+ca=$(line_of caller_a)
+cb=$(line_of caller_b)
+
+# The inline chains of a profile's locations, addresses and mappings left out, sorted.
+chains() {
+	"$PPROF_DUMP" "$1" | sed -n 's/^location [^:]*: //p' | grep -v '^$' | sort -u
+}
+
+# mix_chains FILE: mix inlined at its line under caller_a and under caller_b, at theirs.
+mix_chains() {
+	chains "$1" >"$tmp/chains"
+	grep -q "^mix [^ ]*inline.c:$mix; caller_a [^ ]*inline.c:$ca;" "$tmp/chains" &&
+		grep -q "^mix [^ ]*inline.c:$mix; caller_b [^ ]*inline.c:$cb;" "$tmp/chains"
+}
+
+# 1. Inline frames under the right caller, with file and line.
+"$CPROF" record -o "$tmp/inline.pb.gz" -- "$INLINE" 2 2>"$tmp/err"
+check "record of the -O2 -g inline workload exits 0" [ $? -eq 0 ]
+check "mix is an inlined frame under caller_a and caller_b, at inline.c:$mix, called at :$ca and :$cb" \
+	mix_chains "$tmp/inline.pb.gz"
+pprof -top "$tmp/inline.pb.gz" >"$tmp/top"
+check "go tool pprof shows mix as inlined" grep -q " mix (inline)$" "$tmp/top"
+pprof -traces "$tmp/inline.pb.gz" >"$tmp/traces"
+check "go tool pprof -traces puts mix on caller_a and caller_b" \
+	sh -c "grep -A1 ' mix (inline)$' '$tmp/traces' | grep -q ' caller_a$' && grep -A1 ' mix (inline)$' '$tmp/traces' | grep -q ' caller_b$'"
+"$PPROF_DUMP" "$tmp/inline.pb.gz" >"$tmp/dump"
+check "the mapping says it has functions, files, lines and inline frames" \
+	grep -q "^mapping $INLINE build_id=[0-9a-f]\{40\} functions=1 filenames=1 lines=1 inline=1$" "$tmp/dump"
+check "functions carry their file and first line" \
+	grep -q "^function caller_a | caller_a | [^ ]*inline.c | [1-9]" "$tmp/dump"
+id=$(sed -n "s|^mapping $INLINE build_id=\([0-9a-f]*\) .*|\1|p" "$tmp/dump")
+
+# 2. The same binary with its debug info split out into a build-id directory.
+objcopy --only-keep-debug "$INLINE" "$tmp/inline.debug"
+cp "$INLINE" "$tmp/inline.stripped"
+strip --strip-debug "$tmp/inline.stripped"
+mkdir -p "$tmp/debug/.build-id/$(echo "$id" | cut -c1-2)"
+cp "$tmp/inline.debug" "$tmp/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug"
+"$CPROF" record --debuginfo-path "$tmp/debug" -o "$tmp/split.pb.gz" -- "$tmp/inline.stripped" 2 2>"$tmp/err"
+check "record of the stripped binary exits 0" [ $? -eq 0 ]
+check "debug info from the build-id directory gives the same inline chains" \
+	mix_chains "$tmp/split.pb.gz"
+"$CPROF" record --debuginfo-path "$tmp/nowhere" -o "$tmp/nodebug.pb.gz" -- "$tmp/inline.stripped" 1 2>"$tmp/err"
+check "without it the stripped binary has no inline chains (so the check above can fail)" \
+	sh -c "! '$PPROF_DUMP' '$tmp/nodebug.pb.gz' | grep -q 'location .*: mix '"
+
+# 3. The same debug info served by a local debuginfod, on loopback.
+mkdir -p "$tmp/srv" "$tmp/dcache"
+cp "$tmp/inline.debug" "$tmp/srv/"
+port=$((20000 + $$ % 20000))
+debuginfod -F "$tmp/srv" -p "$port" -d "$tmp/debuginfod.sqlite" -t 0 -g 0 >"$tmp/debuginfod.log" 2>&1 &
+dpid=$!
+export DEBUGINFOD_CACHE_PATH="$tmp/dcache"
+url="http://127.0.0.1:$port"
+# Wait until it has indexed the file: a bounded poll of the condition itself.
+tries=0
+until DEBUGINFOD_URLS=$url debuginfod-find debuginfo "$id" >/dev/null 2>&1; do
+	tries=$((tries + 1))
+	[ "$tries" -gt 100 ] && break
+	sleep 0.2
+done
+rm -rf "$tmp/dcache"/*
+DEBUGINFOD_URLS=$url "$CPROF" record --debuginfo-path "$tmp/nowhere" -o "$tmp/dbgd.pb.gz" \
+	-- "$tmp/inline.stripped" 2 2>"$tmp/err"
+check "record with DEBUGINFOD_URLS exits 0" [ $? -eq 0 ]
+check "debug info from debuginfod gives the same inline chains" mix_chains "$tmp/dbgd.pb.gz"
+check "and it came from the server, into the client's cache" \
+	sh -c "find '$tmp/dcache' -name debuginfo | grep -q ."
+kill "$dpid" 2>/dev/null
+wait "$dpid" 2>/dev/null
+unset DEBUGINFOD_CACHE_PATH
+
+# 4. C++: readable names, mangled ones kept as system names.
+"$CPROF" record -o "$tmp/cxx.pb.gz" -- "$CXX_BIN" 1 2>"$tmp/err"
+check "record of the C++ workload exits 0" [ $? -eq 0 ]
+"$PPROF_DUMP" "$tmp/cxx.pb.gz" >"$tmp/dump"
+check "a member function is demangled, its mangled name kept" \
+	grep -q "^function shapes::Circle::area(unsigned long) | _ZN6shapes6Circle4areaEm |" "$tmp/dump"
+check "an overload has its own name" \
+	grep -q "^function shapes::Circle::area(int) | _ZN6shapes6Circle4areaEi |" "$tmp/dump"
+check "a template instance is demangled" \
+	grep -q "^function shapes::Accumulator<unsigned long>::spin(unsigned long, int) | _ZN6shapes11AccumulatorImE4spinEmi |" "$tmp/dump"
+
+# 5. JIT: node's perf map names its JavaScript functions.
+if command -v node >/dev/null; then
+	cat >"$tmp/hot.js" <<'JS'
+function hotLoop(n) { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) % 1000003; return x; }
+let s = 0; const end = Date.now() + 1500; while (Date.now() < end) s += hotLoop(100000);
+console.log(s > 0);
+JS
+	"$CPROF" record -o "$tmp/node.pb.gz" -- node --perf-basic-prof "$tmp/hot.js" >/dev/null 2>"$tmp/err"
+	check "record of node --perf-basic-prof exits 0" [ $? -eq 0 ]
+	"$PPROF_DUMP" "$tmp/node.pb.gz" >"$tmp/dump"
+	check "the JavaScript function's name comes from the perf map" grep -q "^function .*hotLoop" "$tmp/dump"
+	pprof -top "$tmp/node.pb.gz" >"$tmp/top"
+	check "and it is where the time went" sh -c "sed -n '/flat  flat%/{n;p;q}' '$tmp/top' | grep -q 'hotLoop'"
+elif [ "${CI:-}" = true ]; then
+	not_ok "the JIT test needs node (no skips under CI)"
+else
+	ok "# SKIP the JIT test needs node"
+fi
+
+# start_hot PATH: run PATH -r until killed; sets hot_pid once it works.
+start_hot() {
+	rm -f "$tmp/ready"
+	mkfifo "$tmp/ready"
+	"$@" 3>"$tmp/ready" &
+	hot_pid=$!
+	read -r _ <"$tmp/ready"
+}
+
+# 6. A binary deleted while it runs.
+cp "$HOT" "$tmp/victim"
+start_hot "$tmp/victim" -r 3
+rm "$tmp/victim"
+"$CPROF" record -p "$hot_pid" -d 1 -o "$tmp/deleted.pb.gz" 2>"$tmp/err"
+check "record -p of a process whose binary was deleted exits 0" [ $? -eq 0 ]
+pprof -top "$tmp/deleted.pb.gz" >"$tmp/top"
+check "its functions are still named (through map_files)" grep -q " hot_a$" "$tmp/top"
+"$PPROF_DUMP" "$tmp/deleted.pb.gz" >"$tmp/dump"
+check "and its mapping is named without ' (deleted)'" \
+	sh -c "grep -q '^mapping $tmp/victim build_id' '$tmp/dump' || grep -q '^mapping $tmp/victim ' '$tmp/dump'"
+kill "$hot_pid"
+wait "$hot_pid" 2>/dev/null
+
+# 7. A process in its own mount namespace, running a binary only it can see.
+mkdir "$tmp/ns"
+rm -f "$tmp/ready"
+mkfifo "$tmp/ready"
+unshare -m sh -c "mount -t tmpfs none '$tmp/ns' && cp '$HOT' '$tmp/ns/hot' && exec '$tmp/ns/hot' -r 3" \
+	3>"$tmp/ready" &
+ns_pid=$!
+read -r _ <"$tmp/ready"
+check "the binary is not visible outside its mount namespace" [ ! -e "$tmp/ns/hot" ]
+"$CPROF" record -p "$ns_pid" -d 1 -o "$tmp/ns.pb.gz" 2>"$tmp/err"
+check "record -p of it exits 0" [ $? -eq 0 ]
+pprof -top "$tmp/ns.pb.gz" >"$tmp/top"
+check "its functions are named (through /proc/PID/root)" grep -q " hot_a$" "$tmp/top"
+kill "$ns_pid"
+wait "$ns_pid" 2>/dev/null
+
+done_testing
