@@ -18,6 +18,7 @@
 #include "lib/outfile.h"
 #include "lib/parse.h"
 #include "lib/session.h"
+#include "lib/stacks.h"
 #include "proto/pprof.h"
 #include "symbolize/symbolize.h"
 #include "symbolize/unwind.h"
@@ -46,6 +47,9 @@ static const char usage[] =
 	"  -g                       same as --call-graph=fp, as in perf\n"
 	"  -d, --duration SECONDS   stop after this long (fractions allowed)\n"
 	"  -o, --output FILE        where to write the profile (default cprof.pb.gz)\n"
+	"      --format FMT         pprof (default), perf-script (one sample per record, in\n"
+	"                           time order) or folded; else taken from -o's extension:\n"
+	"                           .folded, .script/.perf-script/.perf\n"
 	"      --debuginfo-path P   where to look for separate debug info, as elfutils\n"
 	"                           spells it (default :.debug:/usr/lib/debug); debuginfod\n"
 	"                           is asked too when DEBUGINFOD_URLS is set\n"
@@ -72,6 +76,8 @@ struct record_opts {
 	uint64_t duration_ns; /* 0: until the target ends or a signal */
 	const char *output;
 	const char *debuginfo_path;
+	enum view_kind format; /* VIEW_PERF_SCRIPT, VIEW_FOLDED, or VIEW_TOP meaning pprof */
+	bool format_given;
 	char **command; /* NULL-terminated, or NULL */
 };
 
@@ -119,10 +125,46 @@ static int parse_call_graph(const char *arg, struct record_opts *o)
 	return 0;
 }
 
+static int parse_format(const char *s, enum view_kind *ret)
+{
+	if (strcmp(s, "pprof") == 0)
+		*ret = VIEW_TOP; /* stands for "not a text view" */
+	else if (strcmp(s, "perf-script") == 0)
+		*ret = VIEW_PERF_SCRIPT;
+	else if (strcmp(s, "folded") == 0)
+		*ret = VIEW_FOLDED;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* The format an output name implies, for -o without --format. */
+static enum view_kind format_of(const char *path)
+{
+	static const struct {
+		const char *suffix;
+		enum view_kind kind;
+	} suffixes[] = {
+		{".folded", VIEW_FOLDED},
+		{".script", VIEW_PERF_SCRIPT},
+		{".perf-script", VIEW_PERF_SCRIPT},
+		{".perf", VIEW_PERF_SCRIPT},
+	};
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t k = strlen(suffixes[i].suffix);
+
+		if (n > k && strcmp(path + n - k, suffixes[i].suffix) == 0)
+			return suffixes[i].kind;
+	}
+	return VIEW_TOP;
+}
+
 /* Returns <0 on a usage error (already reported), 0 for --help, >0 to go on. */
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH };
+	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH, OPT_FORMAT };
 	static const struct option options[] = {
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"pid", required_argument, NULL, 'p'},
@@ -133,6 +175,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH},
+		{"format", required_argument, NULL, OPT_FORMAT},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -186,6 +229,13 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		case OPT_DEBUGINFO_PATH:
 			o->debuginfo_path = optarg;
 			break;
+		case OPT_FORMAT:
+			if (parse_format(optarg, &o->format) < 0)
+				return cmd_usage_error(usage, "unknown format '%s' (pprof, perf-script, folded)",
+						       optarg),
+				       -1;
+			o->format_given = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -198,6 +248,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	}
 	if (optind < argc)
 		o->command = &argv[optind];
+	if (!o->format_given)
+		o->format = format_of(o->output);
 	targets = o->all_cpus + (o->pid_list != NULL) + (o->command != NULL);
 	if (targets != 1)
 		return cmd_usage_error(usage, targets ? "give only one of -a, -p and COMMAND"
@@ -331,6 +383,30 @@ static int open_error(int r, const struct record_opts *o)
 	}
 }
 
+/* record --format perf-script / folded: the text view of the whole profile, to fd. */
+static int write_text(const struct profile *p, enum view_kind kind, int fd)
+{
+	struct stacks_options so = {.sample_index = (int)p->ntypes - 1};
+	struct view_opts v = {.kind = kind};
+	struct stacks *st = NULL;
+	FILE *out;
+	int r;
+
+	r = stacks_build(p, NULL, &so, &st);
+	if (r < 0)
+		return r;
+	out = fdopen(dup(fd), "w");
+	if (!out) {
+		stacks_free(st);
+		return -ENOMEM;
+	}
+	r = view_write_to(&v, st, out);
+	if (fclose(out) != 0 && r == 0)
+		r = -errno;
+	stacks_free(st);
+	return r;
+}
+
 static int child_status_code(int status)
 {
 	if (WIFEXITED(status))
@@ -405,6 +481,7 @@ int cmd_record(int argc, char **argv)
 	cfg.sampler.event = sampler_event_find(o.event);
 	if (!cfg.sampler.event)
 		return cmd_usage_error(usage, "unknown event '%s'", o.event);
+	cfg.keep_times = o.format == VIEW_PERF_SCRIPT;
 	cfg.sampler.freq = o.freq;
 	cfg.sampler.callgraph = o.callgraph;
 	cfg.sampler.stack_size = o.stack_size;
@@ -570,7 +647,8 @@ int cmd_record(int argc, char **argv)
 		ret = cmd_fail(r, NULL, "symbolizing");
 		goto out;
 	}
-	r = pprof_write(profile, outfile_fd(out));
+	r = o.format == VIEW_TOP ? pprof_write(profile, outfile_fd(out))
+				 : write_text(profile, o.format, outfile_fd(out));
 	if (r == 0 && fstat(outfile_fd(out), &st) < 0)
 		st.st_size = 0;
 	if (r == 0)

@@ -8,35 +8,60 @@
 #include "cmd/cmd.h"
 #include "lib/log.h"
 #include "lib/parse.h"
-#include "lib/top.h"
+#include "lib/stacks.h"
 #include "proto/pprof.h"
 
 static const char usage[] =
-	"usage: cprof report [OPTIONS] [FILE]\n"
+	"usage: cprof report [VIEW] [FILTERS] [FILE]\n"
 	"\n"
 	"Show a pprof profile (default cprof.pb.gz), gzip or raw, written by cprof or by\n"
-	"Go's runtime/pprof, as a table of the functions with the most samples, like\n"
-	"'go tool pprof -top'.\n"
+	"Go's runtime/pprof. Views write to stdout, or to FILE where they take one.\n"
 	"\n"
-	"Options:\n"
-	"      --top                 the top table (default)\n"
-	"  -n, --nodecount N         show at most N rows\n"
-	"  -i, --sample-index NAME|N which value to show (default: the profile's default,\n"
-	"                            else its last sample type, as pprof does)\n"
-	"      --nodefraction F      hide functions whose cum is at most F of the total\n"
+	"Views (one):\n"
+	"      --top                 functions by flat value, as 'go tool pprof -top' (default)\n"
+	"      --tree                the call tree, root first, with cumulative shares\n"
+	"      --traces              every sample's stack, as 'go tool pprof -traces'\n"
+	"      --folded              folded stacks (flamegraph.pl, inferno, speedscope)\n"
+	"      --perf-script         'perf script' text (stackcollapse-perf.pl, speedscope,\n"
+	"                            the Firefox Profiler)\n"
+	"      --flamegraph[=FILE]   an interactive SVG flame graph\n"
+	"      --callgrind[=FILE]    callgrind format (KCachegrind, callgrind_annotate)\n"
+	"      --dot[=FILE]          a call graph for Graphviz's dot\n"
+	"\n"
+	"Filters and shaping (every view):\n"
+	"  -i, --sample-index NAME|N which value (default: the profile's default, else its\n"
+	"                            last sample type, as pprof does)\n"
+	"      --pid N, --tid N      only samples with this pid / tid label\n"
+	"      --comm NAME           only samples whose comm or process label is NAME\n"
+	"      --focus RE            only samples with a frame matching RE\n"
+	"      --ignore RE           no samples with a frame matching RE\n"
+	"      --hide RE             remove frames matching RE from the stacks\n"
+	"      --lines               one frame per source line, not per function\n"
+	"      --diff-base FILE      show the difference from FILE (top: negative values\n"
+	"                            shrank; flame graph: red grew, blue shrank)\n"
+	"  -n, --nodecount N         top: rows at most; dot: nodes at most (default 80)\n"
+	"      --nodefraction F      top, tree: hide what is under F of the total\n"
 	"                            (default 0.005, as pprof; 0 shows everything)\n"
+	"      --icicle              flame graph with the root at the top\n"
+	"      --title TEXT          flame graph title\n"
 	"  -h, --help                show this help\n"
 	"\n"
 	"Examples:\n"
 	"  cprof report\n"
-	"  cprof report -n 20 server.pb.gz\n"
-	"  cprof report --sample-index samples heap.pb.gz\n";
+	"  cprof report -n 20 --comm server all.pb.gz\n"
+	"  cprof report --flamegraph=cpu.svg --hide '^__libc_start' cpu.pb.gz\n"
+	"  cprof report --perf-script cpu.pb.gz | stackcollapse-perf.pl | flamegraph.pl > f.svg\n"
+	"  cprof report --diff-base before.pb.gz after.pb.gz\n"
+	"  cprof report --sample-index alloc_space heap.pb.gz\n";
 
 struct report_opts {
 	const char *file;
 	const char *sample_index;
+	const char *diff_base;
 	uint64_t nodecount;
-	double nodefraction;
+	struct view_opts view;
+	struct stacks_options filter;
+	int views; /* how many view options were given */
 };
 
 static int parse_fraction(const char *s, double *ret)
@@ -54,35 +79,122 @@ static int parse_fraction(const char *s, double *ret)
 
 static int parse_args(int argc, char **argv, struct report_opts *o)
 {
-	enum { OPT_TOP = 0x100, OPT_NODEFRACTION };
+	enum {
+		OPT_TOP = 0x100,
+		OPT_TREE,
+		OPT_TRACES,
+		OPT_FOLDED,
+		OPT_PERF_SCRIPT,
+		OPT_FLAMEGRAPH,
+		OPT_CALLGRIND,
+		OPT_DOT,
+		OPT_NODEFRACTION,
+		OPT_PID,
+		OPT_TID,
+		OPT_COMM,
+		OPT_FOCUS,
+		OPT_IGNORE,
+		OPT_HIDE,
+		OPT_LINES,
+		OPT_DIFF_BASE,
+		OPT_ICICLE,
+		OPT_TITLE,
+	};
 	static const struct option options[] = {
 		{"top", no_argument, NULL, OPT_TOP},
+		{"tree", no_argument, NULL, OPT_TREE},
+		{"traces", no_argument, NULL, OPT_TRACES},
+		{"folded", no_argument, NULL, OPT_FOLDED},
+		{"perf-script", no_argument, NULL, OPT_PERF_SCRIPT},
+		{"flamegraph", optional_argument, NULL, OPT_FLAMEGRAPH},
+		{"callgrind", optional_argument, NULL, OPT_CALLGRIND},
+		{"dot", optional_argument, NULL, OPT_DOT},
 		{"nodecount", required_argument, NULL, 'n'},
 		{"sample-index", required_argument, NULL, 'i'},
 		{"nodefraction", required_argument, NULL, OPT_NODEFRACTION},
+		{"pid", required_argument, NULL, OPT_PID},
+		{"tid", required_argument, NULL, OPT_TID},
+		{"comm", required_argument, NULL, OPT_COMM},
+		{"focus", required_argument, NULL, OPT_FOCUS},
+		{"ignore", required_argument, NULL, OPT_IGNORE},
+		{"hide", required_argument, NULL, OPT_HIDE},
+		{"lines", no_argument, NULL, OPT_LINES},
+		{"diff-base", required_argument, NULL, OPT_DIFF_BASE},
+		{"icicle", no_argument, NULL, OPT_ICICLE},
+		{"title", required_argument, NULL, OPT_TITLE},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	uint64_t v;
 	int c;
 
-	*o = (struct report_opts){.file = "cprof.pb.gz", .nodefraction = 0.005};
+	*o = (struct report_opts){.file = "cprof.pb.gz", .view.nodefraction = 0.005};
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+n:i:h", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_TOP:
+		case OPT_TREE:
+		case OPT_TRACES:
+		case OPT_FOLDED:
+		case OPT_PERF_SCRIPT:
+		case OPT_FLAMEGRAPH:
+		case OPT_CALLGRIND:
+		case OPT_DOT:
+			o->view.kind = (enum view_kind)(VIEW_TOP + (c - OPT_TOP));
+			o->view.file = optarg;
+			o->views++;
 			break;
 		case 'n':
 			if (parse_uint(optarg, 1, UINT32_MAX, &o->nodecount) < 0)
 				return cmd_usage_error(usage, "invalid node count '%s'", optarg), -1;
+			o->view.nodecount = o->nodecount;
 			break;
 		case 'i':
 			o->sample_index = optarg;
 			break;
 		case OPT_NODEFRACTION:
-			if (parse_fraction(optarg, &o->nodefraction) < 0)
+			if (parse_fraction(optarg, &o->view.nodefraction) < 0)
 				return cmd_usage_error(usage, "invalid node fraction '%s'", optarg),
 				       -1;
+			break;
+		case OPT_PID:
+		case OPT_TID:
+			if (parse_uint(optarg, 0, INT32_MAX, &v) < 0)
+				return cmd_usage_error(usage, "invalid %s '%s'",
+						       c == OPT_PID ? "pid" : "tid", optarg),
+				       -1;
+			if (c == OPT_PID) {
+				o->filter.has_pid = true;
+				o->filter.pid = (int64_t)v;
+			} else {
+				o->filter.has_tid = true;
+				o->filter.tid = (int64_t)v;
+			}
+			break;
+		case OPT_COMM:
+			o->filter.comm = optarg;
+			break;
+		case OPT_FOCUS:
+			o->filter.focus = optarg;
+			break;
+		case OPT_IGNORE:
+			o->filter.ignore = optarg;
+			break;
+		case OPT_HIDE:
+			o->filter.hide = optarg;
+			break;
+		case OPT_LINES:
+			o->filter.lines = true;
+			break;
+		case OPT_DIFF_BASE:
+			o->diff_base = optarg;
+			break;
+		case OPT_ICICLE:
+			o->view.icicle = true;
+			break;
+		case OPT_TITLE:
+			o->view.title = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -94,6 +206,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			return cmd_usage_error(usage, "unknown option '%s'", argv[optind - 1]), -1;
 		}
 	}
+	if (o->views > 1)
+		return cmd_usage_error(usage, "give one view at a time"), -1;
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc)
@@ -115,46 +229,72 @@ static const char *read_error_hint(int r)
 	}
 }
 
+static int load(const char *file, struct profile **ret)
+{
+	int r = pprof_read_file(file, ret);
+	const char *hint = read_error_hint(r);
+
+	if (r < 0 && hint)
+		log_err("cannot read '%s': %s", file, hint);
+	else if (r < 0)
+		(void)cmd_fail(r, NULL, "cannot read '%s'", file);
+	return r;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	struct top_options top = {0};
+	struct profile *p = NULL, *base = NULL;
+	struct stacks *st = NULL, *base_st = NULL;
 	struct report_opts o;
-	struct profile *p = NULL;
 	int r, ret = 1;
 
 	r = parse_args(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : 0;
+	if (load(o.file, &p) < 0)
+		goto out;
+	if (o.diff_base && load(o.diff_base, &base) < 0)
+		goto out;
 
-	r = pprof_read_file(o.file, &p);
-	if (r < 0) {
-		const char *hint = read_error_hint(r);
-
-		if (hint)
-			log_err("cannot read '%s': %s", o.file, hint);
-		else
-			cmd_fail(r, NULL, "cannot read '%s'", o.file);
-		return 1;
-	}
-	top.sample_index = top_sample_index(p, o.sample_index);
-	if (top.sample_index < 0) {
+	o.filter.sample_index = stacks_sample_index(p, o.sample_index);
+	if (o.filter.sample_index < 0) {
 		if (p->ntypes == 0)
 			log_err("'%s' has no sample types: nothing to show", o.file);
 		else
 			log_err("'%s' has no sample type '%s'", o.file, o.sample_index);
 		goto out;
 	}
-	top.nodecount = o.nodecount;
-	top.nodefraction = o.nodefraction;
-	r = top_write(p, &top, stdout);
-	if (r == 0 && fflush(stdout) != 0)
-		r = -errno;
+	if (base && (base->ntypes <= (size_t)o.filter.sample_index ||
+		     strcmp(profile_str(base, base->types[o.filter.sample_index].type),
+			    profile_str(p, p->types[o.filter.sample_index].type)) != 0)) {
+		log_err("'%s' and '%s' do not have the same sample types to compare", o.file,
+			o.diff_base);
+		goto out;
+	}
+	/* The flame graph colors by difference; the other views show base values negated. */
+	r = stacks_build(p, o.view.kind == VIEW_FLAMEGRAPH ? NULL : base, &o.filter, &st);
+	if (r == 0 && base && o.view.kind == VIEW_FLAMEGRAPH)
+		r = stacks_build(base, NULL, &o.filter, &base_st);
+	if (r == -EINVAL) {
+		log_err("invalid regular expression in --focus, --ignore or --hide");
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	if (r < 0) {
-		ret = cmd_fail(r, NULL, "writing the report");
+		ret = cmd_fail(r, NULL, "preparing the report");
+		goto out;
+	}
+	o.view.base_stacks = base_st;
+	r = view_write(&o.view, st);
+	if (r < 0) {
+		ret = cmd_fail(r, NULL, "writing %s", o.view.file ? o.view.file : "the report");
 		goto out;
 	}
 	ret = 0;
 out:
+	stacks_free(st);
+	stacks_free(base_st);
 	profile_free(p);
+	profile_free(base);
 	return ret;
 }

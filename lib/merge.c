@@ -67,7 +67,8 @@ static int deliver(struct merge *m, uint64_t limit, merge_fn fn, void *ctx)
 	size_t i;
 	int r = 0;
 
-	qsort(m->q, m->n, sizeof(*m->q), entry_cmp);
+	if (m->n > 1)
+		qsort(m->q, m->n, sizeof(*m->q), entry_cmp);
 	for (i = 0; i < m->n && m->q[i].time <= limit; i++) {
 		r = fn(ctx, m->q[i].rec);
 		free(m->q[i].rec);

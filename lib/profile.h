@@ -54,12 +54,15 @@ enum profile_location_flags {
 	PROFILE_LOCATION_CALLER = 1 << 0,
 	/* Symbolization was attempted; lines (possibly none) are final. */
 	PROFILE_LOCATION_SYMBOLIZED = 1 << 1,
+	/* sym_offset is known (symbolized in this run; pprof files do not keep it). */
+	PROFILE_LOCATION_HAS_SYMOFF = 1 << 2,
 };
 
 struct profile_location {
 	uint32_t mapping; /* id, 0 for none */
 	uint32_t flags; /* enum profile_location_flags */
 	uint64_t address;
+	uint64_t sym_offset; /* address - start of its ELF/kernel symbol, for perf-script */
 	uint32_t line_off, nline; /* p->lines[line_off…], innermost call first */
 };
 

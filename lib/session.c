@@ -15,7 +15,7 @@
 #define MAX_FRAMES 1024
 #define MAX_TIMINGS (1u << 20) /* unwind times kept for the median: 4 MiB at most */
 
-enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, NLABELS };
+enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, LABEL_TIME, LABEL_CPU, NLABELS };
 
 struct session {
 	struct session_config cfg;
@@ -26,6 +26,7 @@ struct session {
 	struct session_stats stats;
 	uint64_t sample_type, regs_mask;
 	uint32_t label_keys[NLABELS];
+	uint32_t nanoseconds; /* the unit of the time label */
 	uint32_t kernel_mapping; /* profile mapping id, 0 until the first kernel frame */
 	uint32_t truncated_location; /* the "[truncated]" frame, 0 until needed */
 	bool running;
@@ -43,7 +44,7 @@ static const char *proc_root(const struct session *s)
 
 static int setup_profile(struct session *s)
 {
-	static const char *const keys[NLABELS] = {"pid", "tid", "comm", "process"};
+	static const char *const keys[NLABELS] = {"pid", "tid", "comm", "process", "time", "cpu"};
 	const struct sampler_event *ev = s->cfg.sampler.event;
 	struct profile *p = s->profile;
 	int r;
@@ -63,7 +64,7 @@ static int setup_profile(struct session *s)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return profile_intern(p, "nanoseconds", &s->nanoseconds);
 }
 
 /* Follow the given processes: their current threads and their maps. */
@@ -428,13 +429,21 @@ static int on_sample(struct session *s, const struct sample *smp)
 	labels[1] = (struct profile_label){.key = s->label_keys[LABEL_TID], .num = smp->tid};
 	labels[2] = (struct profile_label){.key = s->label_keys[LABEL_COMM]};
 	labels[3] = (struct profile_label){.key = s->label_keys[LABEL_PROCESS]};
+	labels[4] = (struct profile_label){.key = s->label_keys[LABEL_TIME],
+					   .num = (int64_t)smp->time,
+					   .num_unit = s->nanoseconds};
+	labels[5] = (struct profile_label){.key = s->label_keys[LABEL_CPU], .num = smp->cpu};
 	r = profile_intern(s->profile, comm ? comm : "[unknown]", &labels[2].str);
 	if (r < 0)
 		return r;
 	r = profile_intern(s->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
 	if (r < 0)
 		return r;
-	r = profile_add_sample(s->profile, s->locs, n, values, labels, NLABELS, PROFILE_ADD_MERGE);
+	/* With times every sample is its own; without, equal ones merge. */
+	r = s->cfg.keep_times
+		    ? profile_add_sample(s->profile, s->locs, n, values, labels, NLABELS, 0)
+		    : profile_add_sample(s->profile, s->locs, n, values, labels, LABEL_TIME,
+					 PROFILE_ADD_MERGE);
 	if (r < 0)
 		return r;
 	s->stats.samples++;

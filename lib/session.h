@@ -60,6 +60,11 @@ struct session_config {
 	const char *child_comm; /* its name until its own COMM record arrives */
 	const char *proc_root; /* "/proc" unless a test says otherwise; NULL means "/proc" */
 	const struct session_unwinder *unwinder; /* needed for SAMPLER_CALLGRAPH_DWARF */
+	/*
+	 * Keep every sample apart with its time and CPU (labels "time", in
+	 * nanoseconds of CLOCK_MONOTONIC, and "cpu"), for perf-script output.
+	 */
+	bool keep_times;
 };
 
 struct session_stats {

@@ -19,15 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/frames.h"
-#include "lib/hash.h"
-#include "lib/parse.h"
 #include "lib/top.h"
 #include "lib/units.h"
-#include "lib/vec.h"
 
 struct node {
-	const char *name; /* borrowed from frames */
+	const char *name; /* borrowed from the stacks */
 	int64_t flat, cum;
 	size_t last_sample; /* +1 of the last sample counted in cum: recursion counts once */
 	bool kept;
@@ -35,137 +31,46 @@ struct node {
 	bool inline_in, call_in;
 };
 
-struct graph {
-	const struct profile *p;
-	int index;
-	struct frames *frames;
-	struct node *nodes;
-	size_t n, cap;
-	struct hashmap by_name;
-	uint32_t *frame_node; /* per line and per line-less location: its node */
-	size_t *loc_first; /* per location: its first entry in frame_node */
-};
-
-struct name_key {
-	const struct graph *g;
-	const char *name;
-};
-
-static bool name_eq(const void *ctx, uint32_t idx)
-{
-	const struct name_key *k = ctx;
-
-	return strcmp(k->g->nodes[idx].name, k->name) == 0;
-}
-
-static int node_of(struct graph *g, const char *name, uint32_t *ret)
-{
-	struct name_key key = {g, name};
-	uint64_t h = hash_bytes(name, strlen(name), 0);
-	int r;
-
-	if (hashmap_find(&g->by_name, h, name_eq, &key, ret))
-		return 0;
-	r = VEC_PUSH_RESERVE(g->nodes, g->n, g->cap);
-	if (r < 0)
-		return r;
-	r = hashmap_insert(&g->by_name, h, (uint32_t)g->n);
-	if (r < 0)
-		return r;
-	g->nodes[g->n] = (struct node){.name = name, .kept = true};
-	*ret = (uint32_t)g->n++;
-	return 0;
-}
-
-/* Give every frame of every location its node, once. */
-static int graph_init(struct graph *g, const struct profile *p, int index)
-{
-	size_t nframes = 0;
-	int r;
-
-	g->p = p;
-	g->index = index;
-	r = frames_new(p, &g->frames);
-	if (r < 0)
-		return r;
-	g->loc_first = calloc(p->nlocations + 1, sizeof(*g->loc_first));
-	if (!g->loc_first)
-		return -ENOMEM;
-	for (uint32_t loc = 1; loc <= p->nlocations; loc++) {
-		g->loc_first[loc - 1] = nframes;
-		nframes += frames_count(g->frames, loc);
-	}
-	g->frame_node = calloc(nframes + 1, sizeof(*g->frame_node));
-	if (!g->frame_node)
-		return -ENOMEM;
-	for (uint32_t loc = 1; loc <= p->nlocations; loc++)
-		for (size_t j = 0; j < frames_count(g->frames, loc); j++) {
-			r = node_of(g, frames_name(g->frames, loc, j),
-				    &g->frame_node[g->loc_first[loc - 1] + j]);
-			if (r < 0)
-				return r;
-		}
-	return 0;
-}
-
-static void graph_release(struct graph *g)
-{
-	frames_free(g->frames);
-	free(g->nodes);
-	free(g->frame_node);
-	free(g->loc_first);
-	hashmap_release(&g->by_name);
-}
-
 /*
  * Recompute flat, cum and the inline marks over the kept nodes only. Stacks
  * are walked root to leaf as pprof walks them: a node's caller is the
  * nearest kept frame outside it, and the call was inlined when the node's
  * frame is not the outermost line of its location.
  */
-static void graph_fill(struct graph *g)
+static void graph_fill(const struct stacks *st, struct node *nodes)
 {
-	const struct profile *p = g->p;
-
-	for (size_t i = 0; i < g->n; i++) {
-		g->nodes[i].flat = g->nodes[i].cum = 0;
-		g->nodes[i].last_sample = 0;
-		g->nodes[i].inline_in = g->nodes[i].call_in = false;
+	for (size_t i = 0; i < st->nnodes; i++) {
+		nodes[i].flat = nodes[i].cum = 0;
+		nodes[i].last_sample = 0;
+		nodes[i].inline_in = nodes[i].call_in = false;
 	}
-	for (size_t s = 0; s < p->nsamples; s++) {
-		const struct profile_sample *smp = &p->samples[s];
-		int64_t v = p->values[smp->value_off + (size_t)g->index];
+	for (size_t s = 0; s < st->nsamples; s++) {
+		const struct stacks_sample *smp = &st->samples[s];
 		struct node *parent = NULL;
 		bool leaf_kept = false;
 
-		if (v == 0)
-			continue;
-		for (size_t i = smp->nloc; i-- > 0;) {
-			uint32_t loc = p->locs[smp->loc_off + i];
-			size_t base = g->loc_first[loc - 1], count = frames_count(g->frames, loc);
+		for (size_t i = smp->n; i-- > 0;) {
+			const struct stacks_frame *f = &st->frames[smp->off + i];
+			struct node *n = &nodes[f->node];
 
-			for (size_t j = count; j-- > 0;) {
-				struct node *n = &g->nodes[g->frame_node[base + j]];
-
-				leaf_kept = n->kept;
-				if (!n->kept)
-					continue;
-				if (n->last_sample != s + 1) {
-					n->cum += v;
-					n->last_sample = s + 1;
-				}
-				if (parent && parent != n) {
-					if (j != count - 1)
-						n->inline_in = true;
-					else
-						n->call_in = true;
-				}
-				parent = n;
+			leaf_kept = n->kept;
+			if (!n->kept)
+				continue;
+			if (n->last_sample != s + 1) {
+				n->cum += smp->value;
+				n->last_sample = s + 1;
 			}
+			if (parent && parent != n) {
+				if (f->inlined)
+					n->inline_in = true;
+				else
+					n->call_in = true;
+			}
+			parent = n;
 		}
 		/* The leaf itself must be kept: a dropped leaf's flat goes nowhere. */
 		if (parent && leaf_kept)
-			parent->flat += v;
+			parent->flat += smp->value;
 	}
 }
 
@@ -191,34 +96,15 @@ static int by_flat(const void *a, const void *b)
 }
 
 /* The kept nodes with any value, sorted into rows. */
-static size_t graph_rows(struct graph *g, struct node **rows)
+static size_t graph_rows(struct node *nodes, size_t n, struct node **rows)
 {
-	size_t n = 0;
+	size_t k = 0;
 
-	for (size_t i = 0; i < g->n; i++)
-		if (g->nodes[i].kept && (g->nodes[i].flat || g->nodes[i].cum))
-			rows[n++] = &g->nodes[i];
-	qsort(rows, n, sizeof(*rows), by_flat);
-	return n;
-}
-
-int top_sample_index(const struct profile *p, const char *arg)
-{
-	uint64_t n;
-	int i;
-
-	if (p->ntypes == 0)
-		return -EINVAL;
-	if (!arg) {
-		i = p->default_sample_type
-			    ? profile_find_type(p, profile_str(p, p->default_sample_type))
-			    : -1;
-		return i >= 0 ? i : (int)p->ntypes - 1;
-	}
-	if (parse_uint(arg, 0, p->ntypes - 1, &n) == 0)
-		return (int)n;
-	i = profile_find_type(p, arg);
-	return i >= 0 ? i : -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (nodes[i].kept && (nodes[i].flat || nodes[i].cum))
+			rows[k++] = &nodes[i];
+	qsort(rows, k, sizeof(*rows), by_flat);
+	return k;
 }
 
 /* pprof's selectOutputUnit. */
@@ -242,45 +128,41 @@ static int table_scale(struct node **rows, size_t n, int64_t total, const char *
 	return min_scale;
 }
 
-int top_write(const struct profile *p, const struct top_options *opts, FILE *out)
+int top_write(const struct stacks *st, const struct top_options *opts, FILE *out)
 {
-	const char *unit = profile_str(p, p->types[opts->sample_index].unit);
+	const char *unit = st->unit;
 	char flat[32], cum[32], fp[16], sp[16], cp[16], shown_s[32], total_s[32], cut_s[32];
-	int64_t total = 0, flat_total = 0, cutoff, shown = 0, sum = 0;
-	struct graph g = {.by_name = HASHMAP_INIT};
-	struct node **rows = NULL;
-	size_t nrows, dropped = 0, orig;
+	int64_t total = st->total, flat_total = 0, cutoff, shown = 0, sum = 0;
+	struct node *nodes = calloc(st->nnodes + 1, sizeof(*nodes));
+	struct node **rows = calloc(st->nnodes + 1, sizeof(*rows));
+	size_t nrows = 0, dropped = 0, orig;
 	int scale, r;
 
-	r = graph_init(&g, p, opts->sample_index);
-	if (r < 0)
-		goto out;
-	rows = calloc(g.n + 1, sizeof(*rows));
-	if (!rows) {
+	if (!nodes || !rows) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (size_t s = 0; s < p->nsamples; s++)
-		total += abs64(p->values[p->samples[s].value_off + (size_t)opts->sample_index]);
+	for (size_t i = 0; i < st->nnodes; i++)
+		nodes[i] = (struct node){.name = st->names[i], .kept = true};
 
-	graph_fill(&g);
-	for (size_t i = 0; i < g.n; i++)
-		flat_total += g.nodes[i].flat;
+	graph_fill(st, nodes);
+	for (size_t i = 0; i < st->nnodes; i++)
+		flat_total += nodes[i].flat;
 	cutoff = abs64((int64_t)((double)flat_total * opts->nodefraction));
 	if (cutoff > 0) {
-		for (size_t i = 0; i < g.n; i++) {
-			g.nodes[i].kept = abs64(g.nodes[i].cum) >= cutoff;
-			dropped += !g.nodes[i].kept && (g.nodes[i].cum || g.nodes[i].flat);
+		for (size_t i = 0; i < st->nnodes; i++) {
+			nodes[i].kept = abs64(nodes[i].cum) >= cutoff;
+			dropped += !nodes[i].kept && (nodes[i].cum || nodes[i].flat);
 		}
 		if (dropped)
-			graph_fill(&g);
+			graph_fill(st, nodes);
 	}
-	nrows = orig = graph_rows(&g, rows);
+	nrows = orig = graph_rows(nodes, st->nnodes, rows);
 	if (opts->nodecount && nrows > opts->nodecount) {
 		for (size_t i = opts->nodecount; i < nrows; i++)
 			rows[i]->kept = false;
-		graph_fill(&g);
-		nrows = graph_rows(&g, rows);
+		graph_fill(st, nodes);
+		nrows = graph_rows(nodes, st->nnodes, rows);
 	}
 	for (size_t i = 0; i < nrows; i++)
 		shown += rows[i]->flat;
@@ -314,6 +196,6 @@ int top_write(const struct profile *p, const struct top_options *opts, FILE *out
 	r = ferror(out) ? -EIO : 0;
 out:
 	free(rows);
-	graph_release(&g);
+	free(nodes);
 	return r;
 }

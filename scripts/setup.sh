@@ -5,10 +5,12 @@ set -eu
 
 # Build: meson, a C compiler, elfutils, protobuf-c, zlib, libiberty (demangling).
 # Tests: go tool pprof (golang-go), g++ and binutils for workloads, debuginfod,
-# util-linux (unshare, setpriv), Node.js for the JIT test.
+# util-linux (unshare, setpriv), Node.js for the JIT test, and the consumers
+# of the report views: callgrind_annotate (valgrind), dot (graphviz), a
+# headless browser (chromium) and python3's XML parser.
 packages="meson ninja-build pkg-config gcc g++ binutils libc6-dev make
 libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev
-golang-go util-linux debuginfod libdebuginfod1"
+golang-go util-linux debuginfod libdebuginfod1 valgrind graphviz chromium python3"
 
 missing=
 for p in $packages; do

@@ -30,7 +30,8 @@ void kallsyms_free(struct kallsyms *k);
  * The symbol containing addr: its name (borrowed until kallsyms_free), and
  * the module in *ret_module ("" for the kernel itself). NULL when none.
  */
-const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module);
+const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module,
+			    uint64_t *ret_start);
 
 /*
  * The ELF cache: every file a profile's mappings name, opened once —

@@ -121,7 +121,8 @@ static void load(struct jitmap *m)
 	}
 	free(line);
 	(void)fclose(f);
-	qsort(m->syms, m->n, sizeof(*m->syms), by_start);
+	if (m->n > 1)
+		qsort(m->syms, m->n, sizeof(*m->syms), by_start);
 }
 
 const char *jitmaps_lookup(struct jitmaps *j, int32_t pid, uint64_t addr)

@@ -126,7 +126,8 @@ out:
 	return 0;
 }
 
-const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module)
+const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module,
+			    uint64_t *ret_start)
 {
 	size_t lo = 0, hi = k->n;
 
@@ -142,5 +143,6 @@ const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char 
 	if (lo == 0)
 		return NULL;
 	*ret_module = k->names + k->syms[lo - 1].module;
+	*ret_start = k->syms[lo - 1].addr;
 	return k->names + k->syms[lo - 1].name;
 }

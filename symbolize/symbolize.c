@@ -222,10 +222,15 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 
 	n = dwarf_frames(mod, vaddr, frames, owned, &nowned);
 	*ret_dwarf = n > 0;
+	sym = dwfl_module_addrinfo(mod, vaddr, &off, &esym, NULL, NULL, NULL);
+	if (sym) {
+		/* perf-script prints the offset of the address itself, not of address - 1. */
+		p->locations[loc - 1].sym_offset = off + ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
+		p->locations[loc - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
+	}
 	if (n == 0) {
 		char *dem;
 
-		sym = dwfl_module_addrinfo(mod, vaddr, &off, &esym, NULL, NULL, NULL);
 		if (!sym)
 			return 0;
 		dem = demangle(sym);
@@ -245,6 +250,7 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 {
 	const struct profile_location *l = profile_location(p, loc);
 	const char *name, *module;
+	uint64_t start;
 	struct frame f;
 	int r;
 
@@ -257,9 +263,12 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 	if (!s->kallsyms)
 		return 0;
 	name = kallsyms_lookup(s->kallsyms,
-			       l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0), &module);
+			       l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0), &module,
+			       &start);
 	if (!name)
 		return 0;
+	p->locations[loc - 1].sym_offset = l->address - start;
+	p->locations[loc - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
 	f = (struct frame){.name = name, .system_name = name};
 	r = set_lines(p, loc, &f, 1);
 	if (r < 0)

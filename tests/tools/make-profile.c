@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Write synthetic pprof files for the view tests:
+ *	make-profile weird FILE	 names with ';', spaces, <>, quotes, non-ASCII and invalid UTF-8
+ *	make-profile empty FILE	 sample types, no samples
+ *	make-profile large FILE SAMPLES STACKS	 many samples over many distinct stacks
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/profile.h"
+#include "proto/pprof.h"
+
+static uint32_t function_location(struct profile *p, const char *name, uint64_t addr)
+{
+	struct profile_function f = {0};
+	struct profile_line line = {.line = 1};
+	uint32_t loc;
+
+	profile_intern(p, name, &f.name);
+	f.system_name = f.name;
+	profile_intern_function(p, &f, &line.function);
+	profile_add_location(p, 0, addr, PROFILE_LOCATION_SYMBOLIZED, &line, 1, &loc);
+	return loc;
+}
+
+static struct profile *start(void)
+{
+	struct profile *p = profile_new();
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	p->period_type = p->types[1];
+	p->period = 1000000;
+	return p;
+}
+
+static void add(struct profile *p, const uint32_t *locs, size_t n, int64_t count)
+{
+	int64_t v[2] = {count, count * 1000000};
+	struct profile_label label = {0};
+
+	profile_intern(p, "comm", &label.key);
+	profile_intern(p, "weird comm", &label.str);
+	profile_add_sample(p, locs, n, v, &label, 1, PROFILE_ADD_MERGE);
+}
+
+int main(int argc, char **argv)
+{
+	struct profile *p;
+	int fd, r;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: make-profile weird|empty|large FILE [SAMPLES STACKS]\n");
+		return 2;
+	}
+	p = start();
+	if (strcmp(argv[1], "weird") == 0) {
+		static const char *const names[] = {
+			"semi;colon", "with spaces (int, char)", "tmpl<std::pair<int, int> >",
+			"quote\"and'apos&amp", "\xc3\xbcnic\xc3\xb8" "de", "bad\xff\xfeutf8", "ctl\tchar",
+		};
+		uint32_t locs[7];
+
+		for (int i = 0; i < 7; i++)
+			locs[i] = function_location(p, names[i], 0x1000 + (uint64_t)i);
+		add(p, locs, 7, 3);
+		add(p, locs + 2, 5, 2);
+		add(p, locs + 5, 2, 1);
+	} else if (strcmp(argv[1], "large") == 0 && argc == 5) {
+		long samples = atol(argv[3]), stacks = atol(argv[4]);
+		uint32_t fn[1000], locs[24];
+
+		for (int i = 0; i < 1000; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "function_%03d", i);
+			fn[i] = function_location(p, name, 0x1000 + (uint64_t)i);
+		}
+		/* Each stack: a depth and frames drawn from a fixed generator, so runs repeat. */
+		for (long s = 0; s < stacks; s++) {
+			unsigned long x = (unsigned long)s * 2654435761UL + 1;
+			size_t depth = 8 + s % 16;
+
+			for (size_t d = 0; d < depth; d++) {
+				x = x * 6364136223846793005UL + 1442695040888963407UL;
+				locs[d] = fn[(x >> 33) % 1000];
+			}
+			add(p, locs, depth, samples / stacks);
+		}
+	} else if (strcmp(argv[1], "empty") != 0) {
+		fprintf(stderr, "make-profile: unknown kind '%s'\n", argv[1]);
+		return 2;
+	}
+	fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		perror(argv[2]);
+		return 1;
+	}
+	r = pprof_write(p, fd);
+	close(fd);
+	profile_free(p);
+	return r < 0;
+}
