@@ -77,7 +77,8 @@ int folded_write(const struct stacks *st, FILE *out)
 		if (n > 1)
 			qsort(lines, n, sizeof(*lines), by_text);
 		for (size_t i = 0; i < n; i++)
-			fprintf(out, "%s %lld\n", lines[i].text, (long long)lines[i].value);
+			if (lines[i].value)
+				fprintf(out, "%s %lld\n", lines[i].text, (long long)lines[i].value);
 		r = ferror(out) ? -EIO : 0;
 	}
 	for (size_t i = 0; i < n; i++)

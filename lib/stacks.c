@@ -261,7 +261,15 @@ static int add_profile(struct builder *b, const struct profile *p, const struct 
 	for (size_t i = 0; i < p->nsamples && r == 0; i++) {
 		int64_t v = p->values[p->samples[i].value_off + (size_t)o->sample_index];
 
-		if (v == 0 || !labels_match(p, &p->samples[i], o))
+		bool all_zero = true;
+
+		/*
+		 * A sample zero in this value stays (-traces prints it; elsewhere it
+		 * adds nothing); one zero in every value is dropped, as pprof does.
+		 */
+		for (size_t t = 0; t < p->ntypes; t++)
+			all_zero &= p->values[p->samples[i].value_off + t] == 0;
+		if (all_zero || !labels_match(p, &p->samples[i], o))
 			continue;
 		r = add_sample(b, p, (uint32_t)i, from_base ? -v : v, from_base);
 	}

@@ -70,8 +70,12 @@ static int write_labels(const struct profile *p, const struct profile_sample *sm
 
 			if ((l->str == 0) != numeric)
 				continue;
+			/* pprof's rule for a number without a unit: key "bytes" means bytes. */
 			if (numeric)
-				units_format(value, sizeof(value), l->num, profile_str(p, l->num_unit));
+				units_format(value, sizeof(value), l->num,
+					     l->num_unit ? profile_str(p, l->num_unit)
+					     : strcmp(profile_str(p, l->key), "bytes") == 0 ? "bytes"
+											    : "");
 			r = asprintf(&lines[n], "%10s:  %s\n", profile_str(p, l->key),
 				     numeric ? value : profile_str(p, l->str));
 			if (r < 0)

@@ -28,6 +28,14 @@ for kind in cpu heap; do
 		not_ok "cprof report and go tool pprof -top disagree on Go's $kind profile"
 		diff "$tmp/pprof.rows" "$tmp/cprof.rows" | diag
 	fi
+	"$CPROF" report --traces "$f" | sed -n '/^-----------+/,$p' >"$tmp/cprof.traces"
+	pprof -traces "$f" | sed -n '/^-----------+/,$p' >"$tmp/pprof.traces"
+	if [ -s "$tmp/cprof.traces" ] && cmp -s "$tmp/cprof.traces" "$tmp/pprof.traces"; then
+		ok "cprof report --traces and go tool pprof -traces agree on Go's $kind profile"
+	else
+		not_ok "cprof report --traces and go tool pprof -traces disagree on Go's $kind profile"
+		diff "$tmp/pprof.traces" "$tmp/cprof.traces" | head -20 | diag
+	fi
 done
 
 "$CPROF" report "$tmp/cpu.pprof" >"$tmp/cpu.top"

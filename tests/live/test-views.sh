@@ -139,7 +139,8 @@ check "a bad regular expression is a usage error" [ $? -eq 2 ]
 # 8. Odd names and empty profiles: every view stays well-formed.
 "$MAKE_PROFILE" weird "$tmp/weird.pb.gz"
 "$MAKE_PROFILE" empty "$tmp/empty.pb.gz"
-for prof in weird empty; do
+"$MAKE_PROFILE" nosym "$tmp/nosym.pb.gz"
+for prof in weird empty nosym; do
 	ok_all=true
 	for view in --top --tree --traces --folded --perf-script --flamegraph --callgrind --dot; do
 		"$CPROF" report "$view" --nodefraction 0 "$tmp/$prof.pb.gz" >"$tmp/out" 2>"$tmp/err" || {
@@ -157,6 +158,8 @@ for prof in weird empty; do
 done
 check "folded frames keep ';' out of names" grep -q "with spaces (int, char);semi:colon 3000000$" \
 	"$("$CPROF" report --folded "$tmp/weird.pb.gz" >"$tmp/w.folded"; echo "$tmp/w.folded")"
+check "unsymbolized frames are named after their file, or <unknown>" \
+	sh -c "'$CPROF' report --folded '$tmp/nosym.pb.gz' | grep -q '^<unknown>;\[libgone.so\];\[libgone.so\] 4000000$'"
 "$CPROF" report --flamegraph "$tmp/weird.pb.gz" >"$tmp/weird.svg"
 check "invalid UTF-8 becomes U+FFFD in the flame graph" grep -q "bad$(printf '\357\277\275')" "$tmp/weird.svg"
 

@@ -3,6 +3,7 @@
  * Write synthetic pprof files for the view tests:
  *	make-profile weird FILE	 names with ';', spaces, <>, quotes, non-ASCII and invalid UTF-8
  *	make-profile empty FILE	 sample types, no samples
+ *	make-profile nosym FILE	 locations with addresses and mappings but no symbols
  *	make-profile large FILE SAMPLES STACKS	 many samples over many distinct stacks
  */
 #include <fcntl.h>
@@ -91,6 +92,17 @@ int main(int argc, char **argv)
 			}
 			add(p, locs, depth, samples / stacks);
 		}
+	} else if (strcmp(argv[1], "nosym") == 0) {
+		struct profile_mapping m = {.start = 0x400000, .limit = 0x500000};
+		uint32_t mapping, locs[3];
+
+		profile_intern(p, "/usr/lib/libgone.so", &m.file);
+		profile_intern_mapping(p, &m, &mapping);
+		for (int i = 0; i < 3; i++)
+			profile_add_location(p, i == 2 ? 0 : mapping, 0x401000 + 0x10 * (uint64_t)i,
+					     PROFILE_LOCATION_SYMBOLIZED, NULL, 0, &locs[i]);
+		add(p, locs, 3, 4);
+		add(p, locs + 1, 2, 1);
 	} else if (strcmp(argv[1], "empty") != 0) {
 		fprintf(stderr, "make-profile: unknown kind '%s'\n", argv[1]);
 		return 2;
