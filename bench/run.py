@@ -43,6 +43,8 @@ CPROF = os.path.join(BUILD, "cmd", "cprof")
 NOFP = os.path.join(BUILD, "tests", "nofp")
 HOT = os.path.join(BUILD, "tests", "hot")
 MAKE_PROFILE = os.path.join(BUILD, "tests", "make-profile")
+RESYMBOLIZE = os.path.join(BUILD, "tests", "resymbolize")
+PPROF_DUMP = os.path.join(BUILD, "tests", "pprof-dump")
 
 
 def run_timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None):
@@ -332,6 +334,64 @@ def bench_report(runs):
         return "\n".join(lines) + "\n"
 
 
+def bench_symbolize(runs):
+    """cprof's symbolizer against addr2line -i on the same unique addresses."""
+    py = shutil.which("python3.11-dbg") or shutil.which("python3-dbg")
+    if not py:
+        return "### symbolize: skipped\n\nNeeds python3-dbg (bench/setup.sh).\n"
+    with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
+        prof = os.path.join(tmp, "py.pb.gz")
+        subprocess.run([CPROF, "-q", "record", "-F", "4000", "-o", prof, "--", py, "-c", PY_LOOP],
+                       check=True, stdout=subprocess.DEVNULL)
+        dump = subprocess.run([PPROF_DUMP, prof], capture_output=True, text=True, check=True).stdout
+        # The addresses addr2line needs: per file, each location as a file address.
+        maps, files, addrs = {}, {}, {}
+        last = None
+        for line in dump.splitlines():
+            f = line.split()
+            if f[0] == "mapping":
+                last = f[1]
+            elif f[0] == "range":
+                maps[f[1]] = (last, int(f[2], 16), int(f[4], 16))
+            elif f[0] == "location":
+                mid = f[2].rstrip(":").split("=")[1]
+                if mid in maps and maps[mid][0].startswith("/"):
+                    path, start, off = maps[mid]
+                    addrs.setdefault(path, set()).add(int(f[1], 16) - start + off)
+        total = sum(len(a) for a in addrs.values())
+        for path, a in addrs.items():
+            files[path] = os.path.join(tmp, os.path.basename(path) + ".addrs")
+            with open(files[path], "w") as fh:
+                fh.write("\n".join("%x" % x for x in sorted(a)) + "\n")
+        out = os.path.join(tmp, "out.pb.gz")
+        rows = {"cprof (libdw, in process)": [], "addr2line -i -f -C": []}
+        for i in range(runs):
+            t0 = time.monotonic()
+            _, _, cpu, _ = run_timed([RESYMBOLIZE, prof, out])
+            rows["cprof (libdw, in process)"].append((time.monotonic() - t0, cpu))
+            wall = cpu2 = 0.0
+            for path, fn in files.items():
+                with open(fn) as fh:
+                    t0 = time.monotonic()
+                    p = subprocess.Popen(["addr2line", "-i", "-f", "-C", "-e", path], stdin=fh,
+                                         stdout=subprocess.DEVNULL)
+                    _, _, ru = os.wait4(p.pid, 0)
+                    wall += time.monotonic() - t0
+                    cpu2 += ru.ru_utime + ru.ru_stime
+            rows["addr2line -i -f -C"].append((wall, cpu2))
+        c = med([r[0] for r in rows["cprof (libdw, in process)"]])
+        a = med([r[0] for r in rows["addr2line -i -f -C"]])
+        lines = ["### symbolize: the unique addresses of a CPython profile, with inline frames and lines",
+                 "", f"{total} unique user addresses in {len(files)} files (python3.11-dbg with DWARF, "
+                 "libc with its debug info, …), all symbolized with inline chains. cprof's time "
+                 "covers every location of the profile, kernel ones too.", "",
+                 "| symbolizer | wall (s) | CPU (s) |", "|---|---|---|"]
+        for name, rs in rows.items():
+            lines.append(f"| {name} | {fmt(med([r[0] for r in rs]))} | {fmt(med([r[1] for r in rs]))} |")
+        lines += ["", f"cprof / addr2line wall time: {ratio(c, a)}", ""]
+        return "\n".join(lines)
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -366,10 +426,12 @@ def main():
 
     scs = [s for s in scenarios(args.quick or args.scenario) if not args.scenario or s.name in args.scenario]
     want_report = not args.quick and (not args.scenario or "report-large" in args.scenario)
+    want_symbolize = not args.quick and (not args.scenario or "symbolize" in args.scenario)
     if args.list:
         for s in scenarios(False):
             print(f"{s.name}: {s.description}")
         print("report-large: cprof report views against go tool pprof on a large profile")
+        print("symbolize: cprof's symbolizer against addr2line on a profile's addresses")
         return
     sections = []
     for sc in scs:
@@ -394,6 +456,9 @@ def main():
         write_results(args, sections)
     if want_report:
         sections.append(bench_report(args.runs))
+        write_results(args, sections)
+    if want_symbolize:
+        sections.append(bench_symbolize(args.runs))
         write_results(args, sections)
 
 

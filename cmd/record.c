@@ -53,6 +53,9 @@ static const char usage[] =
 	"      --debuginfo-path P   where to look for separate debug info, as elfutils\n"
 	"                           spells it (default :.debug:/usr/lib/debug); debuginfod\n"
 	"                           is asked too when DEBUGINFOD_URLS is set\n"
+	"      --vmlinux FILE       the kernel image with DWARF, for kernel inline frames\n"
+	"                           and lines (default: one found in /usr/lib/debug/boot\n"
+	"                           or /boot whose build id is the running kernel's)\n"
 	"  -h, --help               show this help\n"
 	"\n"
 	"Recording stops when COMMAND exits, when every -p process has exited, after\n"
@@ -76,6 +79,7 @@ struct record_opts {
 	uint64_t duration_ns; /* 0: until the target ends or a signal */
 	const char *output;
 	const char *debuginfo_path;
+	const char *vmlinux;
 	enum view_kind format; /* VIEW_PERF_SCRIPT, VIEW_FOLDED, or VIEW_TOP meaning pprof */
 	bool format_given;
 	char **command; /* NULL-terminated, or NULL */
@@ -164,7 +168,7 @@ static enum view_kind format_of(const char *path)
 /* Returns <0 on a usage error (already reported), 0 for --help, >0 to go on. */
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH, OPT_FORMAT };
+	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH, OPT_FORMAT, OPT_VMLINUX };
 	static const struct option options[] = {
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"pid", required_argument, NULL, 'p'},
@@ -176,6 +180,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"output", required_argument, NULL, 'o'},
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH},
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"vmlinux", required_argument, NULL, OPT_VMLINUX},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -228,6 +233,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case OPT_DEBUGINFO_PATH:
 			o->debuginfo_path = optarg;
+			break;
+		case OPT_VMLINUX:
+			o->vmlinux = optarg;
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &o->format) < 0)
@@ -486,6 +494,7 @@ int cmd_record(int argc, char **argv)
 	cfg.sampler.callgraph = o.callgraph;
 	cfg.sampler.stack_size = o.stack_size;
 	sym_opts.debuginfo_path = o.debuginfo_path;
+	sym_opts.vmlinux = o.vmlinux;
 	r = symbolize_new(&sym_opts, &sym);
 	if (r < 0)
 		return cmd_fail(r, NULL, "setting up the symbolizer");

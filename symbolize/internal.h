@@ -33,6 +33,9 @@ void kallsyms_free(struct kallsyms *k);
 const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module,
 			    uint64_t *ret_start);
 
+/* The address of _stext, the start of kernel text. Returns false when kallsyms has none. */
+bool kallsyms_stext(const struct kallsyms *k, uint64_t *ret);
+
 /*
  * The ELF cache: every file a profile's mappings name, opened once —
  * while the process that maps it still runs, through /proc/PID/root
@@ -56,6 +59,15 @@ struct elf_file {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	bool dwfl_tried;
+	/* Its function symbols sorted by address, built on first lookup. */
+	struct elf_symbol *syms;
+	size_t nsyms;
+	bool syms_loaded;
+};
+
+struct elf_symbol {
+	GElf_Addr addr, size;
+	const char *name; /* libdwfl's, valid while the file's Dwfl lives */
 };
 
 /*
@@ -98,6 +110,15 @@ const Dwfl_Callbacks *elfcache_callbacks(struct elfcache *c);
 
 /* The file alone in a Dwfl at bias 0, for symbolization. NULL when it cannot be had. */
 Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f);
+
+/*
+ * The function symbol containing vaddr in the file's own addresses (bias 0),
+ * and vaddr's offset into it. One sorted table per file, built once: libdwfl's
+ * dwfl_module_addrinfo scans the whole symbol table on every call.
+ * NULL when no symbol covers vaddr. Borrowed until elfcache_free.
+ */
+const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
+			    GElf_Addr *ret_offset);
 
 /* Demangle a C++ or Rust symbol; NULL when it is not mangled. Caller frees. */
 char *demangle(const char *sym);

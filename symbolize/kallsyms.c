@@ -71,28 +71,39 @@ int kallsyms_load(const char *path, struct kallsyms **ret)
 		r = -errno;
 		goto out;
 	}
+	/* 100,000+ lines: parsed by hand, sscanf would cost most of the load. */
 	while (getline(&line, &cap, f) > 0) {
-		unsigned long long addr;
-		char type, *name, *mod, *save;
-		int n = 0;
+		char *p = line, *name, *mod = NULL, *end;
+		unsigned long long addr = strtoull(p, &end, 16);
+		size_t len;
+		char type;
 
-		if (sscanf(line, "%llx %c %n", &addr, &type, &n) < 2 || n == 0)
+		if (end == p || *end != ' ')
+			continue;
+		type = end[1];
+		if (!type || end[2] != ' ')
 			continue;
 		/* Text symbols only (t, T, w, W): samples land in code. */
 		if (type != 't' && type != 'T' && type != 'w' && type != 'W')
 			continue;
-		name = strtok_r(line + n, " \t\n", &save);
-		mod = strtok_r(NULL, " \t\n[]", &save);
-		if (!name)
+		name = end + 3;
+		len = strcspn(name, " \t\n");
+		if (!len)
 			continue;
+		if (name[len] == '\t' || name[len] == ' ') {
+			mod = name + len + 1;
+			mod += strspn(mod, " \t[");
+			mod[strcspn(mod, "]\n")] = '\0';
+		}
+		name[len] = '\0';
 		any_address |= addr != 0;
-		if (mod && (!last_module || strcmp(mod, last_module) != 0)) {
+		if (mod && *mod && (!last_module || strcmp(mod, last_module) != 0)) {
 			/* Module symbols come grouped: store each module name once. */
 			r = add_name(k, mod, strlen(mod), &module);
 			if (r < 0)
 				goto out;
 			last_module = k->names + module;
-		} else if (!mod) {
+		} else if (!mod || !*mod) {
 			module = 0;
 			last_module = NULL;
 		}
@@ -100,7 +111,7 @@ int kallsyms_load(const char *path, struct kallsyms **ret)
 		if (r < 0)
 			goto out;
 		k->syms[k->n] = (struct ksym){.addr = addr, .module = module};
-		r = add_name(k, name, strlen(name), &k->syms[k->n].name);
+		r = add_name(k, name, len, &k->syms[k->n].name);
 		if (r < 0)
 			goto out;
 		/* names may have moved: re-point the cached module name. */
@@ -145,4 +156,14 @@ const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char 
 	*ret_module = k->names + k->syms[lo - 1].module;
 	*ret_start = k->syms[lo - 1].addr;
 	return k->names + k->syms[lo - 1].name;
+}
+
+bool kallsyms_stext(const struct kallsyms *k, uint64_t *ret)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->names + k->syms[i].name, "_stext") == 0) {
+			*ret = k->syms[i].addr;
+			return true;
+		}
+	return false;
 }

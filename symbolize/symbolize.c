@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
 #include "lib/log.h"
 #include "lib/vec.h"
+#include "lib/hash.h"
+#include "symbolize/dieindex.h"
 #include "symbolize/internal.h"
 #include "symbolize/jitmap.h"
 #include "symbolize/symbolize.h"
@@ -22,6 +25,18 @@ struct symbolize {
 	int kallsyms_err; /* 0 until tried; then 1 loaded, or the negative error */
 	struct jitmaps *jit;
 	uint64_t files_missing;
+	char *vmlinux_path; /* as given, or NULL to search */
+	bool vmlinux_tried;
+	Dwfl_Module *vmlinux; /* with DWARF, or NULL */
+	int64_t kaslr; /* running address - vmlinux address */
+	/* Function indexes of the compile units seen, by (module, CU offset). */
+	struct cu_entry {
+		Dwfl_Module *mod;
+		Dwarf_Off cu;
+		struct dieindex *index; /* NULL when indexing failed: use dwarf_getscopes */
+	} *cus;
+	size_t ncus, cus_cap;
+	struct hashmap cu_map;
 };
 
 int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
@@ -31,6 +46,13 @@ int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
 
 	if (!s)
 		return -ENOMEM;
+	if (opts && opts->vmlinux) {
+		s->vmlinux_path = strdup(opts->vmlinux);
+		if (!s->vmlinux_path) {
+			free(s);
+			return -ENOMEM;
+		}
+	}
 	r = elfcache_new(opts ? opts->debuginfo_path : NULL, &s->files);
 	if (r == 0)
 		r = jitmaps_new(&s->jit);
@@ -48,6 +70,11 @@ void symbolize_free(struct symbolize *s)
 		return;
 	elfcache_free(s->files);
 	kallsyms_free(s->kallsyms);
+	free(s->vmlinux_path);
+	for (size_t i = 0; i < s->ncus; i++)
+		dieindex_free(s->cus[i].index);
+	free(s->cus);
+	hashmap_release(&s->cu_map);
 	jitmaps_free(s->jit);
 	free(s);
 }
@@ -127,12 +154,45 @@ static bool is_function(int tag)
  * chain. Each function's own file and first line come from its
  * declaration. Returns the number of frames, 0 without DWARF here.
  */
-static size_t dwarf_frames(Dwfl_Module *mod, Dwarf_Addr vaddr, struct frame *frames,
-			   char **owned, size_t *nowned)
+struct cu_key {
+	const struct symbolize *s;
+	Dwfl_Module *mod;
+	Dwarf_Off cu;
+};
+
+static bool cu_eq(const void *ctx, uint32_t idx)
+{
+	const struct cu_key *k = ctx;
+
+	return k->s->cus[idx].mod == k->mod && k->s->cus[idx].cu == k->cu;
+}
+
+/* The function index of cu, built on first use. NULL when it cannot be built. */
+static struct dieindex *cu_index(struct symbolize *s, Dwfl_Module *mod, Dwarf_Die *cu)
+{
+	struct cu_key k = {s, mod, dwarf_dieoffset(cu)};
+	uint64_t h = hash_u64(k.cu, (uint64_t)(uintptr_t)mod);
+	uint32_t idx;
+
+	if (hashmap_find(&s->cu_map, h, cu_eq, &k, &idx))
+		return s->cus[idx].index;
+	if (VEC_PUSH_RESERVE(s->cus, s->ncus, s->cus_cap) < 0 ||
+	    hashmap_insert(&s->cu_map, h, (uint32_t)s->ncus) < 0)
+		return NULL;
+	s->cus[s->ncus] = (struct cu_entry){mod, k.cu, dieindex_new(cu)};
+	return s->cus[s->ncus++].index;
+}
+
+static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vaddr,
+			   struct frame *frames, char **owned, size_t *nowned)
 {
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, vaddr, &bias), *scopes = NULL, *chain = NULL;
+	Dwarf_Die dies[MAX_INLINE];
+	Dwarf_Off offs[MAX_INLINE];
+	struct dieindex *index;
 	Dwfl_Line *src;
+	Dwarf *dbg;
 	size_t n = 0;
 	int line = 0, nscopes, nchain = 0, first = -1;
 
@@ -141,17 +201,31 @@ static size_t dwarf_frames(Dwfl_Module *mod, Dwarf_Addr vaddr, struct frame *fra
 	src = dwfl_module_getsrc(mod, vaddr);
 	if (src)
 		(void)dwfl_lineinfo(src, NULL, &line, NULL, NULL, NULL);
-	nscopes = dwarf_getscopes(cu, vaddr - bias, &scopes);
-	for (int i = 0; i < nscopes && first < 0; i++)
-		if (is_function(dwarf_tag(&scopes[i])))
-			first = i;
-	if (first < 0)
-		goto out;
-	if (dwarf_tag(&scopes[first]) == DW_TAG_inlined_subroutine)
-		nchain = dwarf_getscopes_die(&scopes[first], &chain);
-	if (nchain <= 0) {
-		chain = NULL;
-		nchain = 1;
+	index = cu_index(s, mod, cu);
+	dbg = dwfl_module_getdwarf(mod, &bias);
+	if (index && dbg) {
+		size_t k = dieindex_lookup(index, vaddr - bias, offs, MAX_INLINE);
+
+		for (size_t i = 0; i < k; i++)
+			if (!dwarf_offdie(dbg, offs[i], &dies[nchain++]))
+				nchain--;
+		if (nchain == 0)
+			goto out;
+		chain = dies;
+	} else {
+		/* No index: dwarf_getscopes, then the containing scopes of an inlined one. */
+		nscopes = dwarf_getscopes(cu, vaddr - bias, &scopes);
+		for (int i = 0; i < nscopes && first < 0; i++)
+			if (is_function(dwarf_tag(&scopes[i])))
+				first = i;
+		if (first < 0)
+			goto out;
+		if (dwarf_tag(&scopes[first]) == DW_TAG_inlined_subroutine)
+			nchain = dwarf_getscopes_die(&scopes[first], &chain);
+		if (nchain <= 0) {
+			chain = NULL;
+			nchain = 1;
+		}
 	}
 	for (int i = 0; i < nchain && n < MAX_INLINE; i++) {
 		Dwarf_Die *die = chain ? &chain[i] : &scopes[first];
@@ -185,7 +259,8 @@ static size_t dwarf_frames(Dwfl_Module *mod, Dwarf_Addr vaddr, struct frame *fra
 			line = 0;
 	}
 out:
-	free(chain);
+	if (chain != dies)
+		free(chain);
 	free(scopes);
 	/* A chain without a named function says nothing useful. */
 	if (n && !*frames[n - 1].name)
@@ -205,8 +280,7 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	Dwfl_Module *mod;
 	uint64_t vaddr;
 	const char *sym;
-	GElf_Off off;
-	GElf_Sym esym;
+	GElf_Addr off;
 	int r = 0;
 
 	f = elfcache_lookup(s->files, profile_str(p, m->file), profile_str(p, m->build_id), m->pid,
@@ -220,9 +294,9 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	if (l->flags & PROFILE_LOCATION_CALLER)
 		vaddr--;
 
-	n = dwarf_frames(mod, vaddr, frames, owned, &nowned);
+	n = dwarf_frames(s, mod, vaddr, frames, owned, &nowned);
 	*ret_dwarf = n > 0;
-	sym = dwfl_module_addrinfo(mod, vaddr, &off, &esym, NULL, NULL, NULL);
+	sym = elfcache_symbol(s->files, f, vaddr, &off);
 	if (sym) {
 		/* perf-script prints the offset of the address itself, not of address - 1. */
 		p->locations[loc - 1].sym_offset = off + ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
@@ -246,7 +320,108 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	return r;
 }
 
-static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_ok)
+/* The running kernel's build id, from the notes it exports. "" when unknown. */
+static void kernel_build_id(char out[41])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[4096];
+	size_t n, off = 0;
+	FILE *f = fopen("/sys/kernel/notes", "re");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf), f);
+	(void)fclose(f);
+	while (off + 12 <= n) {
+		uint32_t namesz, descsz, type;
+
+		memcpy(&namesz, buf + off, 4);
+		memcpy(&descsz, buf + off + 4, 4);
+		memcpy(&type, buf + off + 8, 4);
+		off += 12;
+		if (off + ((namesz + 3) & ~3u) + descsz > n)
+			return;
+		if (type == 3 && namesz == 4 && memcmp(buf + off, "GNU", 4) == 0 && descsz <= 20) {
+			for (uint32_t i = 0; i < descsz; i++) {
+				out[2 * i] = hex[buf[off + 4 + i] >> 4];
+				out[2 * i + 1] = hex[buf[off + 4 + i] & 15];
+			}
+			out[2 * descsz] = '\0';
+			return;
+		}
+		off += ((namesz + 3) & ~3u) + ((descsz + 3) & ~3u);
+	}
+}
+
+/* The address of symbol name in mod, or 0. */
+static GElf_Addr module_symbol(Dwfl_Module *mod, const char *name)
+{
+	int n = dwfl_module_getsymtab(mod);
+
+	for (int i = 1; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		const char *sname = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
+
+		if (sname && strcmp(sname, name) == 0)
+			return addr;
+	}
+	return 0;
+}
+
+/*
+ * A vmlinux with DWARF for the running kernel: the one given, or one in
+ * the places distributions put them, if its build id is the kernel's. The
+ * KASLR slide is kallsyms' _stext minus the image's.
+ */
+static void open_vmlinux(struct symbolize *s)
+{
+	static const char *const places[][2] = {
+		{"/usr/lib/debug/boot/vmlinux-", ""},
+		{"/boot/vmlinux-", ""},
+		{"/usr/lib/debug/lib/modules/", "/vmlinux"},
+		{"/lib/modules/", "/build/vmlinux"},
+	};
+	char want[41], path[512];
+	struct utsname u;
+	uint64_t stext = 0;
+
+	s->vmlinux_tried = true;
+	kernel_build_id(want);
+	for (size_t i = 0; i < (s->vmlinux_path ? 1 : sizeof(places) / sizeof(places[0])); i++) {
+		struct elf_file *f;
+		Dwfl_Module *mod;
+		GElf_Addr image_stext;
+		Dwarf_Addr bias;
+
+		if (s->vmlinux_path) {
+			(void)snprintf(path, sizeof(path), "%s", s->vmlinux_path);
+		} else {
+			if (uname(&u) != 0)
+				return;
+			(void)snprintf(path, sizeof(path), "%s%s%s", places[i][0], u.release,
+				       places[i][1]);
+		}
+		/* A vmlinux given by hand is trusted; a found one must be this kernel's. */
+		f = elfcache_lookup(s->files, path, s->vmlinux_path ? "" : want, 0, 0, 0);
+		mod = f && f->elf ? elfcache_module(s->files, f) : NULL;
+		if (!mod || !dwfl_module_getdwarf(mod, &bias))
+			continue;
+		image_stext = module_symbol(mod, "_stext");
+		stext = 0;
+		(void)kallsyms_stext(s->kallsyms, &stext);
+		if (!image_stext || !stext)
+			continue;
+		s->vmlinux = mod;
+		s->kaslr = (int64_t)(stext - image_stext);
+		log_debug("vmlinux: %s, slide %#" PRIx64, path, (uint64_t)s->kaslr);
+		return;
+	}
+}
+
+static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_ok,
+			    bool *ret_dwarf)
 {
 	const struct profile_location *l = profile_location(p, loc);
 	const char *name, *module;
@@ -262,6 +437,27 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 	}
 	if (!s->kallsyms)
 		return 0;
+	if (!s->vmlinux_tried)
+		open_vmlinux(s);
+	if (s->vmlinux) {
+		struct frame frames[MAX_INLINE];
+		char *owned[MAX_INLINE];
+		size_t n, nowned = 0;
+		Dwarf_Addr vaddr = l->address - (uint64_t)s->kaslr -
+				   ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
+
+		n = dwarf_frames(s, s->vmlinux, vaddr, frames, owned, &nowned);
+		r = n ? set_lines(p, loc, frames, n) : 0;
+		for (size_t i = 0; i < nowned; i++)
+			free(owned[i]);
+		if (r < 0)
+			return r;
+		if (n) {
+			*ret_ok = true;
+			*ret_dwarf = true;
+			return 0;
+		}
+	}
 	name = kallsyms_lookup(s->kallsyms,
 			       l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0), &module,
 			       &start);
@@ -325,7 +521,7 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 		if (!m)
 			r = 0;
 		else if (m->flags & PROFILE_MAPPING_KERNEL)
-			r = symbolize_kernel(s, p, loc, &ok);
+			r = symbolize_kernel(s, p, loc, &ok, &dwarf);
 		else if (m->flags & PROFILE_MAPPING_ANON)
 			r = symbolize_jit(s, p, loc, &ok);
 		else if (file[0] == '/' || strcmp(file, "[vdso]") == 0)

@@ -15,7 +15,8 @@
  *    or debuginfod; else the ELF symbol (.symtab, .dynsym);
  *  - C++ and Rust names demangled into name, the mangled one in system_name;
  *  - JIT code in anonymous memory from /tmp/perf-PID.map;
- *  - the kernel from /proc/kallsyms, module symbols in a mapping per module.
+ *  - the kernel from a vmlinux with DWARF when one is found (inline chains,
+ *    lines), else /proc/kallsyms; module symbols in a mapping per module.
  * Files are opened once each, keyed by build id, and shared with the
  * unwinder (symbolize_files), which opens them while their processes run.
  */
@@ -24,6 +25,12 @@ struct elfcache;
 
 struct symbolize_options {
 	const char *debuginfo_path; /* libdwfl's search path; NULL for ":.debug:/usr/lib/debug" */
+	/*
+	 * The kernel image with DWARF, as perf's --vmlinux; NULL to look in the
+	 * usual places (/usr/lib/debug/boot/vmlinux-RELEASE, …) for one whose
+	 * build id is the running kernel's (/sys/kernel/notes).
+	 */
+	const char *vmlinux;
 };
 
 struct symbolize_stats {

@@ -4,6 +4,7 @@
  *	make-profile weird FILE	 names with ';', spaces, <>, quotes, non-ASCII and invalid UTF-8
  *	make-profile empty FILE	 sample types, no samples
  *	make-profile nosym FILE	 locations with addresses and mappings but no symbols
+ *	make-profile kernel FILE ADDR	 one kernel location at ADDR (hex), unsymbolized
  *	make-profile large FILE SAMPLES STACKS	 many samples over many distinct stacks
  */
 #include <fcntl.h>
@@ -92,6 +93,15 @@ int main(int argc, char **argv)
 			}
 			add(p, locs, depth, samples / stacks);
 		}
+	} else if (strcmp(argv[1], "kernel") == 0 && argc == 4) {
+		struct profile_mapping m = {.start = 0xffff800000000000ULL, .limit = UINT64_MAX};
+		uint32_t mapping, loc;
+
+		m.flags = PROFILE_MAPPING_KERNEL;
+		profile_intern(p, "[kernel.kallsyms]", &m.file);
+		profile_intern_mapping(p, &m, &mapping);
+		profile_add_location(p, mapping, strtoull(argv[3], NULL, 16), 0, NULL, 0, &loc);
+		add(p, &loc, 1, 1);
 	} else if (strcmp(argv[1], "nosym") == 0) {
 		struct profile_mapping m = {.start = 0x400000, .limit = 0x500000};
 		uint32_t mapping, locs[3];

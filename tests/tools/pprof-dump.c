@@ -4,6 +4,7 @@
  * generated from profile.proto (not with cprof's reader), one fact a line,
  * for tests to grep:
  *	mapping FILE build_id=ID functions=0|1 filenames=0|1 lines=0|1 inline=0|1
+ *	range ID START LIMIT OFFSET		 (hex; the mapping before it)
  *	function NAME | SYSTEM_NAME | FILE | START_LINE
  *	location 0xADDR M=ID: NAME FILE:LINE; NAME FILE:LINE; ...   (innermost first)
  * Usage: pprof-dump FILE
@@ -58,6 +59,9 @@ int main(int argc, char **argv)
 		printf("mapping %s build_id=%s functions=%d filenames=%d lines=%d inline=%d\n",
 		       S(m->filename), S(m->build_id), m->has_functions, m->has_filenames,
 		       m->has_line_numbers, m->has_inline_frames);
+		printf("range %llu %#llx %#llx %#llx\n", (unsigned long long)m->id,
+		       (unsigned long long)m->memory_start, (unsigned long long)m->memory_limit,
+		       (unsigned long long)m->file_offset);
 	}
 	for (size_t i = 0; i < p->n_function; i++) {
 		const Perftools__Profiles__Function *f = p->function[i];

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CPROF_SYMBOLIZE_DIEINDEX_H
+#define CPROF_SYMBOLIZE_DIEINDEX_H
+
+#include <stddef.h>
+
+#include <elfutils/libdw.h>
+
+/*
+ * The functions of one compile unit by address: every subprogram and
+ * inlined subroutine with its pc ranges and its enclosing function, found
+ * in one walk of the CU. Looking an address up is then a binary search,
+ * where dwarf_getscopes walks the CU's DIE tree for every address (most of
+ * the symbolization time for big CUs such as CPython's ceval.c).
+ */
+struct dieindex;
+
+/* Index the CU cu. Returns it (caller owns; free with dieindex_free) or NULL. */
+struct dieindex *dieindex_new(Dwarf_Die *cu);
+
+/* NULL-safe. */
+void dieindex_free(struct dieindex *x);
+
+/*
+ * The function scopes containing pc (CU-relative address as DWARF has it),
+ * innermost first, up to max of them, as DIE offsets. Returns how many; 0
+ * when pc is in no function of the CU.
+ */
+size_t dieindex_lookup(const struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, size_t max);
+
+#endif

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Symbolize a pprof file again, from scratch, with cprof's symbolizer:
+ * every location loses its lines and is looked up anew. For tests (kernel
+ * images given by hand) and for the symbolization benchmark, which it
+ * tells on stderr how long symbolization took.
+ *	resymbolize [--vmlinux FILE] [--debuginfo-path PATH] IN OUT
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/profile.h"
+#include "proto/pprof.h"
+#include "symbolize/symbolize.h"
+
+int main(int argc, char **argv)
+{
+	struct symbolize_options opts = {0};
+	struct symbolize_stats st;
+	struct symbolize *s;
+	struct profile *p;
+	struct timespec t0, t1;
+	int i = 1, fd, r;
+
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (strcmp(argv[i], "--vmlinux") == 0)
+			opts.vmlinux = argv[i + 1];
+		else if (strcmp(argv[i], "--debuginfo-path") == 0)
+			opts.debuginfo_path = argv[i + 1];
+	}
+	if (argc - i != 2) {
+		fprintf(stderr, "usage: resymbolize [--vmlinux FILE] [--debuginfo-path PATH] IN OUT\n");
+		return 2;
+	}
+	if (pprof_read_file(argv[i], &p) < 0) {
+		fprintf(stderr, "resymbolize: cannot read %s\n", argv[i]);
+		return 1;
+	}
+	for (size_t k = 0; k < p->nlocations; k++) {
+		p->locations[k].flags &= ~(uint32_t)PROFILE_LOCATION_SYMBOLIZED;
+		p->locations[k].nline = 0;
+	}
+	if (symbolize_new(&opts, &s) < 0)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = symbolize_profile(s, p, &st);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "resymbolize: %llu locations, %llu resolved, in %.3f s\n",
+		(unsigned long long)st.locations, (unsigned long long)st.resolved,
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	fd = open(argv[i + 1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (r < 0 || fd < 0 || pprof_write(p, fd) < 0)
+		return 1;
+	close(fd);
+	symbolize_free(s);
+	profile_free(p);
+	return 0;
+}
