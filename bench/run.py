@@ -334,6 +334,25 @@ def bench_report(runs):
         return "\n".join(lines) + "\n"
 
 
+def load_segments(path):
+    """(file offset, vaddr, size) of each PT_LOAD, from readelf."""
+    out = subprocess.run(["readelf", "-lW", path], capture_output=True, text=True).stdout
+    segs = []
+    for line in out.splitlines():
+        f = line.split()
+        if f and f[0] == "LOAD":
+            segs.append((int(f[1], 16), int(f[2], 16), int(f[5], 16)))
+    return segs
+
+
+def file_vaddr(segs, off):
+    """The ELF address of file offset off, as the symbolizer computes it."""
+    for o, v, size in segs:
+        if o <= off < o + size:
+            return off - o + v
+    return None
+
+
 def bench_symbolize(runs):
     """cprof's symbolizer against addr2line -i on the same unique addresses."""
     py = shutil.which("python3.11-dbg") or shutil.which("python3-dbg")
@@ -358,6 +377,11 @@ def bench_symbolize(runs):
                 if mid in maps and maps[mid][0].startswith("/"):
                     path, start, off = maps[mid]
                     addrs.setdefault(path, set()).add(int(f[1], 16) - start + off)
+        # One binary, both ways: the interpreter, big and with DWARF of its own.
+        addrs = {path: a for path, a in addrs.items() if os.path.realpath(path) == os.path.realpath(py)}
+        for path in addrs:
+            segs = load_segments(path)
+            addrs[path] = {v for v in (file_vaddr(segs, off) for off in addrs[path]) if v is not None}
         total = sum(len(a) for a in addrs.values())
         for path, a in addrs.items():
             files[path] = os.path.join(tmp, os.path.basename(path) + ".addrs")
@@ -366,9 +390,14 @@ def bench_symbolize(runs):
         out = os.path.join(tmp, "out.pb.gz")
         rows = {"cprof (libdw, in process)": [], "addr2line -i -f -C": []}
         for i in range(runs):
-            t0 = time.monotonic()
-            _, _, cpu, _ = run_timed([RESYMBOLIZE, prof, out])
-            rows["cprof (libdw, in process)"].append((time.monotonic() - t0, cpu))
+            err = os.path.join(tmp, "resymbolize.err")
+            with open(err, "w") as fh:
+                _, wall, cpu, _ = run_timed([RESYMBOLIZE, "--only", next(iter(addrs)), prof, out],
+                                            stderr=fh)
+            with open(err) as fh:
+                m = re.search(r"in ([\d.]+) s", fh.read())
+            # The symbolizer's own time, not reading and writing the file around it.
+            rows["cprof (libdw, in process)"].append((float(m.group(1)) if m else wall, cpu))
             wall = cpu2 = 0.0
             for path, fn in files.items():
                 with open(fn) as fh:
@@ -382,9 +411,11 @@ def bench_symbolize(runs):
         c = med([r[0] for r in rows["cprof (libdw, in process)"]])
         a = med([r[0] for r in rows["addr2line -i -f -C"]])
         lines = ["### symbolize: the unique addresses of a CPython profile, with inline frames and lines",
-                 "", f"{total} unique user addresses in {len(files)} files (python3.11-dbg with DWARF, "
-                 "libc with its debug info, …), all symbolized with inline chains. cprof's time "
-                 "covers every location of the profile, kernel ones too.", "",
+                 "", f"The {total} unique addresses in python3.11-dbg (DWARF in the binary) of a "
+                 "CPython profile, symbolized with inline chains, files and lines: by cprof's "
+                 "symbolizer (tests/tools/resymbolize --only; wall time of the symbolizer alone, "
+                 "CPU time of the whole process, reading and writing the profile included) and by "
+                 "`addr2line -i -f -C` (binutils) reading the same addresses.", "",
                  "| symbolizer | wall (s) | CPU (s) |", "|---|---|---|"]
         for name, rs in rows.items():
             lines.append(f"| {name} | {fmt(med([r[0] for r in rs]))} | {fmt(med([r[1] for r in rs]))} |")

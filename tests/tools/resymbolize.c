@@ -4,7 +4,8 @@
  * every location loses its lines and is looked up anew. For tests (kernel
  * images given by hand) and for the symbolization benchmark, which it
  * tells on stderr how long symbolization took.
- *	resymbolize [--vmlinux FILE] [--debuginfo-path PATH] IN OUT
+ *	resymbolize [--vmlinux FILE] [--debuginfo-path PATH] [--only PATH] IN OUT
+ * --only: just the locations in mappings of file PATH (others are kept as they are).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ int main(int argc, char **argv)
 	struct symbolize *s;
 	struct profile *p;
 	struct timespec t0, t1;
+	const char *only = NULL;
 	int i = 1, fd, r;
 
 	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
@@ -30,6 +32,8 @@ int main(int argc, char **argv)
 			opts.vmlinux = argv[i + 1];
 		else if (strcmp(argv[i], "--debuginfo-path") == 0)
 			opts.debuginfo_path = argv[i + 1];
+		else if (strcmp(argv[i], "--only") == 0)
+			only = argv[i + 1];
 	}
 	if (argc - i != 2) {
 		fprintf(stderr, "usage: resymbolize [--vmlinux FILE] [--debuginfo-path PATH] IN OUT\n");
@@ -40,6 +44,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (size_t k = 0; k < p->nlocations; k++) {
+		const struct profile_mapping *m = profile_mapping(p, p->locations[k].mapping);
+
+		if (only && (!m || strcmp(profile_str(p, m->file), only) != 0))
+			continue;
 		p->locations[k].flags &= ~(uint32_t)PROFILE_LOCATION_SYMBOLIZED;
 		p->locations[k].nline = 0;
 	}
