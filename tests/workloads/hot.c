@@ -9,6 +9,7 @@
  * unit counts. Usage:
  *	hot SECONDS	work for about that long, then exit 0
  *	hot -r FD	run until killed; write "ready\n" to FD once working
+ *	hot -n ROUNDS	a fixed amount of work (benchmarks)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,12 +72,17 @@ int main(int argc, char **argv)
 	double seconds = 1.0, end;
 	int ready_fd = -1;
 
+	if (argc == 3 && strcmp(argv[1], "-n") == 0) {
+		for (long n = atol(argv[2]); n > 0; n--)
+			work();
+		return 0;
+	}
 	if (argc == 3 && strcmp(argv[1], "-r") == 0)
 		ready_fd = atoi(argv[2]);
 	else if (argc == 2)
 		seconds = atof(argv[1]);
 	else if (argc != 1) {
-		fprintf(stderr, "usage: hot [SECONDS | -r FD]\n");
+		fprintf(stderr, "usage: hot [SECONDS | -r FD | -n ROUNDS]\n");
 		return 2;
 	}
 	end = now() + seconds;
