@@ -1,16 +1,21 @@
 #!/bin/sh
-# Install what building and testing cprof needs on Debian 12, as root.
-# Installs only what is missing, so it is cheap to run again.
+# Install what cprof needs on Debian 12, as root; only what is missing, so
+# it is cheap to run again.
+#	scripts/setup.sh	what building and `make demo` need
+#	scripts/setup.sh test	that, and everything the test suite uses
 set -eu
 
 # Build: meson, a C compiler, elfutils, protobuf-c, zlib, libiberty (demangling).
+packages="meson ninja-build pkg-config gcc libc6-dev make
+libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev"
 # Tests: go tool pprof (golang-go), g++ and binutils for workloads, debuginfod,
 # util-linux (unshare, setpriv), Node.js for the JIT test, and the consumers
 # of the report views: callgrind_annotate (valgrind), dot (graphviz), a
 # headless browser (chromium) and python3's XML parser.
-packages="meson ninja-build pkg-config gcc g++ binutils libc6-dev make
-libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev
-golang-go util-linux debuginfod libdebuginfod1 valgrind graphviz chromium python3"
+if [ "${1:-}" = test ]; then
+	packages="$packages g++ binutils golang-go util-linux debuginfod libdebuginfod1
+valgrind graphviz chromium python3"
+fi
 
 missing=
 for p in $packages; do
@@ -18,7 +23,9 @@ for p in $packages; do
 		missing="$missing $p"
 done
 # Any node will do (the machine image may bring its own); else Debian's.
-command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+if [ "${1:-}" = test ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+fi
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")/.."
 
-./scripts/setup.sh || exit 1
+./scripts/setup.sh test || exit 1
 
 status=0
 for spec in "build:" "build-asan:-Db_sanitize=address,undefined"; do
