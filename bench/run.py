@@ -218,8 +218,9 @@ def perf_script_stats(path):
 def run_perf(sc, tmp):
     data = os.path.join(tmp, "perf.data")
     cg = ["--call-graph", "dwarf,16384"] if sc.mode == "dwarf" else ["-g"]
+    # The target goes last: "-a -- sleep 10" ends perf's own options.
     argv = lambda target: ["perf", "record", "-q", "-e", "cpu-clock", "-F", str(sc.freq), *cg,
-                           *target, "-o", data]
+                           "-o", data, *target]
     if sc.system_wide:
         r = system_wide(sc, argv(["-a", "--", "sleep", str(SYSTEM_SECONDS)]), tmp)
     else:

@@ -45,11 +45,11 @@ enum view_kind {
 
 struct view_opts {
 	enum view_kind kind;
-	const char *file; /* NULL or "-": stdout */
-	size_t nodecount; /* top and dot: rows or nodes at most, 0 for the default */
+	const char *file;    /* NULL or "-": stdout */
+	size_t nodecount;    /* top and dot: rows or nodes at most, 0 for the default */
 	double nodefraction; /* top and tree */
-	bool icicle; /* flame graph: root at the top */
-	const char *title; /* flame graph */
+	bool icicle;	     /* flame graph: root at the top */
+	const char *title;   /* flame graph */
 	const struct stacks *base_stacks; /* flame graph: --diff-base */
 };
 

@@ -21,19 +21,18 @@ static const struct command commands[] = {
 	{"report", cmd_report, "show a pprof profile (cprof's or Go's) in the terminal"},
 };
 
-static const char usage[] =
-	"usage: cprof [-v | -q] COMMAND [ARGS]\n"
-	"       cprof --help | --version\n"
-	"\n"
-	"A sampling profiler for Linux: perf_event_open in, pprof out.\n"
-	"\n"
-	"Options:\n"
-	"  -v, --verbose   print more (repeat for debug messages)\n"
-	"  -q, --quiet     print errors only\n"
-	"  -h, --help      show this help\n"
-	"      --version   show the version\n"
-	"\n"
-	"Commands:\n";
+static const char usage[] = "usage: cprof [-v | -q] COMMAND [ARGS]\n"
+			    "       cprof --help | --version\n"
+			    "\n"
+			    "A sampling profiler for Linux: perf_event_open in, pprof out.\n"
+			    "\n"
+			    "Options:\n"
+			    "  -v, --verbose   print more (repeat for debug messages)\n"
+			    "  -q, --quiet     print errors only\n"
+			    "  -h, --help      show this help\n"
+			    "      --version   show the version\n"
+			    "\n"
+			    "Commands:\n";
 
 static void print_usage(FILE *f)
 {
@@ -70,8 +69,7 @@ int cmd_usage_error(const char *cmd_usage, const char *fmt, ...)
 	/* The synopsis is the usage text up to its first blank line. */
 	const char *end = strstr(cmd_usage, "\n\n");
 
-	fprintf(stderr, "%.*s\n", end ? (int)(end - cmd_usage) : (int)strlen(cmd_usage),
-		cmd_usage);
+	fprintf(stderr, "%.*s\n", end ? (int)(end - cmd_usage) : (int)strlen(cmd_usage), cmd_usage);
 	return EXIT_USAGE;
 }
 

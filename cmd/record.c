@@ -218,10 +218,11 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case OPT_CALL_GRAPH:
 			if (parse_call_graph(optarg, o) < 0)
-				return cmd_usage_error(usage,
-						       "invalid call-graph '%s' (fp, none, dwarf or "
-						       "dwarf,SIZE with SIZE a multiple of 8 up to %u)",
-						       optarg, SAMPLER_STACK_MAX),
+				return cmd_usage_error(
+					       usage,
+					       "invalid call-graph '%s' (fp, none, dwarf or "
+					       "dwarf,SIZE with SIZE a multiple of 8 up to %u)",
+					       optarg, SAMPLER_STACK_MAX),
 				       -1;
 			break;
 		case 'd':
@@ -239,8 +240,10 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &o->format) < 0)
-				return cmd_usage_error(usage, "unknown format '%s' (pprof, perf-script, folded)",
-						       optarg),
+				return cmd_usage_error(
+					       usage,
+					       "unknown format '%s' (pprof, perf-script, folded)",
+					       optarg),
 				       -1;
 			o->format_given = true;
 			break;
@@ -248,7 +251,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			fputs(usage, stdout);
 			return 0;
 		case ':':
-			return cmd_usage_error(usage, "option '%s' needs a value", argv[optind - 1]),
+			return cmd_usage_error(usage, "option '%s' needs a value",
+					       argv[optind - 1]),
 			       -1;
 		default:
 			return cmd_usage_error(usage, "unknown option '%s'", argv[optind - 1]), -1;
@@ -260,8 +264,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		o->format = format_of(o->output);
 	targets = o->all_cpus + (o->pid_list != NULL) + (o->command != NULL);
 	if (targets != 1)
-		return cmd_usage_error(usage, targets ? "give only one of -a, -p and COMMAND"
-						      : "nothing to profile: give -a, -p or COMMAND"),
+		return cmd_usage_error(usage,
+				       targets ? "give only one of -a, -p and COMMAND"
+					       : "nothing to profile: give -a, -p or COMMAND"),
 		       -1;
 	return 1;
 }
@@ -374,8 +379,9 @@ static int open_error(int r, const struct record_opts *o)
 	switch (r) {
 	case -EACCES:
 	case -EPERM:
-		return cmd_fail(r, "run as root, or set kernel.perf_event_paranoid to 1 or lower "
-				   "(sysctl -w kernel.perf_event_paranoid=1) or grant CAP_PERFMON",
+		return cmd_fail(r,
+				"run as root, or set kernel.perf_event_paranoid to 1 or lower "
+				"(sysctl -w kernel.perf_event_paranoid=1) or grant CAP_PERFMON",
 				"perf_event_open");
 	case -ENOENT:
 	case -EOPNOTSUPP:
@@ -478,7 +484,7 @@ int cmd_record(int argc, char **argv)
 	int32_t *pids = NULL;
 	bool *cpus = NULL;
 	pid_t child = 0;
-	int go_fd = -1, err_fd = -1, child_status = 0, r, ret = 1;
+	int go_fd = -1, err_fd = -1, child_status = 0, r, ret = 1, failed = 0;
 	bool child_exited = false;
 	struct stat st;
 
@@ -569,8 +575,8 @@ int cmd_record(int argc, char **argv)
 	r = session_open(&cfg, &s);
 	if ((r == -ENOENT || r == -EOPNOTSUPP) && cfg.sampler.event != sampler_event_default()) {
 		/* Many VMs and containers have no PMU: a CPU profile beats no profile. */
-		log_warn("event '%s' is not supported here (%s); falling back to cpu-clock", o.event,
-			 strerror(-r));
+		log_warn("event '%s' is not supported here (%s); falling back to cpu-clock",
+			 o.event, strerror(-r));
 		cfg.sampler.event = sampler_event_default();
 		r = session_open(&cfg, &s);
 	}
@@ -618,8 +624,9 @@ int cmd_record(int argc, char **argv)
 			int64_t left;
 
 			(void)clock_gettime(CLOCK_MONOTONIC, &now);
-			left = (int64_t)o.duration_ns - ((int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
-							 (now.tv_nsec - start.tv_nsec));
+			left = (int64_t)o.duration_ns -
+			       ((int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
+				(now.tv_nsec - start.tv_nsec));
 			if (left <= 0)
 				break;
 			if (left / 1000000 < timeout)
@@ -627,8 +634,10 @@ int cmd_record(int argc, char **argv)
 		}
 		r = session_poll(s, timeout, &hup);
 		if (r < 0 && r != -EINTR) {
-			ret = cmd_fail(r, NULL, "reading samples");
-			goto out;
+			/* Keep what was collected: stop here, write it, and fail afterwards. */
+			failed = cmd_fail(r, NULL,
+					  "reading samples; writing what was recorded so far");
+			break;
 		}
 		if (child && child_changed) {
 			child_changed = 0;
@@ -644,18 +653,14 @@ int cmd_record(int argc, char **argv)
 	}
 
 	r = session_stop(s);
-	if (r < 0) {
-		ret = cmd_fail(r, NULL, "reading samples");
-		goto out;
-	}
+	if (r < 0)
+		failed = cmd_fail(r, NULL, "reading the last samples; writing what was recorded");
 	profile = session_profile(s);
 	add_comments(profile, argc, argv);
 
 	r = symbolize_profile(sym, profile, NULL);
-	if (r < 0) {
-		ret = cmd_fail(r, NULL, "symbolizing");
-		goto out;
-	}
+	if (r < 0)
+		failed = cmd_fail(r, NULL, "symbolizing; writing the names found so far");
 	r = o.format == VIEW_TOP ? pprof_write(profile, outfile_fd(out))
 				 : write_text(profile, o.format, outfile_fd(out));
 	if (r == 0 && fstat(outfile_fd(out), &st) < 0)
@@ -670,10 +675,10 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	print_summary(session_stats(s), o.output, st.st_size);
-	ret = 0;
+	ret = failed;
 
 	if (child && child_exited) {
-		ret = child_status_code(child_status);
+		ret = failed ? failed : child_status_code(child_status);
 	} else if (child) {
 		/* The recording ended first (duration or signal): end the command too. */
 		(void)kill(child, SIGTERM);

@@ -147,7 +147,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			break;
 		case 'n':
 			if (parse_uint(optarg, 1, UINT32_MAX, &o->nodecount) < 0)
-				return cmd_usage_error(usage, "invalid node count '%s'", optarg), -1;
+				return cmd_usage_error(usage, "invalid node count '%s'", optarg),
+				       -1;
 			o->view.nodecount = o->nodecount;
 			break;
 		case 'i':
@@ -200,7 +201,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 			fputs(usage, stdout);
 			return 0;
 		case ':':
-			return cmd_usage_error(usage, "option '%s' needs a value", argv[optind - 1]),
+			return cmd_usage_error(usage, "option '%s' needs a value",
+					       argv[optind - 1]),
 			       -1;
 		default:
 			return cmd_usage_error(usage, "unknown option '%s'", argv[optind - 1]), -1;

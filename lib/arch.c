@@ -15,11 +15,10 @@
  * 5 rdi, 6 rbp, 7 rsp, 8-15 r8-r15, 16 return address (rip).
  */
 static const int dwarf_to_perf[ARCH_DWARF_NREGS] = {
-	PERF_REG_X86_AX, PERF_REG_X86_DX, PERF_REG_X86_CX, PERF_REG_X86_BX,
-	PERF_REG_X86_SI, PERF_REG_X86_DI, PERF_REG_X86_BP, PERF_REG_X86_SP,
-	PERF_REG_X86_R8, PERF_REG_X86_R9, PERF_REG_X86_R10, PERF_REG_X86_R11,
-	PERF_REG_X86_R12, PERF_REG_X86_R13, PERF_REG_X86_R14, PERF_REG_X86_R15,
-	PERF_REG_X86_IP,
+	PERF_REG_X86_AX,  PERF_REG_X86_DX,  PERF_REG_X86_CX,  PERF_REG_X86_BX,	PERF_REG_X86_SI,
+	PERF_REG_X86_DI,  PERF_REG_X86_BP,  PERF_REG_X86_SP,  PERF_REG_X86_R8,	PERF_REG_X86_R9,
+	PERF_REG_X86_R10, PERF_REG_X86_R11, PERF_REG_X86_R12, PERF_REG_X86_R13, PERF_REG_X86_R14,
+	PERF_REG_X86_R15, PERF_REG_X86_IP,
 };
 
 uint64_t arch_kernel_start(void)
@@ -36,11 +35,6 @@ uint64_t arch_regs_mask(void)
 	return mask;
 }
 
-unsigned arch_dwarf_sp(void)
-{
-	return 7;
-}
-
 unsigned arch_dwarf_fp(void)
 {
 	return 6;
@@ -54,11 +48,6 @@ uint64_t arch_kernel_start(void)
 }
 
 uint64_t arch_regs_mask(void)
-{
-	return 0;
-}
-
-unsigned arch_dwarf_sp(void)
 {
 	return 0;
 }

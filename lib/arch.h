@@ -30,8 +30,7 @@ uint64_t arch_regs_mask(void);
 bool arch_dwarf_regs(const uint64_t *regs, size_t nregs, uint64_t *dwarf, uint64_t *ret_sp,
 		     uint64_t *ret_fp, uint64_t *ret_pc);
 
-/* DWARF register numbers of the stack and frame pointers. */
-unsigned arch_dwarf_sp(void);
+/* The DWARF register number of the frame pointer. */
 unsigned arch_dwarf_fp(void);
 
 #endif

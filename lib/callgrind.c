@@ -66,8 +66,7 @@ static int by_caller(const void *a, const void *b)
 }
 
 /* Name compression: "(id) name" the first time a function is named, "(id)" after. */
-static void put_fn(FILE *out, const char *tag, const struct stacks *st, uint32_t node,
-		   bool *named)
+static void put_fn(FILE *out, const char *tag, const struct stacks *st, uint32_t node, bool *named)
 {
 	if (named[node]) {
 		fprintf(out, "%s=(%u)\n", tag, node + 1);
@@ -94,8 +93,8 @@ int callgrind_write(const struct stacks *st, FILE *out)
 		if (smp->n)
 			self[st->frames[smp->off].node] += smp->value;
 		for (uint32_t i = 0; i + 1 < smp->n && r == 0; i++)
-			r = edge_add(&e, st->frames[smp->off + i + 1].node, st->frames[smp->off + i].node,
-				     smp->value, s);
+			r = edge_add(&e, st->frames[smp->off + i + 1].node,
+				     st->frames[smp->off + i].node, smp->value, s);
 	}
 	if (r < 0)
 		goto out;

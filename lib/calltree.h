@@ -26,8 +26,8 @@ struct calltree_node {
 	uint32_t depth;
 	enum calltree_kind kind;
 	int64_t value; /* of every stack through here */
-	int64_t self; /* of the stacks ending here */
-	int64_t base; /* --diff-base: the same in the base profile */
+	int64_t self;  /* of the stacks ending here */
+	int64_t base;  /* --diff-base: the same in the base profile */
 };
 
 struct calltree {

@@ -107,7 +107,8 @@ int dot_write(const struct stacks *st, size_t nodecount, FILE *out)
 						r = hashmap_insert(&index, h, (uint32_t)nedges);
 					if (r < 0)
 						break;
-					edges[nedges] = (struct gedge){node, (uint32_t)callee, 0, residual, 0};
+					edges[nedges] = (struct gedge){node, (uint32_t)callee, 0,
+								       residual, 0};
 					idx = (uint32_t)nedges++;
 				}
 				if (edges[idx].last_sample != s + 1) {
@@ -146,8 +147,8 @@ int dot_write(const struct stacks *st, size_t nodecount, FILE *out)
 	}
 	for (size_t i = 0; i < nedges; i++) {
 		units_format(a, sizeof(a), edges[i].value, st->unit);
-		fprintf(out, "N%u -> N%u [label=\" %s\"%s]\n", edges[i].from + 1, edges[i].to + 1, a,
-			edges[i].residual ? " style=dashed" : "");
+		fprintf(out, "N%u -> N%u [label=\" %s\"%s]\n", edges[i].from + 1, edges[i].to + 1,
+			a, edges[i].residual ? " style=dashed" : "");
 	}
 	fprintf(out, "}\n");
 	r = ferror(out) ? -EIO : 0;

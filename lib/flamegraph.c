@@ -13,8 +13,8 @@
 
 #define WIDTH 1200.0
 #define FRAME 16.0
-#define TOP 48.0 /* title and controls */
-#define BOTTOM 24.0 /* details line */
+#define TOP 48.0      /* title and controls */
+#define BOTTOM 24.0   /* details line */
 #define MIN_WIDTH 0.1 /* px: narrower frames are left out, as flamegraph.pl does */
 
 /* The script: zoom, search, details and the URL hash. Kept small and readable. */
@@ -65,19 +65,20 @@ static void color(const char *name, enum calltree_kind kind, char *buf, size_t s
 
 	switch (kind) {
 	case CALLTREE_KERNEL:
-		(void)snprintf(buf, size, "rgb(%d,%d,%d)", 235, (int)(130 + 40 * v1), (int)(30 * v2));
+		(void)snprintf(buf, size, "rgb(%d,%d,%d)", 235, (int)(130 + 40 * v1),
+			       (int)(30 * v2));
 		break;
 	case CALLTREE_JIT:
-		(void)snprintf(buf, size, "rgb(%d,%d,%d)", (int)(50 + 60 * v1), (int)(190 + 40 * v2),
-			       (int)(50 + 60 * v1));
+		(void)snprintf(buf, size, "rgb(%d,%d,%d)", (int)(50 + 60 * v1),
+			       (int)(190 + 40 * v2), (int)(50 + 60 * v1));
 		break;
 	case CALLTREE_INLINED:
-		(void)snprintf(buf, size, "rgb(%d,%d,%d)", (int)(80 + 40 * v1), (int)(190 + 30 * v2),
-			       (int)(210 + 30 * v2));
+		(void)snprintf(buf, size, "rgb(%d,%d,%d)", (int)(80 + 40 * v1),
+			       (int)(190 + 30 * v2), (int)(210 + 30 * v2));
 		break;
 	default:
-		(void)snprintf(buf, size, "rgb(%d,%d,%d)", (int)(205 + 50 * v2), (int)(60 + 150 * v1),
-			       (int)(40 + 20 * v2));
+		(void)snprintf(buf, size, "rgb(%d,%d,%d)", (int)(205 + 50 * v2),
+			       (int)(60 + 150 * v1), (int)(40 + 20 * v2));
 		break;
 	}
 }
@@ -119,9 +120,10 @@ int flamegraph_write(const struct stacks *st, const struct flamegraph_options *o
 	base_total = o->base ? t->nodes[0].base : 0;
 	height = TOP + FRAME * (t->max_depth + 1) + BOTTOM;
 
-	fprintf(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
-		     "<svg version=\"1.1\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
-		     "xmlns=\"http://www.w3.org/2000/svg\">\n",
+	fprintf(out,
+		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" "
+		"xmlns=\"http://www.w3.org/2000/svg\">\n",
 		WIDTH, height, WIDTH, height);
 	fprintf(out, "<style>text{font-family:Verdana,sans-serif;font-size:12px;fill:#000}"
 		     "g.f:hover rect{stroke:#000;stroke-width:0.5;cursor:pointer}"
@@ -129,10 +131,11 @@ int flamegraph_write(const struct stacks *st, const struct flamegraph_options *o
 	fprintf(out, "<rect x=\"0\" y=\"0\" width=\"100%%\" height=\"100%%\" fill=\"#f8f8f0\"/>\n");
 	fprintf(out, "<text x=\"600\" y=\"20\" text-anchor=\"middle\" style=\"font-size:17px\">");
 	text_xml(out, o->title ? o->title : "Flame Graph");
-	fprintf(out, "</text>\n<text id=\"unzoom\" x=\"10\" y=\"40\" style=\"opacity:0\">Reset Zoom</text>\n"
-		     "<text id=\"search\" x=\"1100\" y=\"40\">Search</text>\n"
-		     "<text id=\"matched\" x=\"980\" y=\"%.0f\"> </text>\n"
-		     "<text id=\"details\" x=\"10\" y=\"%.0f\"> </text>\n",
+	fprintf(out,
+		"</text>\n<text id=\"unzoom\" x=\"10\" y=\"40\" style=\"opacity:0\">Reset Zoom</text>\n"
+		"<text id=\"search\" x=\"1100\" y=\"40\">Search</text>\n"
+		"<text id=\"matched\" x=\"980\" y=\"%.0f\"> </text>\n"
+		"<text id=\"details\" x=\"10\" y=\"%.0f\"> </text>\n",
 		height - 6, height - 6);
 
 	/* Depth-first, children after their parent: x grows left to right in each parent. */
@@ -161,7 +164,8 @@ int flamegraph_write(const struct stacks *st, const struct flamegraph_options *o
 			color(name, n->kind, fill, sizeof(fill));
 		units_format(value, sizeof(value), n->value, st->unit);
 		units_percent(pct, sizeof(pct), n->value, total);
-		fprintf(out, "<g class=\"f\" data-d=\"%u\" data-x=\"%.9f\" data-w=\"%.9f\" data-n=\"",
+		fprintf(out,
+			"<g class=\"f\" data-d=\"%u\" data-x=\"%.9f\" data-w=\"%.9f\" data-n=\"",
 			n->depth, x[i], w);
 		text_xml(out, name);
 		fprintf(out, "\"><title>");
@@ -171,14 +175,16 @@ int flamegraph_write(const struct stacks *st, const struct flamegraph_options *o
 			units_format(value, sizeof(value), n->base, st->unit);
 			fprintf(out, " base %s", value);
 		}
-		fprintf(out, "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
-			     "fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.1f\"></text></g>\n",
-			x[i] * WIDTH, y, fmax(w * WIDTH - 0.5, 0), FRAME - 1, fill, x[i] * WIDTH + 3,
-			y + FRAME - 4);
+		fprintf(out,
+			"</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
+			"fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.1f\"></text></g>\n",
+			x[i] * WIDTH, y, fmax(w * WIDTH - 0.5, 0), FRAME - 1, fill,
+			x[i] * WIDTH + 3, y + FRAME - 4);
 	}
 	/* Labels are fitted by the script, which also runs at load. */
-	fprintf(out, "<script type=\"text/javascript\"><![CDATA[\n%s"
-		     "fs.forEach(function(g){label(g,A(g,'w')*W);});\n]]></script>\n</svg>\n",
+	fprintf(out,
+		"<script type=\"text/javascript\"><![CDATA[\n%s"
+		"fs.forEach(function(g){label(g,A(g,'w')*W);});\n]]></script>\n</svg>\n",
 		script);
 	free(x);
 	calltree_free(t);

@@ -19,7 +19,7 @@
  */
 struct flamegraph_options {
 	const char *title;
-	bool icicle; /* root at the top instead of the bottom */
+	bool icicle;		   /* root at the top instead of the bottom */
 	const struct stacks *base; /* for a differential flame graph, or NULL */
 };
 

@@ -10,7 +10,7 @@
 
 struct frames {
 	const struct profile *p;
-	char **synthetic; /* per location: its made-up name, or NULL when it has lines */
+	char **synthetic;   /* per location: its made-up name, or NULL when it has lines */
 	const char **names; /* per line of p->lines: the function's name */
 };
 
@@ -47,8 +47,8 @@ int frames_new(const struct profile *p, struct frames **ret)
 		bool named = l->nline > 0;
 
 		for (size_t j = 0; j < l->nline; j++) {
-			const char *name =
-				profile_str(p, profile_function(p, p->lines[l->line_off + j].function)->name);
+			const char *name = profile_str(
+				p, profile_function(p, p->lines[l->line_off + j].function)->name);
 
 			f->names[l->line_off + j] = name;
 			named &= *name != '\0';

@@ -23,7 +23,10 @@ struct hashmap {
 	size_t len;
 };
 
-#define HASHMAP_INIT {NULL, 0, 0}
+#define HASHMAP_INIT       \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 /* Does the object at idx equal the one being looked up (described by ctx)? */
 typedef bool (*hashmap_eq_fn)(const void *ctx, uint32_t idx);

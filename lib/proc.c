@@ -27,9 +27,8 @@ struct idtab {
 };
 
 struct proc_table {
-	struct idtab procs; /* of struct proc */
+	struct idtab procs;   /* of struct proc */
 	struct idtab threads; /* of struct thread */
-	size_t seen;
 };
 
 struct id_key {
@@ -168,15 +167,9 @@ int proc_table_get(struct proc_table *t, int32_t pid, struct proc **ret)
 			free(p);
 			return r;
 		}
-		t->seen++;
 	}
 	*ret = p;
 	return 0;
-}
-
-size_t proc_table_seen(const struct proc_table *t)
-{
-	return t->seen;
 }
 
 static int thread_get(struct proc_table *t, int32_t pid, int32_t tid, struct thread **ret)

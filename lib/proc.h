@@ -23,7 +23,7 @@ struct proc_map {
 	uint32_t prot;
 	uint8_t build_id_size;
 	uint8_t build_id[PROC_BUILD_ID_MAX];
-	char *path; /* owned; "//anon", "[vdso]", or a file path */
+	char *path;		  /* owned; "//anon", "[vdso]", or a file path */
 	uint32_t profile_mapping; /* the session's cache: profile mapping id, 0 until interned */
 };
 
@@ -33,8 +33,8 @@ struct proc {
 	struct proc_map *maps; /* sorted by start, never overlapping */
 	size_t nmaps, maps_cap;
 	uint64_t generation; /* bumped by every change to maps, so caches know to refresh */
-	bool rescanned; /* /proc/PID/maps was re-read once to fill a gap */
-	bool sampled; /* the session counted it among the processes with samples */
+	bool rescanned;	     /* /proc/PID/maps was re-read once to fill a gap */
+	bool sampled;	     /* the session counted it among the processes with samples */
 };
 
 struct proc_table;
@@ -50,9 +50,6 @@ struct proc *proc_table_find(struct proc_table *t, int32_t pid);
 
 /* The process pid, created empty when unknown. Returns 0 and *ret, or -ENOMEM. */
 int proc_table_get(struct proc_table *t, int32_t pid, struct proc **ret);
-
-/* How many processes the table has ever held. */
-size_t proc_table_seen(const struct proc_table *t);
 
 /*
  * Read /proc/PID/comm, /proc/PID/task/ and the executable lines of

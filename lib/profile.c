@@ -384,9 +384,8 @@ static uint64_t sample_hash(const struct sample_key *k)
 	return h;
 }
 
-int profile_add_sample(struct profile *p, const uint32_t *locs, size_t nloc,
-		       const int64_t *values, const struct profile_label *labels, size_t nlabel,
-		       unsigned flags)
+int profile_add_sample(struct profile *p, const uint32_t *locs, size_t nloc, const int64_t *values,
+		       const struct profile_label *labels, size_t nlabel, unsigned flags)
 {
 	struct sample_key key = {p, locs, nloc, labels, nlabel};
 	struct profile_sample *s;

@@ -33,10 +33,10 @@ enum profile_mapping_flags {
 
 struct profile_mapping {
 	uint64_t start, limit, offset;
-	uint32_t file; /* string */
+	uint32_t file;	   /* string */
 	uint32_t build_id; /* string, lowercase hex; 0 when unknown */
-	uint32_t flags; /* enum profile_mapping_flags */
-	int32_t pid; /* a process that mapped it (finds /proc/PID/root); 0 unknown */
+	uint32_t flags;	   /* enum profile_mapping_flags */
+	int32_t pid;	   /* a process that mapped it (finds /proc/PID/root); 0 unknown */
 };
 
 struct profile_function {
@@ -60,9 +60,9 @@ enum profile_location_flags {
 
 struct profile_location {
 	uint32_t mapping; /* id, 0 for none */
-	uint32_t flags; /* enum profile_location_flags */
+	uint32_t flags;	  /* enum profile_location_flags */
 	uint64_t address;
-	uint64_t sym_offset; /* address - start of its ELF/kernel symbol, for perf-script */
+	uint64_t sym_offset;	  /* address - start of its ELF/kernel symbol, for perf-script */
 	uint32_t line_off, nline; /* p->lines[line_off…], innermost call first */
 };
 
@@ -74,9 +74,9 @@ struct profile_label {
 };
 
 struct profile_sample {
-	uint32_t loc_off, nloc; /* p->locs[loc_off…]: location ids, leaf first */
+	uint32_t loc_off, nloc;	    /* p->locs[loc_off…]: location ids, leaf first */
 	uint32_t label_off, nlabel; /* p->labels[label_off…] */
-	size_t value_off; /* p->values[value_off…], p->ntypes of them */
+	size_t value_off;	    /* p->values[value_off…], p->ntypes of them */
 };
 
 struct profile_value_type {
@@ -93,7 +93,7 @@ struct profile {
 	int64_t period;
 	int64_t time_nanos, duration_nanos;
 	uint32_t default_sample_type; /* string, 0 when unset */
-	uint32_t *comments; /* strings */
+	uint32_t *comments;	      /* strings */
 	size_t ncomments;
 
 	struct profile_mapping *mappings;
@@ -150,8 +150,7 @@ int profile_add_comment(struct profile *p, const char *comment);
 int profile_intern_mapping(struct profile *p, const struct profile_mapping *m, uint32_t *ret_id);
 
 /* Find or add a function equal to *f. Returns 0 and *ret_id. */
-int profile_intern_function(struct profile *p, const struct profile_function *f,
-			    uint32_t *ret_id);
+int profile_intern_function(struct profile *p, const struct profile_function *f, uint32_t *ret_id);
 
 /* Find or add the location (mapping, address, flags), without lines. Returns 0 and *ret_id. */
 int profile_intern_location(struct profile *p, uint32_t mapping, uint64_t address, uint32_t flags,
@@ -177,19 +176,16 @@ enum profile_add_flags {
  * Add a sample: nloc location ids (leaf first), p->ntypes values, nlabel
  * labels. Returns 0, -ENOMEM, or -EINVAL for an unknown location id.
  */
-int profile_add_sample(struct profile *p, const uint32_t *locs, size_t nloc,
-		       const int64_t *values, const struct profile_label *labels, size_t nlabel,
-		       unsigned flags);
+int profile_add_sample(struct profile *p, const uint32_t *locs, size_t nloc, const int64_t *values,
+		       const struct profile_label *labels, size_t nlabel, unsigned flags);
 
 /* Convenience accessors for views. */
-static inline const struct profile_location *profile_location(const struct profile *p,
-							       uint32_t id)
+static inline const struct profile_location *profile_location(const struct profile *p, uint32_t id)
 {
 	return &p->locations[id - 1];
 }
 
-static inline const struct profile_function *profile_function(const struct profile *p,
-							       uint32_t id)
+static inline const struct profile_function *profile_function(const struct profile *p, uint32_t id)
 {
 	return &p->functions[id - 1];
 }

@@ -12,9 +12,9 @@ struct ring {
 	struct perf_event_mmap_page *ctl;
 	size_t map_size; /* 0 when the memory is not ours */
 	const unsigned char *data;
-	size_t size; /* of the data area, a power of two */
-	uint64_t head; /* snapshot of data_head */
-	uint64_t pos; /* next record to return */
+	size_t size;	     /* of the data area, a power of two */
+	uint64_t head;	     /* snapshot of data_head */
+	uint64_t pos;	     /* next record to return */
 	unsigned char *copy; /* a wrapped record, made contiguous */
 	size_t copy_cap;
 	uint64_t corrupt;

@@ -181,7 +181,8 @@ static int decode_mmap2(struct cursor *c, uint16_t misc, struct sample *s)
 	s->u.mmap.len = take_u64(c);
 	s->u.mmap.pgoff = take_u64(c);
 	if (misc & PERF_RECORD_MISC_MMAP_BUILD_ID) {
-		/* u8 build_id_size, u8 + u16 reserved, u8 build_id[20]: the 24 bytes of maj…ino_generation. */
+		/* u8 build_id_size, u8 + u16 reserved, u8 build_id[20]: the 24 bytes of
+		 * maj…ino_generation. */
 		const uint8_t *b = take_bytes(c, 24);
 
 		if (!b)

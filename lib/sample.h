@@ -15,11 +15,10 @@
  */
 
 /* The sample_type bits the decoder understands; others make decoding fail. */
-#define SAMPLE_TYPE_KNOWN                                                                          \
-	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |            \
-	 PERF_SAMPLE_ID | PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD |           \
-	 PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER |                         \
-	 PERF_SAMPLE_STACK_USER)
+#define SAMPLE_TYPE_KNOWN                                                                \
+	(PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME |  \
+	 PERF_SAMPLE_ID | PERF_SAMPLE_STREAM_ID | PERF_SAMPLE_CPU | PERF_SAMPLE_PERIOD | \
+	 PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_RAW | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER)
 
 #define SAMPLE_BUILD_ID_MAX 20
 
@@ -39,10 +38,10 @@ struct sample {
 			uint64_t nr_callchain;
 			const void *raw;
 			uint32_t raw_size;
-			uint64_t regs_abi; /* PERF_SAMPLE_REGS_ABI_*, 0: no registers */
+			uint64_t regs_abi;    /* PERF_SAMPLE_REGS_ABI_*, 0: no registers */
 			const uint64_t *regs; /* in sample_regs_user bit order */
 			uint32_t nr_regs;
-			const void *stack; /* copy of the user stack from the sampled sp */
+			const void *stack;   /* copy of the user stack from the sampled sp */
 			uint64_t stack_size; /* bytes valid in stack (dyn_size) */
 		} s;
 		struct {

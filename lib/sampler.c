@@ -18,7 +18,7 @@
 #include "lib/vec.h"
 
 #define DEFAULT_RING_PAGES 128 /* 512 KiB with 4 KiB pages, perf's default for root */
-#define DWARF_RING_PAGES 512 /* 2 MiB: ~128 samples of 16 KiB stack copies */
+#define DWARF_RING_PAGES 512   /* 2 MiB: ~128 samples of 16 KiB stack copies */
 #define MIN_RING_PAGES 8
 
 static const struct sampler_event events[] = {
@@ -26,8 +26,8 @@ static const struct sampler_event events[] = {
 	{"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, "cpu", "nanoseconds"},
 	{"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"},
 	{"faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"},
-	{"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES,
-	 "context-switches", "count"},
+	{"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "context-switches",
+	 "count"},
 	{"cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "context-switches", "count"},
 	{"cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, "cpu-migrations",
 	 "count"},
@@ -106,8 +106,8 @@ static void fill_attr(const struct sampler_config *cfg, bool tasks, size_t ring_
 		attr->sample_type |= PERF_SAMPLE_CALLCHAIN;
 	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF) {
 		/* The kernel walks its own part; the user part is ours to unwind. */
-		attr->sample_type |= PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER |
-				     PERF_SAMPLE_STACK_USER;
+		attr->sample_type |=
+			PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
 		attr->exclude_callchain_user = 1;
 		attr->sample_regs_user = arch_regs_mask();
 		attr->sample_stack_user = cfg->stack_size;
@@ -198,7 +198,8 @@ static int open_cpu(struct sampler *s, struct perf_event_attr *attr, int cpu, co
 
 			leader = fd;
 			/* Should fit_ring guess wrong, settle for less than asked. */
-			while ((r = ring_open(fd, *pages, &ring)) == -EPERM && *pages > MIN_RING_PAGES)
+			while ((r = ring_open(fd, *pages, &ring)) == -EPERM &&
+			       *pages > MIN_RING_PAGES)
 				*pages /= 2;
 			if (r < 0)
 				return r;
@@ -239,9 +240,9 @@ static size_t fit_ring(size_t pages)
 int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t ntids,
 		 struct sampler **ret)
 {
-	size_t pages = cfg->ring_pages		    ? cfg->ring_pages
+	size_t pages = cfg->ring_pages				   ? cfg->ring_pages
 		       : cfg->callgraph == SAMPLER_CALLGRAPH_DWARF ? DWARF_RING_PAGES
-								 : DEFAULT_RING_PAGES;
+								   : DEFAULT_RING_PAGES;
 	struct perf_event_attr attr;
 	bool *online = NULL;
 	struct sampler *s;

@@ -17,7 +17,7 @@
 
 struct sampler_event {
 	const char *name; /* as perf spells it: "cpu-clock", "cycles" */
-	uint32_t type; /* PERF_TYPE_* */
+	uint32_t type;	  /* PERF_TYPE_* */
 	uint64_t config;
 	/* The pprof value type for the summed periods: cpu/nanoseconds, cycles/count… */
 	const char *value_type, *value_unit;
@@ -46,14 +46,14 @@ struct sampler_config {
 	uint32_t stack_size; /* DWARF: bytes of user stack per sample, a multiple of 8 */
 	bool exclude_kernel;
 	bool enable_on_exec; /* start counting when the target execs (record -- COMMAND) */
-	const bool *cpus; /* CPUs to open, indexed by CPU number; NULL: every online CPU */
-	size_t ncpus; /* entries in cpus */
-	size_t ring_pages; /* data pages per ring, a power of two */
-	/*
-	 * 0: a default fitting the mode (512 KiB, 2 MiB with stack copies); when
-	 * the kernel refuses that much locked memory (unprivileged users) the
-	 * ring is halved until it fits.
-	 */
+	const bool *cpus;    /* CPUs to open, indexed by CPU number; NULL: every online CPU */
+	size_t ncpus;	     /* entries in cpus */
+	size_t ring_pages;   /* data pages per ring, a power of two */
+			     /*
+			      * 0: a default fitting the mode (512 KiB, 2 MiB with stack copies); when
+			      * the kernel refuses that much locked memory (unprivileged users) the
+			      * ring is halved until it fits.
+			      */
 };
 
 struct sampler;

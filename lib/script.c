@@ -9,7 +9,7 @@
 
 struct record {
 	uint32_t sample; /* index into st->samples */
-	int64_t time; /* -1 when the profile has none */
+	int64_t time;	 /* -1 when the profile has none */
 };
 
 /* Label lookups on one profile sample. */
@@ -68,7 +68,8 @@ static void write_frames(const struct stacks *st, const struct stacks_sample *sm
 		uint64_t addr = l->address;
 		const char *name = st->names[f->node];
 
-		/* perf prints user addresses relative to the mapped file, kernel ones as they are. */
+		/* perf prints user addresses relative to the mapped file, kernel ones as they are.
+		 */
 		if (m && !(m->flags & PROFILE_MAPPING_KERNEL) && addr >= m->start)
 			addr = addr - m->start + m->offset;
 		if (!l->nline)
@@ -109,7 +110,8 @@ int script_write(const struct stacks *st, FILE *out)
 		ps = &p->samples[st->samples[s].sample];
 		if (!num_label(p, ps, "time", &recs[s].time))
 			recs[s].time = -1;
-		total_count += count_index >= 0 ? p->values[ps->value_off + (size_t)count_index] : 1;
+		total_count +=
+			count_index >= 0 ? p->values[ps->value_off + (size_t)count_index] : 1;
 	}
 	qsort(recs, st->nsamples, sizeof(*recs), by_time);
 	/* Samples without their own time are spread evenly over the recording. */
@@ -142,9 +144,11 @@ int script_write(const struct stacks *st, FILE *out)
 
 			emitted++;
 			text_line(out, comm ? comm : "[unknown]");
-			fprintf(out, " %" PRId64 "/%" PRId64 " [%03" PRId64 "] %" PRId64 ".%06" PRId64
-				     ": %10" PRId64 " %s: \n",
-				pid, tid, cpu, t / 1000000000, (t % 1000000000) / 1000, period, event);
+			fprintf(out,
+				" %" PRId64 "/%" PRId64 " [%03" PRId64 "] %" PRId64 ".%06" PRId64
+				": %10" PRId64 " %s: \n",
+				pid, tid, cpu, t / 1000000000, (t % 1000000000) / 1000, period,
+				event);
 			write_frames(st, smp, out);
 			fputc('\n', out);
 		}

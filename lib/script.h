@@ -11,7 +11,7 @@
  * prints for a sampled event with a callchain, so that stackcollapse-perf.pl,
  * speedscope and the Firefox Profiler read it as they read perf's:
  *
- *	comm PID/TID [CPU] SECS.USECS:     PERIOD EVENT: 
+ *	comm PID/TID [CPU] SECS.USECS:     PERIOD EVENT:
  *		<16-wide hex address> symbol+0xoff (dso)
  *		<address> inlined_function (inlined)
  *	<blank line>

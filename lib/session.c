@@ -26,8 +26,8 @@ struct session {
 	struct session_stats stats;
 	uint64_t sample_type, regs_mask;
 	uint32_t label_keys[NLABELS];
-	uint32_t nanoseconds; /* the unit of the time label */
-	uint32_t kernel_mapping; /* profile mapping id, 0 until the first kernel frame */
+	uint32_t nanoseconds;	     /* the unit of the time label */
+	uint32_t kernel_mapping;     /* profile mapping id, 0 until the first kernel frame */
 	uint32_t truncated_location; /* the "[truncated]" frame, 0 until needed */
 	bool running;
 	struct timespec start_mono;
@@ -387,7 +387,8 @@ static int on_sample(struct session *s, const struct sample *smp)
 			uint32_t flags;
 
 			if (pc >= PERF_CONTEXT_MAX) {
-				/* Guest and unknown (newer, deferred) contexts: skip their frames. */
+				/* Guest and unknown (newer, deferred) contexts: skip their frames.
+				 */
 				ctx = pc == PERF_CONTEXT_KERNEL ? CTX_KERNEL
 				      : pc == PERF_CONTEXT_USER ? CTX_USER
 								: CTX_NONE;
@@ -396,7 +397,8 @@ static int on_sample(struct session *s, const struct sample *smp)
 			}
 			if (ctx == CTX_NONE)
 				continue;
-			/* The first pc of each context is where it was interrupted, not a return address. */
+			/* The first pc of each context is where it was interrupted, not a return
+			 * address. */
 			flags = first ? 0 : PROFILE_LOCATION_CALLER;
 			first = false;
 			r = ctx == CTX_KERNEL ? kernel_location(s, pc, flags, &s->locs[n])
@@ -413,7 +415,8 @@ static int on_sample(struct session *s, const struct sample *smp)
 	}
 	if (n == 0) {
 		/* No callchain asked for (or none usable): the sampled ip alone. */
-		bool kernel = (smp->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
+		bool kernel =
+			(smp->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
 
 		r = kernel ? kernel_location(s, smp->u.s.ip, 0, &s->locs[0])
 			   : user_location(s, p, smp->u.s.ip, 0, &s->locs[0]);

@@ -56,9 +56,9 @@ struct session_config {
 	struct sampler_config sampler;
 	const int32_t *pids; /* processes to follow, with all their threads */
 	size_t npids;
-	int32_t child; /* a child of ours stopped before exec (record -- COMMAND), or 0 */
+	int32_t child;		/* a child of ours stopped before exec (record -- COMMAND), or 0 */
 	const char *child_comm; /* its name until its own COMM record arrives */
-	const char *proc_root; /* "/proc" unless a test says otherwise; NULL means "/proc" */
+	const char *proc_root;	/* "/proc" unless a test says otherwise; NULL means "/proc" */
 	const struct session_unwinder *unwinder; /* needed for SAMPLER_CALLGRAPH_DWARF */
 	/*
 	 * Keep every sample apart with its time and CPU (labels "time", in
@@ -68,15 +68,15 @@ struct session_config {
 };
 
 struct session_stats {
-	uint64_t samples; /* samples taken into the profile */
-	uint64_t lost; /* records the kernel dropped (ring full) */
-	uint64_t throttled; /* times the kernel throttled the sampling rate */
-	uint64_t bad_records; /* records that could not be decoded */
-	uint64_t unmapped; /* user frames outside every known mapping */
-	uint64_t unwound; /* samples whose user stack was unwound (DWARF mode) */
-	uint64_t truncated; /* ... of which stopped short of the thread's entry */
+	uint64_t samples;	   /* samples taken into the profile */
+	uint64_t lost;		   /* records the kernel dropped (ring full) */
+	uint64_t throttled;	   /* times the kernel throttled the sampling rate */
+	uint64_t bad_records;	   /* records that could not be decoded */
+	uint64_t unmapped;	   /* user frames outside every known mapping */
+	uint64_t unwound;	   /* samples whose user stack was unwound (DWARF mode) */
+	uint64_t truncated;	   /* ... of which stopped short of the thread's entry */
 	uint64_t unwind_median_ns; /* median time to unwind one user stack */
-	size_t processes; /* processes with at least one sample */
+	size_t processes;	   /* processes with at least one sample */
 	size_t events, rings;
 	int64_t start_realtime_ns, duration_ns;
 };

@@ -92,7 +92,8 @@ static int name_nodes(struct builder *b, const struct profile *p, bool lines)
 
 			if (lines && l->nline) {
 				const struct profile_line *ln = &p->lines[l->line_off + j];
-				const char *file = profile_str(p, profile_function(p, ln->function)->filename);
+				const char *file =
+					profile_str(p, profile_function(p, ln->function)->filename);
 
 				if (asprintf(&name, "%s %s:%" PRId64, base, file, ln->line) < 0)
 					name = NULL;
@@ -156,7 +157,8 @@ static bool labels_match(const struct profile *p, const struct profile_sample *s
 			pid_ok = true;
 		if (o->has_tid && !l->str && strcmp(key, "tid") == 0 && l->num == o->tid)
 			tid_ok = true;
-		if (o->comm && l->str && (strcmp(key, "comm") == 0 || strcmp(key, "process") == 0) &&
+		if (o->comm && l->str &&
+		    (strcmp(key, "comm") == 0 || strcmp(key, "process") == 0) &&
 		    strcmp(profile_str(p, l->str), o->comm) == 0)
 			comm_ok = true;
 	}

@@ -17,11 +17,11 @@
  */
 
 struct stacks_options {
-	int sample_index; /* which value; see stacks_sample_index */
-	const char *focus; /* regex: keep samples with a matching frame */
-	const char *ignore; /* regex: drop samples with a matching frame */
-	const char *hide; /* regex: remove matching frames from every stack */
-	bool lines; /* one node per function and source line, not per function */
+	int sample_index;      /* which value; see stacks_sample_index */
+	const char *focus;     /* regex: keep samples with a matching frame */
+	const char *ignore;    /* regex: drop samples with a matching frame */
+	const char *hide;      /* regex: remove matching frames from every stack */
+	bool lines;	       /* one node per function and source line, not per function */
 	bool has_pid, has_tid; /* keep only samples with label pid / tid equal to: */
 	int64_t pid, tid;
 	const char *comm; /* keep only samples whose comm (or process) label is this */
@@ -36,20 +36,20 @@ struct stacks_frame {
 struct stacks_sample {
 	uint32_t off, n; /* frames[off…off+n), leaf first */
 	uint32_t sample; /* index into its profile's samples */
-	int64_t value; /* negative for a base profile's samples */
-	bool from_base; /* sample and frames' loc refer to the base profile */
+	int64_t value;	 /* negative for a base profile's samples */
+	bool from_base;	 /* sample and frames' loc refer to the base profile */
 };
 
 struct stacks {
 	const struct profile *p;
 	const struct profile *base; /* --diff-base, or NULL */
-	char **names; /* per node: its printable name (owned) */
+	char **names;		    /* per node: its printable name (owned) */
 	size_t nnodes, names_cap;
 	struct stacks_frame *frames;
 	size_t nframes, frames_cap;
 	struct stacks_sample *samples;
 	size_t nsamples, samples_cap;
-	int64_t total; /* sum of |value| over the kept samples */
+	int64_t total;	  /* sum of |value| over the kept samples */
 	const char *unit; /* of the chosen sample type; borrowed from p */
 	const char *type;
 };

@@ -174,9 +174,10 @@ int top_write(const struct stacks *st, const struct top_options *opts, FILE *out
 	fprintf(out, "Showing nodes accounting for %s, %s of %s total\n", shown_s,
 		sp + strspn(sp, " "), total_s);
 	if (total && dropped) {
-		units_format_at(cut_s, sizeof(cut_s), abs64((int64_t)((double)total * opts->nodefraction)),
-				unit, scale);
-		fprintf(out, "Dropped %zu node%s (cum <= %s)\n", dropped, dropped > 1 ? "s" : "", cut_s);
+		units_format_at(cut_s, sizeof(cut_s),
+				abs64((int64_t)((double)total * opts->nodefraction)), unit, scale);
+		fprintf(out, "Dropped %zu node%s (cum <= %s)\n", dropped, dropped > 1 ? "s" : "",
+			cut_s);
 	}
 	if (total && nrows && nrows < orig)
 		fprintf(out, "Showing top %zu nodes out of %zu\n", nrows, orig);
@@ -191,7 +192,9 @@ int top_write(const struct stacks *st, const struct top_options *opts, FILE *out
 		units_percent(sp, sizeof(sp), sum, total);
 		units_percent(cp, sizeof(cp), n->cum, total);
 		fprintf(out, "%10s %s %s %10s %s  %s%s\n", flat, fp, sp, cum, cp, n->name,
-			!n->inline_in ? "" : n->call_in ? " (partial-inline)" : " (inline)");
+			!n->inline_in ? ""
+			: n->call_in  ? " (partial-inline)"
+				      : " (inline)");
 	}
 	r = ferror(out) ? -EIO : 0;
 out:

@@ -14,7 +14,7 @@
  */
 
 struct top_options {
-	size_t nodecount; /* rows at most; 0 for all */
+	size_t nodecount;    /* rows at most; 0 for all */
 	double nodefraction; /* hide rows whose cum is under this share of the total */
 };
 

@@ -8,7 +8,8 @@
 #include "lib/traces.h"
 #include "lib/units.h"
 
-static const char separator[] = "-----------+-------------------------------------------------------";
+static const char separator[] =
+	"-----------+-------------------------------------------------------";
 
 void traces_header(const struct stacks *st, FILE *out)
 {
@@ -37,8 +38,8 @@ void traces_header(const struct stacks *st, FILE *out)
 		if (localtime_r(&t, &tm) && strftime(month, sizeof(month), "%b", &tm) &&
 		    strftime(zone, sizeof(zone), "%Z", &tm))
 			fprintf(out, "Time: %s %d, %d at %d:%02d%s (%s)\n", month, tm.tm_mday,
-				tm.tm_year + 1900, tm.tm_hour % 12 ? tm.tm_hour % 12 : 12, tm.tm_min,
-				tm.tm_hour < 12 ? "am" : "pm", zone);
+				tm.tm_year + 1900, tm.tm_hour % 12 ? tm.tm_hour % 12 : 12,
+				tm.tm_min, tm.tm_hour < 12 ? "am" : "pm", zone);
 	}
 	if (p->duration_nanos) {
 		units_format(buf, sizeof(buf), p->duration_nanos, "nanoseconds");
@@ -74,8 +75,9 @@ static int write_labels(const struct profile *p, const struct profile_sample *sm
 			if (numeric)
 				units_format(value, sizeof(value), l->num,
 					     l->num_unit ? profile_str(p, l->num_unit)
-					     : strcmp(profile_str(p, l->key), "bytes") == 0 ? "bytes"
-											    : "");
+					     : strcmp(profile_str(p, l->key), "bytes") == 0
+						     ? "bytes"
+						     : "");
 			r = asprintf(&lines[n], "%10s:  %s\n", profile_str(p, l->key),
 				     numeric ? value : profile_str(p, l->str));
 			if (r < 0)

@@ -43,8 +43,8 @@ int tree_write(const struct stacks *st, double nodefraction, FILE *out)
 		units_format(cum, sizeof(cum), node->value, st->unit);
 		units_format(self, sizeof(self), node->self, st->unit);
 		units_percent(pct, sizeof(pct), node->value, st->total);
-		fprintf(out, "%10s %7s %10s  %*s%s\n", cum, pct, self, (int)(2 * (node->depth - 1)), "",
-			st->names[node->node]);
+		fprintf(out, "%10s %7s %10s  %*s%s\n", cum, pct, self, (int)(2 * (node->depth - 1)),
+			"", st->names[node->node]);
 		for (uint32_t c = node->first_child; c; c = t->nodes[c].next_sibling) {
 			r = vec_reserve(&todo, &cap, n + 1, sizeof(*todo));
 			if (r < 0)

@@ -16,11 +16,7 @@ static const struct scale time_units[] = {
 };
 
 static const struct scale byte_units[] = {
-	{"B", 1},
-	{"kB", 1024.0},
-	{"MB", 1048576.0},
-	{"GB", 1073741824.0},
-	{"TB", 1099511627776.0},
+	{"B", 1},  {"kB", 1024.0}, {"MB", 1048576.0}, {"GB", 1073741824.0}, {"TB", 1099511627776.0},
 	{NULL, 0},
 };
 

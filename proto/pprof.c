@@ -17,7 +17,7 @@
 #include "proto/profile.pb-c.h"
 
 #define MAX_FILE_SIZE (1ULL << 30) /* 1 GiB of file */
-#define MAX_DECODED (2ULL << 30) /* 2 GiB once decompressed */
+#define MAX_DECODED (2ULL << 30)   /* 2 GiB once decompressed */
 #define CHUNK (64 * 1024)
 
 /*

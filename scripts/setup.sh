@@ -14,7 +14,7 @@ libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-
 # headless browser (chromium) and python3's XML parser.
 if [ "${1:-}" = test ]; then
 	packages="$packages g++ binutils golang-go util-linux debuginfod libdebuginfod1
-valgrind graphviz chromium python3"
+valgrind graphviz chromium python3 xz-utils"
 fi
 
 missing=

@@ -51,14 +51,15 @@ static bool walk(struct dieindex *x, Dwarf_Die *first, int32_t parent, uint32_t 
 
 			if (VEC_PUSH_RESERVE(x->funcs, x->nfuncs, x->funcs_cap) < 0)
 				return false;
-			x->funcs[x->nfuncs] = (struct func){dwarf_dieoffset(&die), parent,
-							     parent < 0 ? 0 : x->funcs[parent].depth + 1};
+			x->funcs[x->nfuncs] =
+				(struct func){dwarf_dieoffset(&die), parent,
+					      parent < 0 ? 0 : x->funcs[parent].depth + 1};
 			here = (int32_t)x->nfuncs++;
 			while ((off = dwarf_ranges(&die, off, &base, &low, &high)) > 0) {
 				if (VEC_PUSH_RESERVE(x->ranges, x->nranges, x->ranges_cap) < 0)
 					return false;
-				x->ranges[x->nranges++] =
-					(struct range){low, high, dwarf_dieoffset(&die), (uint32_t)here};
+				x->ranges[x->nranges++] = (struct range){
+					low, high, dwarf_dieoffset(&die), (uint32_t)here};
 			}
 		}
 		if (dwarf_child(&die, &child) == 0 && !walk(x, &child, here, depth + 1))

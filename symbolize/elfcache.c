@@ -178,8 +178,7 @@ static bool try_open(struct elf_file *f, const char *path, const char *want_buil
 			f->opened = strdup(path);
 			return true;
 		}
-		log_debug("elfcache: %s has build id %s, not %s", path, f->build_id,
-			  want_build_id);
+		log_debug("elfcache: %s has build id %s, not %s", path, f->build_id, want_build_id);
 	}
 	if (f->elf)
 		(void)elf_end(f->elf);
@@ -213,8 +212,8 @@ static void open_file(struct elf_file *f, int32_t pid, uint64_t start, uint64_t 
 		if (try_open(f, path, build_id))
 			return;
 		if (end > start) {
-			(void)snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
-				       pid, start, end);
+			(void)snprintf(path, sizeof(path),
+				       "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, start, end);
 			if (try_open(f, path, build_id))
 				return;
 		}
@@ -245,8 +244,8 @@ static struct elf_file *find(struct elfcache *c, const char *s, bool by_build_id
 
 	if (!*s)
 		return NULL;
-	if (!hashmap_find(by_build_id ? &c->by_build_id : &c->by_path,
-			  hash_bytes(s, strlen(s), 0), key_eq, &k, &idx))
+	if (!hashmap_find(by_build_id ? &c->by_build_id : &c->by_path, hash_bytes(s, strlen(s), 0),
+			  key_eq, &k, &idx))
 		return NULL;
 	return c->files[idx];
 }
@@ -261,8 +260,8 @@ static char *clean_path(const char *path)
 	return strndup(path, n);
 }
 
-static struct elf_file *add(struct elfcache *c, const char *path, const char *build_id,
-			    int32_t pid, uint64_t start, uint64_t end)
+static struct elf_file *add(struct elfcache *c, const char *path, const char *build_id, int32_t pid,
+			    uint64_t start, uint64_t end)
 {
 	struct elf_file *f;
 	uint32_t idx = (uint32_t)c->nfiles;
@@ -279,14 +278,15 @@ static struct elf_file *add(struct elfcache *c, const char *path, const char *bu
 		return NULL;
 	}
 	open_file(f, pid, start, end, build_id);
-	/* Found by path from now on; by build id too when it has one (its own, or the one asked for). */
+	/* Found by path from now on; by build id too when it has one (its own, or the one asked
+	 * for). */
 	if (!f->build_id[0] && *build_id)
 		(void)snprintf(f->build_id, sizeof(f->build_id), "%s", build_id);
 	if ((!find(c, f->path, false) &&
 	     hashmap_insert(&c->by_path, hash_bytes(f->path, strlen(f->path), 0), idx) < 0) ||
 	    (f->build_id[0] && !find(c, f->build_id, true) &&
-	     hashmap_insert(&c->by_build_id, hash_bytes(f->build_id, strlen(f->build_id), 0),
-			    idx) < 0)) {
+	     hashmap_insert(&c->by_build_id, hash_bytes(f->build_id, strlen(f->build_id), 0), idx) <
+		     0)) {
 		file_free(f);
 		return NULL;
 	}

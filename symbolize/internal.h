@@ -46,9 +46,9 @@ bool kallsyms_stext(const struct kallsyms *k, uint64_t *ret);
 struct elfcache;
 
 struct elf_file {
-	char *path; /* as the process named it, " (deleted)" removed */
+	char *path;   /* as the process named it, " (deleted)" removed */
 	char *opened; /* where it was found: /proc/PID/root/..., map_files, or path */
-	Elf *elf; /* NULL when no usable file was found */
+	Elf *elf;     /* NULL when no usable file was found */
 	int fd;
 	void *image; /* [vdso]: cprof's own copy of the kernel's image */
 	size_t image_size;

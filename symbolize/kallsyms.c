@@ -11,7 +11,7 @@
 
 struct ksym {
 	uint64_t addr;
-	uint32_t name; /* offset into names */
+	uint32_t name;	 /* offset into names */
 	uint32_t module; /* offset into names; 0 is "" */
 };
 

@@ -28,13 +28,13 @@ struct symbolize {
 	char *vmlinux_path; /* as given, or NULL to search */
 	bool vmlinux_tried;
 	Dwfl_Module *vmlinux; /* with DWARF, or NULL */
-	int64_t kaslr; /* running address - vmlinux address */
+	int64_t kaslr;	      /* running address - vmlinux address */
 	/* Function indexes of the compile units seen, by (module, CU offset). */
 	struct cu_entry {
 		Dwfl_Module *mod;
 		Dwarf_Off cu;
 		struct dieindex *index; /* NULL when indexing failed: use dwarf_getscopes */
-	} *cus;
+	} * cus;
 	size_t ncus, cus_cap;
 	struct hashmap cu_map;
 };
@@ -86,9 +86,9 @@ struct elfcache *symbolize_files(struct symbolize *s)
 
 /* One frame in the making: names are borrowed (libdw, kallsyms) until interned. */
 struct frame {
-	const char *name; /* display name; demangled when it could be */
+	const char *name;	 /* display name; demangled when it could be */
 	const char *system_name; /* the symbol as the binary has it */
-	const char *file; /* where the function is defined */
+	const char *file;	 /* where the function is defined */
 	int64_t start_line;
 	int64_t line; /* the line executing, or the call site of the next inner frame */
 };
@@ -299,7 +299,8 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	sym = elfcache_symbol(s->files, f, vaddr, &off);
 	if (sym) {
 		/* perf-script prints the offset of the address itself, not of address - 1. */
-		p->locations[loc - 1].sym_offset = off + ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
+		p->locations[loc - 1].sym_offset =
+			off + ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
 		p->locations[loc - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
 	}
 	if (n == 0) {
@@ -491,8 +492,8 @@ static int symbolize_jit(struct symbolize *s, struct profile *p, uint32_t loc, b
 {
 	const struct profile_location *l = profile_location(p, loc);
 	const struct profile_mapping *m = &p->mappings[l->mapping - 1];
-	const char *name = jitmaps_lookup(s->jit, m->pid,
-					  l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0));
+	const char *name = jitmaps_lookup(
+		s->jit, m->pid, l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0));
 	struct frame f;
 	int r;
 

@@ -34,8 +34,8 @@ struct symbolize_options {
 };
 
 struct symbolize_stats {
-	uint64_t locations; /* locations looked at */
-	uint64_t resolved; /* got a function name */
+	uint64_t locations;	/* locations looked at */
+	uint64_t resolved;	/* got a function name */
 	uint64_t files_missing; /* mapped files that could not be opened */
 };
 

@@ -23,7 +23,7 @@
 struct uproc {
 	int32_t pid;
 	const struct proc *proc; /* the model's object it was built for */
-	uint64_t generation; /* of proc's maps when last reported */
+	uint64_t generation;	 /* of proc's maps when last reported */
 	Dwfl *dwfl;
 	bool attached;
 };
@@ -252,7 +252,8 @@ static struct uproc *uproc_get(struct unwind *u, struct proc *p)
 	if (up->generation != p->generation)
 		report_modules(u, up, p);
 	if (!up->attached) {
-		/* Once per Dwfl (libdwfl allows no more); the architecture comes from its modules. */
+		/* Once per Dwfl (libdwfl allows no more); the architecture comes from its modules.
+		 */
 		up->attached = dwfl_attach_state(up->dwfl, NULL, p->pid, &thread_callbacks, u);
 		if (!up->attached)
 			log_debug("unwind: pid %d: %s", p->pid, dwfl_errmsg(-1));

@@ -81,6 +81,23 @@ kill "$dpid" 2>/dev/null
 wait "$dpid" 2>/dev/null
 unset DEBUGINFOD_CACHE_PATH
 
+# 3b. MiniDebugInfo: a fully stripped binary whose function symbols live
+# only in an xz-compressed .gnu_debugdata section (Fedora's recipe).
+cp "$HOT" "$tmp/mini"
+nm -D "$HOT" --format=posix --defined-only | awk '{ print $1 }' | sort >"$tmp/dynsyms"
+nm "$HOT" --format=posix --defined-only | awk '$2 == "T" || $2 == "t" { print $1 }' | sort >"$tmp/funcsyms"
+comm -13 "$tmp/dynsyms" "$tmp/funcsyms" >"$tmp/keep"
+objcopy --only-keep-debug "$HOT" "$tmp/mini.debug"
+objcopy -S --remove-section .gdb_index --remove-section .comment --keep-symbols="$tmp/keep" \
+	"$tmp/mini.debug" "$tmp/mini_debuginfo"
+strip --strip-all -R .comment "$tmp/mini"
+xz -f "$tmp/mini_debuginfo"
+objcopy --add-section .gnu_debugdata="$tmp/mini_debuginfo.xz" "$tmp/mini"
+check "the stripped binary has no symbol table of its own" sh -c "! readelf -SW '$tmp/mini' | grep -q ' .symtab '"
+"$CPROF" record --debuginfo-path "$tmp/nowhere" -o "$tmp/mini.pb.gz" -- "$tmp/mini" 1 2>"$tmp/err"
+pprof -top "$tmp/mini.pb.gz" >"$tmp/top"
+check "its functions are named from .gnu_debugdata" sh -c "grep -q ' hot_a$' '$tmp/top' && grep -q ' work$' '$tmp/top'"
+
 # 4. C++: readable names, mangled ones kept as system names.
 "$CPROF" record -o "$tmp/cxx.pb.gz" -- "$CXX_BIN" 1 2>"$tmp/err"
 check "record of the C++ workload exits 0" [ $? -eq 0 ]

@@ -62,8 +62,14 @@ int main(int argc, char **argv)
 	p = start();
 	if (strcmp(argv[1], "weird") == 0) {
 		static const char *const names[] = {
-			"semi;colon", "with spaces (int, char)", "tmpl<std::pair<int, int> >",
-			"quote\"and'apos&amp", "\xc3\xbcnic\xc3\xb8" "de", "bad\xff\xfeutf8", "ctl\tchar",
+			"semi;colon",
+			"with spaces (int, char)",
+			"tmpl<std::pair<int, int> >",
+			"quote\"and'apos&amp",
+			"\xc3\xbcnic\xc3\xb8"
+			"de",
+			"bad\xff\xfeutf8",
+			"ctl\tchar",
 		};
 		uint32_t locs[7];
 

@@ -36,7 +36,8 @@ int main(int argc, char **argv)
 			only = argv[i + 1];
 	}
 	if (argc - i != 2) {
-		fprintf(stderr, "usage: resymbolize [--vmlinux FILE] [--debuginfo-path PATH] IN OUT\n");
+		fprintf(stderr,
+			"usage: resymbolize [--vmlinux FILE] [--debuginfo-path PATH] IN OUT\n");
 		return 2;
 	}
 	if (pprof_read_file(argv[i], &p) < 0) {

@@ -68,7 +68,8 @@ int main(void)
 	push(m, 1, 1);
 	push(m, 2, 2);
 	push(m, 3, 3);
-	ok(merge_flush(m, stop_at_two, &calls) == -5 && calls == 2, "a callback error stops the flush");
+	ok(merge_flush(m, stop_at_two, &calls) == -5 && calls == 2,
+	   "a callback error stops the flush");
 	ok(merge_pending(m) == 1, "records after the error stay queued, none is lost or doubled");
 	merge_free(m);
 	return tap_done();

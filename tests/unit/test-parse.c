@@ -21,8 +21,14 @@ int main(void)
 		int r;
 		uint64_t v;
 	} uints[] = {
-		{"999", 0, 999}, {"1", 0, 1}, {"0", -ERANGE, 0}, {"100001", -ERANGE, 0},
-		{"12abc", -EINVAL, 0}, {"", -EINVAL, 0}, {" 5", -EINVAL, 0}, {"-5", -EINVAL, 0},
+		{"999", 0, 999},
+		{"1", 0, 1},
+		{"0", -ERANGE, 0},
+		{"100001", -ERANGE, 0},
+		{"12abc", -EINVAL, 0},
+		{"", -EINVAL, 0},
+		{" 5", -EINVAL, 0},
+		{"-5", -EINVAL, 0},
 		{"99999999999999999999999", -ERANGE, 0},
 	};
 	static const struct {
@@ -31,8 +37,8 @@ int main(void)
 		uint64_t ns;
 	} secs[] = {
 		{"10", 0, 10000000000ULL}, {"0.5", 0, 500000000ULL}, {"1.25", 0, 1250000000ULL},
-		{".1", 0, 100000000ULL}, {"0", -ERANGE, 0}, {"1.", -EINVAL, 0}, {"1s", -EINVAL, 0},
-		{"", -EINVAL, 0}, {"99999999999", -ERANGE, 0},
+		{".1", 0, 100000000ULL},   {"0", -ERANGE, 0},	     {"1.", -EINVAL, 0},
+		{"1s", -EINVAL, 0},	   {"", -EINVAL, 0},	     {"99999999999", -ERANGE, 0},
 	};
 	struct hashmap map = HASHMAP_INIT;
 	bool cpus[8];
@@ -65,7 +71,8 @@ int main(void)
 		ok(hashmap_find(&map, (uint64_t)k << 32 | 1, key_eq, &k, &idx) && idx == i,
 		   "find key %u", k);
 	}
-	ok(hashmap_remove(&map, (uint64_t)keys[2] << 32 | 1, 2), "remove one from the middle of a run");
+	ok(hashmap_remove(&map, (uint64_t)keys[2] << 32 | 1, 2),
+	   "remove one from the middle of a run");
 	k = keys[2];
 	ok(!hashmap_find(&map, (uint64_t)k << 32 | 1, key_eq, &k, &idx), "it is gone");
 	for (uint32_t i = 0; i < 8; i++) {

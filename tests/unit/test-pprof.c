@@ -136,9 +136,11 @@ int main(void)
 	   "period type and period");
 	ok(m->time_nanos == 1700000000000000000LL && m->duration_nanos == 2000000000,
 	   "time and duration");
-	ok(m->n_comment == 1 && strcmp(s(m, m->comment[0]), "cprof record -- ./hot") == 0, "comment");
+	ok(m->n_comment == 1 && strcmp(s(m, m->comment[0]), "cprof record -- ./hot") == 0,
+	   "comment");
 	ok(m->n_mapping == 1 && m->mapping[0]->id == 1 && m->mapping[0]->memory_start == 0x400000 &&
-		   m->mapping[0]->memory_limit == 0x500000 && m->mapping[0]->file_offset == 0x1000 &&
+		   m->mapping[0]->memory_limit == 0x500000 &&
+		   m->mapping[0]->file_offset == 0x1000 &&
 		   strcmp(s(m, m->mapping[0]->filename), "/usr/bin/hot") == 0 &&
 		   strcmp(s(m, m->mapping[0]->build_id), "0123abcd") == 0 &&
 		   m->mapping[0]->has_functions && !m->mapping[0]->has_line_numbers,
@@ -200,7 +202,8 @@ int main(void)
 		m->sample[0]->n_value = 1;
 		len = perftools__profiles__profile__get_packed_size(m);
 		perftools__profiles__profile__pack(m, buf);
-		ok(read_mem(buf, len) == -EINVAL, "a sample with the wrong number of values is -EINVAL");
+		ok(read_mem(buf, len) == -EINVAL,
+		   "a sample with the wrong number of values is -EINVAL");
 		free(buf);
 	}
 	perftools__profiles__profile__free_unpacked(m, NULL);

@@ -52,8 +52,8 @@ int main(void)
 
 	m = map(0x2000, 0x3000, 0, "/c");
 	(void)proc_map_insert(p, &m);
-	ok(p->nmaps == 4 && is(p, 0, 0x1000, 0x2000, 0, "/a") && is(p, 1, 0x2000, 0x3000, 0, "/c") &&
-		   is(p, 2, 0x3000, 0x5000, 0x2000, "/a"),
+	ok(p->nmaps == 4 && is(p, 0, 0x1000, 0x2000, 0, "/a") &&
+		   is(p, 1, 0x2000, 0x3000, 0, "/c") && is(p, 2, 0x3000, 0x5000, 0x2000, "/a"),
 	   "a map inside another splits it, the tail keeping its file offset");
 
 	m = map(0x4000, 0x8800, 0, "/d");
@@ -69,7 +69,8 @@ int main(void)
 	ok(proc_table_comm(t, 10, 10, "parent", false) == 0, "comm");
 	ok(proc_table_fork(t, 11, 10, 11, 10) == 0, "fork a process");
 	c = proc_table_find(t, 11);
-	ok(c && c->nmaps == 1 && is(c, 0, 0, 0x10000, 0, "/e"), "the child copies the parent's maps");
+	ok(c && c->nmaps == 1 && is(c, 0, 0, 0x10000, 0, "/e"),
+	   "the child copies the parent's maps");
 	ok(strcmp(proc_table_comm_of(t, 11, 11), "parent") == 0, "and its name");
 
 	ok(proc_table_fork(t, 10, 10, 12, 10) == 0 && proc_table_find(t, 10) == p,
@@ -121,8 +122,10 @@ int main(void)
 		ok(proc_table_scan(t, root, 42) == 0, "scan a process");
 		p = proc_table_find(t, 42);
 		ok(p && strcmp(p->comm, "server") == 0, "its name");
-		ok(p && p->nmaps == 4 && is(p, 0, 0x55d0c0001000, 0x55d0c0005000, 0x1000, "/usr/bin/server") &&
-			   is(p, 1, 0x7f0000000000, 0x7f0000100000, 0x28000, "/usr/lib/libc.so.6") &&
+		ok(p && p->nmaps == 4 &&
+			   is(p, 0, 0x55d0c0001000, 0x55d0c0005000, 0x1000, "/usr/bin/server") &&
+			   is(p, 1, 0x7f0000000000, 0x7f0000100000, 0x28000,
+			      "/usr/lib/libc.so.6") &&
 			   is(p, 2, 0x7f0000200000, 0x7f0000201000, 0, "//anon") &&
 			   is(p, 3, 0x7ffd00000000, 0x7ffd00002000, 0, "[vdso]"),
 		   "its executable maps, anonymous ones named //anon, junk skipped");

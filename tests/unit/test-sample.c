@@ -8,8 +8,9 @@
 #include "lib/sample.h"
 #include "tests/tap.h"
 
-#define TYPE (PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
-	      PERF_SAMPLE_PERIOD | PERF_SAMPLE_CALLCHAIN)
+#define TYPE                                                                     \
+	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
+	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_CALLCHAIN)
 
 /* A record under construction: a header, then u64/u32 fields appended in order. */
 struct builder {
@@ -78,11 +79,11 @@ int main(void)
 	/* A sample with a kernel and a user part. */
 	start(&b, PERF_RECORD_SAMPLE, PERF_RECORD_MISC_KERNEL);
 	u64(&b, 0xffffffff81000010ULL); /* ip */
-	u32x2(&b, 100, 101); /* pid, tid */
-	u64(&b, 123456789); /* time */
-	u32x2(&b, 1, 0); /* cpu, res */
-	u64(&b, 1001001); /* period */
-	u64(&b, 5); /* nr */
+	u32x2(&b, 100, 101);		/* pid, tid */
+	u64(&b, 123456789);		/* time */
+	u32x2(&b, 1, 0);		/* cpu, res */
+	u64(&b, 1001001);		/* period */
+	u64(&b, 5);			/* nr */
 	u64(&b, PERF_CONTEXT_KERNEL);
 	u64(&b, 0xffffffff81000010ULL);
 	u64(&b, PERF_CONTEXT_USER);
@@ -101,7 +102,8 @@ int main(void)
 	/* The same sample cut short inside the callchain. */
 	b.len -= 16;
 	h = finish(&b);
-	ok(sample_decode(h, TYPE, 0, &s) == -EINVAL, "a callchain longer than the record is rejected");
+	ok(sample_decode(h, TYPE, 0, &s) == -EINVAL,
+	   "a callchain longer than the record is rejected");
 
 	/* A callchain count that would overflow the record. */
 	start(&b, PERF_RECORD_SAMPLE, 0);
@@ -150,14 +152,14 @@ int main(void)
 	u64(&b, 0x1000);
 	u64(&b, 0);
 	u32x2(&b, 8, 1); /* maj, min */
-	u64(&b, 4242); /* ino */
-	u64(&b, 7); /* ino_generation */
+	u64(&b, 4242);	 /* ino */
+	u64(&b, 7);	 /* ino_generation */
 	u32x2(&b, 5, 2);
 	str(&b, "/bin/true");
 	trailer(&b, 300, 300, 556, 1);
 	h = finish(&b);
-	ok(sample_decode(h, TYPE, 0, &s) == 0 && s.u.mmap.build_id_size == 0 &&
-		   s.u.mmap.maj == 8 && s.u.mmap.min == 1 && s.u.mmap.ino == 4242 &&
+	ok(sample_decode(h, TYPE, 0, &s) == 0 && s.u.mmap.build_id_size == 0 && s.u.mmap.maj == 8 &&
+		   s.u.mmap.min == 1 && s.u.mmap.ino == 4242 &&
 		   strcmp(s.u.mmap.filename, "/bin/true") == 0 && s.cpu == 1,
 	   "mmap2 with device and inode");
 
