@@ -35,6 +35,8 @@ struct session {
 	size_t nunwind_ns, unwind_ns_cap;
 	uint32_t locs[MAX_FRAMES];
 	struct session_frame frames[MAX_FRAMES];
+	/* A record's compact copy (records are at most 64 KiB), 8-aligned. */
+	_Alignas(8) unsigned char compact[65536];
 };
 
 static const char *proc_root(const struct session *s)
@@ -529,6 +531,36 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 	}
 }
 
+/*
+ * A sample's user stack copy is the last field of the record (we ask for
+ * nothing after it): SIZE bytes reserved, of which the kernel filled only
+ * dyn_size. Queue a copy cut to what was filled — often a few hundred
+ * bytes of the 16 KiB — since copying the rest was an eighth of cprof's
+ * CPU. Returns the record to queue: the compact copy in s->compact, or rec.
+ */
+static const struct perf_event_header *compact(struct session *s,
+					       const struct perf_event_header *rec)
+{
+	struct sample smp;
+	size_t head, keep;
+	uint64_t size;
+
+	if (rec->type != PERF_RECORD_SAMPLE || !(s->sample_type & PERF_SAMPLE_STACK_USER) ||
+	    sample_decode(rec, s->sample_type, s->regs_mask, &smp) < 0 || !smp.u.s.stack)
+		return rec;
+	head = (size_t)((const unsigned char *)smp.u.s.stack - (const unsigned char *)rec);
+	keep = (smp.u.s.stack_size + 7) & ~(size_t)7;
+	memcpy(&size, (const unsigned char *)smp.u.s.stack - 8, 8);
+	if (keep + 64 >= size || head + keep + 8 > sizeof(s->compact))
+		return rec;
+	memcpy(s->compact, rec, head);
+	memcpy(s->compact + head, smp.u.s.stack, keep);
+	memcpy(s->compact + head - 8, &(uint64_t){keep}, 8);
+	memcpy(s->compact + head + keep, &smp.u.s.stack_size, 8);
+	((struct perf_event_header *)(void *)s->compact)->size = (uint16_t)(head + keep + 8);
+	return (const struct perf_event_header *)(void *)s->compact;
+}
+
 static int drain(struct session *s)
 {
 	int r;
@@ -540,7 +572,7 @@ static int drain(struct session *s)
 		if (ring_read_init(ring) == 0)
 			continue;
 		while ((rec = ring_next(ring))) {
-			r = merge_push(s->merge, rec, sample_time(rec, s->sample_type));
+			r = merge_push(s->merge, compact(s, rec), sample_time(rec, s->sample_type));
 			if (r < 0)
 				return r;
 		}
