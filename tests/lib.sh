@@ -74,6 +74,11 @@ within() {
 	[ -n "$1" ] && awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
 }
 
+# both_within A LO HI B LO HI: A and B each in its range.
+both_within() {
+	within "$1" "$2" "$3" && within "$4" "$5" "$6"
+}
+
 # The rows of a -top table (everything after its column header).
 top_rows() {
 	sed -n '/flat  flat%/,$p' | tail -n +2

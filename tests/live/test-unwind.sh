@@ -23,7 +23,7 @@ check "at least 99 % of samples reach main (${m}%)" within "$m" 99 100
 s=$(cum_pct sort_phase <"$tmp/sortzip.top")
 z=$(cum_pct zip_phase <"$tmp/sortzip.top")
 check "sort_phase ${s}% and zip_phase ${z}% match 60/40 within 5 points" \
-	sh -c "within() { awk -v v=\"\$1\" -v lo=\"\$2\" -v hi=\"\$3\" 'BEGIN { exit !(v >= lo && v <= hi) }'; }; within '$s' 55 65 && within '$z' 35 45"
+	both_within "$s" 55 65 "$z" 35 45
 c=$(cum_pct cmp_hot <"$tmp/sortzip.top")
 check "the qsort callback is found under qsort (cmp_hot ${c}%)" within "$c" 40 65
 check "stacks pass through libc's qsort" grep -q "qsort" "$tmp/sortzip.traces"
@@ -47,13 +47,11 @@ check "and every one reaches start_thread ($n do not)" [ "$n" -eq 0 ]
 check "below which is clone3, the thread's first frame" grep -Eq " (__)?clone3$" "$tmp/workers.traces"
 
 # 3. dlopen, dlclose, dlopen: the second library lands where the first was.
-"$CPROF" record -o "$tmp/dl.pb.gz" -- "$NOFP" dlopen 2 "$PLUG_A" "$PLUG_B" 2>"$tmp/dl.err"
-check "record of dlopen/dlclose exits 0" [ $? -eq 0 ]
-pprof -top "$tmp/dl.pb.gz" >"$tmp/dl.top"
+record dl dlopen 2 "$PLUG_A" "$PLUG_B"
 a=$(flat_pct plug_a_hot <"$tmp/dl.top")
 b=$(flat_pct plug_b_hot <"$tmp/dl.top")
 check "plug_a_hot ${a}% and plug_b_hot ${b}%: each library's own function, no stale mapping" \
-	sh -c "awk -v a='$a' -v b='$b' 'BEGIN { exit !(a >= 40 && a <= 60 && b >= 40 && b <= 60) }'"
+	both_within "$a" 40 60 "$b" 40 60
 m=$(cum_pct main <"$tmp/dl.top")
 check "stacks through the plugins reach main (${m}%)" within "$m" 99 100
 
@@ -62,7 +60,7 @@ record fork fork 1
 p=$(cum_pct parent_hot <"$tmp/fork.top")
 c=$(cum_pct child_hot <"$tmp/fork.top")
 check "parent_hot ${p}% and child_hot ${c}% are both there, about half each" \
-	sh -c "awk -v p='$p' -v c='$c' 'BEGIN { exit !(p >= 40 && p <= 60 && c >= 40 && c <= 60) }'"
+	both_within "$p" 40 60 "$c" 40 60
 check "the child's samples carry the child's pid" \
 	sh -c "[ \$(grep -c 'pid:' '$tmp/fork.traces') -ge 2 ] && [ \$(grep 'pid:' '$tmp/fork.traces' | sort -u | wc -l) -eq 2 ]"
 
@@ -71,7 +69,7 @@ record exec exec 1 "$HOT" 1
 e=$(cum_pct pre_exec_hot <"$tmp/exec.top")
 h=$(cum_pct work <"$tmp/exec.top")
 check "pre_exec_hot ${e}% before exec and hot's work ${h}% after" \
-	sh -c "awk -v e='$e' -v h='$h' 'BEGIN { exit !(e >= 40 && e <= 60 && h >= 40 && h <= 60) }'"
+	both_within "$e" 40 60 "$h" 40 60
 
 # 6. 500 frames of recursion: deeper than the 16 KiB stack copy.
 record deep deep 500 1
