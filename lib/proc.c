@@ -9,6 +9,7 @@
 
 #include "lib/hash.h"
 #include "lib/proc.h"
+#include "lib/search.h"
 #include "lib/vec.h"
 
 struct thread {
@@ -207,17 +208,7 @@ static void set_comm(char dst[PROC_COMM_MAX], const char *src)
 
 static size_t first_ending_after(const struct proc *p, uint64_t addr)
 {
-	size_t lo = 0, hi = p->nmaps;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (p->maps[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return UPPER_BOUND(p->maps, p->nmaps, struct proc_map, end, addr);
 }
 
 struct proc_map *proc_map_find(struct proc *p, uint64_t addr)

@@ -4,6 +4,7 @@
 
 #include <dwarf.h>
 
+#include "lib/search.h"
 #include "lib/vec.h"
 #include "symbolize/dieindex.h"
 
@@ -106,16 +107,7 @@ void dieindex_free(struct dieindex *x)
 size_t dieindex_lookup(const struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, size_t max)
 {
 	const struct range *best = NULL;
-	size_t lo = 0, hi = x->nranges, n = 0;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (x->ranges[mid].low <= pc)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = UPPER_BOUND(x->ranges, x->nranges, struct range, low, pc), n = 0;
 	/*
 	 * Ranges nest: of those containing pc, the innermost starts last. Walk
 	 * back to the first containing one, and keep the deepest nearby in

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/search.h"
 #include "lib/vec.h"
 #include "symbolize/jitmap.h"
 
@@ -129,7 +130,7 @@ const char *jitmaps_lookup(struct jitmaps *j, int32_t pid, uint64_t addr)
 {
 	struct jitmap *m = NULL;
 	const struct jitsym *best = NULL;
-	size_t lo = 0, hi;
+	size_t lo;
 
 	for (size_t i = 0; i < j->n && !m; i++)
 		if (j->maps[i].pid == pid)
@@ -142,15 +143,7 @@ const char *jitmaps_lookup(struct jitmaps *j, int32_t pid, uint64_t addr)
 		load(m);
 	}
 	/* The last entry starting at or below addr, then back over any that also cover it. */
-	hi = m->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (m->syms[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = UPPER_BOUND(m->syms, m->n, struct jitsym, start, addr);
 	for (size_t i = lo; i-- > 0 && lo - i <= 64;) {
 		const struct jitsym *s = &m->syms[i];
 

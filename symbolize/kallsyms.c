@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/search.h"
 #include "lib/vec.h"
 #include "symbolize/internal.h"
 
@@ -140,17 +141,9 @@ out:
 const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module,
 			    uint64_t *ret_start)
 {
-	size_t lo = 0, hi = k->n;
-
 	/* The last symbol starting at or below addr. */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	size_t lo = UPPER_BOUND(k->syms, k->n, struct ksym, addr, addr);
 
-		if (k->syms[mid].addr <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (lo == 0)
 		return NULL;
 	*ret_module = k->names + k->syms[lo - 1].module;
