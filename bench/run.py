@@ -47,10 +47,10 @@ RESYMBOLIZE = os.path.join(BUILD, "tests", "resymbolize")
 PPROF_DUMP = os.path.join(BUILD, "tests", "pprof-dump")
 
 
-def run_timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None):
+def run_timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None, cwd=None):
     """Run argv to completion; return (exit code, wall s, cpu s, maxrss KiB)."""
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env)
+    p = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, cwd=cwd)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -116,7 +116,7 @@ CPROF_UNWIND = re.compile(r"median ([\d.]+) us each")
 def run_baseline(sc, tmp):
     if sc.system_wide:
         return system_wide(sc, None, tmp)
-    code, wall, cpu, _ = run_timed(sc.workload)
+    code, wall, cpu, _ = run_timed(sc.workload, cwd=tmp)
     return {"wl_wall": wall, "wl_cpu": cpu}
 
 
@@ -126,7 +126,7 @@ SYSTEM_SECONDS = 10
 def system_wide(sc, profiler_argv, tmp):
     """Two copies of the workload on the two CPUs; the profiler records -a for 10 s."""
     t0 = time.monotonic()
-    wls = [subprocess.Popen(sc.workload, stdout=subprocess.DEVNULL) for _ in range(2)]
+    wls = [subprocess.Popen(sc.workload, stdout=subprocess.DEVNULL, cwd=tmp) for _ in range(2)]
     r = {}
     if profiler_argv:
         err = open(os.path.join(tmp, "prof.err"), "w+")
@@ -147,7 +147,8 @@ def system_wide(sc, profiler_argv, tmp):
 def attach(workload, profiler_argv_fn, tmp):
     """Start the workload, attach a profiler to it; return timings of both."""
     t0 = time.monotonic()
-    wl = subprocess.Popen(workload, stdout=subprocess.DEVNULL)
+    # In tmp: node leaves an isolate-*.log where it runs.
+    wl = subprocess.Popen(workload, stdout=subprocess.DEVNULL, cwd=tmp)
     err = open(os.path.join(tmp, "prof.err"), "w+")
     prof = subprocess.Popen(profiler_argv_fn(wl.pid), stdout=subprocess.DEVNULL, stderr=err)
     _, _, wl_ru = os.wait4(wl.pid, 0)

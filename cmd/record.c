@@ -56,6 +56,9 @@ static const char usage[] =
 	"      --vmlinux FILE       the kernel image with DWARF, for kernel inline frames\n"
 	"                           and lines (default: one found in /usr/lib/debug/boot\n"
 	"                           or /boot whose build id is the running kernel's)\n"
+	"      --verify-unwind      unwind every DWARF stack twice, by the cached CFI\n"
+	"                           rules and by libdwfl alone, and count differences\n"
+	"                           (a self-test; listed with -v)\n"
 	"  -h, --help               show this help\n"
 	"\n"
 	"Recording stops when COMMAND exits, when every -p process has exited, after\n"
@@ -82,6 +85,7 @@ struct record_opts {
 	const char *vmlinux;
 	enum view_kind format; /* VIEW_PERF_SCRIPT, VIEW_FOLDED, or VIEW_TOP meaning pprof */
 	bool format_given;
+	bool verify_unwind;
 	char **command; /* NULL-terminated, or NULL */
 };
 
@@ -168,7 +172,7 @@ static enum view_kind format_of(const char *path)
 /* Returns <0 on a usage error (already reported), 0 for --help, >0 to go on. */
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH, OPT_FORMAT, OPT_VMLINUX };
+	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH, OPT_FORMAT, OPT_VMLINUX, OPT_VERIFY };
 	static const struct option options[] = {
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"pid", required_argument, NULL, 'p'},
@@ -181,6 +185,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"vmlinux", required_argument, NULL, OPT_VMLINUX},
+		{"verify-unwind", no_argument, NULL, OPT_VERIFY},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -237,6 +242,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case OPT_VMLINUX:
 			o->vmlinux = optarg;
+			break;
+		case OPT_VERIFY:
+			o->verify_unwind = true;
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &o->format) < 0)
@@ -468,6 +476,20 @@ static void print_summary(const struct session_stats *st, const char *output, of
 			 (unsigned long long)st->throttled);
 }
 
+static void print_unwind_summary(const struct unwind *u, bool verified)
+{
+	struct unwind_stats us;
+
+	unwind_get_stats(u, &us);
+	log_info("%llu stacks walked by cached CFI rules, %llu by libdwfl",
+		 (unsigned long long)us.fast, (unsigned long long)us.slow);
+	if (verified && log_get_level() >= LOG_WARN)
+		fprintf(stderr,
+			"cprof: verify-unwind: %llu of %llu fast walks differ from libdwfl%s\n",
+			(unsigned long long)us.differed, (unsigned long long)us.verified,
+			us.differed ? " (-v lists them)" : "");
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct session_config cfg = {0};
@@ -512,6 +534,7 @@ int cmd_record(int argc, char **argv)
 			goto out;
 		}
 		unwind_bind(unwinder, &unwinder_ops);
+		unwind_verify(unwinder, o.verify_unwind);
 		cfg.unwinder = &unwinder_ops;
 	}
 	if (o.cpu_list) {
@@ -675,6 +698,8 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	}
 	print_summary(session_stats(s), o.output, st.st_size);
+	if (unwinder)
+		print_unwind_summary(unwinder, o.verify_unwind);
 	ret = failed;
 
 	if (child && child_exited) {

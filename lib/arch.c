@@ -40,6 +40,16 @@ unsigned arch_dwarf_fp(void)
 	return 6;
 }
 
+unsigned arch_dwarf_sp(void)
+{
+	return 7;
+}
+
+unsigned arch_dwarf_ra(void)
+{
+	return 16;
+}
+
 #else
 
 uint64_t arch_kernel_start(void)
@@ -53,6 +63,16 @@ uint64_t arch_regs_mask(void)
 }
 
 unsigned arch_dwarf_fp(void)
+{
+	return 0;
+}
+
+unsigned arch_dwarf_sp(void)
+{
+	return 0;
+}
+
+unsigned arch_dwarf_ra(void)
 {
 	return 0;
 }

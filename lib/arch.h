@@ -30,7 +30,13 @@ uint64_t arch_regs_mask(void);
 bool arch_dwarf_regs(const uint64_t *regs, size_t nregs, uint64_t *dwarf, uint64_t *ret_sp,
 		     uint64_t *ret_fp, uint64_t *ret_pc);
 
-/* The DWARF register number of the frame pointer. */
+/*
+ * DWARF register numbers of the frame pointer, the stack pointer and the
+ * return address column. On every supported ABI the caller's stack pointer
+ * is the CFA, which the fast unwinder (symbolize/cfi.c) relies on.
+ */
 unsigned arch_dwarf_fp(void);
+unsigned arch_dwarf_sp(void);
+unsigned arch_dwarf_ra(void);
 
 #endif

@@ -11,7 +11,9 @@
 
 #include "lib/hash.h"
 #include "lib/log.h"
+#include "lib/search.h"
 #include "lib/vec.h"
+#include "symbolize/cfi.h"
 #include "symbolize/internal.h"
 
 struct elfcache {
@@ -78,6 +80,7 @@ static void file_free(struct elf_file *f)
 		return;
 	if (f->dwfl)
 		dwfl_end(f->dwfl);
+	cfi_rules_free(f->cfi);
 	if (f->elf)
 		(void)elf_end(f->elf);
 	if (f->fd >= 0)
@@ -435,19 +438,11 @@ static void load_symbols(struct elfcache *c, struct elf_file *f)
 const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
 			    GElf_Addr *ret_offset)
 {
-	size_t lo = 0, hi;
+	size_t lo;
 
 	if (!f->syms_loaded)
 		load_symbols(c, f);
-	hi = f->nsyms;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (f->syms[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = UPPER_BOUND(f->syms, f->nsyms, struct elf_symbol, addr, vaddr);
 	/* The nearest symbols at or below vaddr: the first whose extent covers it. */
 	for (size_t i = lo; i-- > 0 && lo - i <= 8;) {
 		const struct elf_symbol *s = &f->syms[i];

@@ -63,6 +63,8 @@ struct elf_file {
 	struct elf_symbol *syms;
 	size_t nsyms;
 	bool syms_loaded;
+	/* Its .eh_frame rules for the fast unwinder, made on first use (cfi.h). */
+	struct cfi_rules *cfi;
 };
 
 struct elf_symbol {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <dwarf.h>
@@ -16,9 +17,17 @@
 #include "lib/log.h"
 #include "lib/proc.h"
 #include "lib/sample.h"
+#include "lib/search.h"
 #include "lib/vec.h"
+#include "symbolize/cfi.h"
 #include "symbolize/internal.h"
 #include "symbolize/unwind.h"
+
+/* An executable mapping of a file, for the fast unwinder: pc - bias is the file's vaddr. */
+struct umod {
+	uint64_t start, end, bias;
+	struct elf_file *f;
+};
 
 struct uproc {
 	int32_t pid;
@@ -26,6 +35,8 @@ struct uproc {
 	uint64_t generation;	 /* of proc's maps when last reported */
 	Dwfl *dwfl;
 	bool attached;
+	struct umod *mods; /* sorted by start, as the maps are */
+	size_t nmods, mods_cap;
 };
 
 struct unwind {
@@ -42,6 +53,12 @@ struct unwind {
 		uint64_t stack_size, sp, fp;
 		Dwarf_Word regs[ARCH_DWARF_NREGS];
 	} cur;
+
+	/* Compare every fast walk with libdwfl's (unwind_verify). */
+	bool verify;
+	struct unwind_stats stats;
+	struct session_frame *check;
+	size_t check_cap;
 
 	/* The walk in progress. */
 	struct session_frame *frames;
@@ -109,7 +126,13 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	}
 	if (read_file(u, addr, result))
 		return true;
-	u->read_failed = true;
+	/*
+	 * Below the sampled sp lie only slots a function already popped (its
+	 * CFI still names them in the epilogue); no frame's return address is
+	 * ever there, so such a read cannot have ended the walk early.
+	 */
+	if (addr >= u->cur.sp)
+		u->read_failed = true;
 	return false;
 }
 
@@ -147,6 +170,7 @@ static void uproc_free(struct uproc *up)
 		return;
 	if (up->dwfl)
 		dwfl_end(up->dwfl);
+	free(up->mods);
 	free(up);
 }
 
@@ -185,6 +209,30 @@ static void forget(void *ctx, int32_t pid)
 	}
 }
 
+static int umod_cmp(const void *a, const void *b)
+{
+	const struct umod *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Is x (a map of f's path) the segment of f loaded at bias, not another copy of the file? */
+static bool same_bias(const struct elf_file *f, const struct proc_map *x, uint64_t bias,
+		      size_t page)
+{
+	for (size_t k = 0; k < f->nloads; k++)
+		if ((f->loads[k].p_offset & ~(page - 1)) == x->pgoff)
+			return x->start - (f->loads[k].p_vaddr & ~(page - 1)) == bias;
+	return false;
+}
+
+static const struct umod *umod_find(const struct uproc *up, uint64_t pc)
+{
+	size_t lo = UPPER_BOUND(up->mods, up->nmods, struct umod, end, pc);
+
+	return lo < up->nmods && up->mods[lo].start <= pc ? &up->mods[lo] : NULL;
+}
+
 /*
  * Tell libdwfl the process's modules: each file once, at the load bias
  * given by its executable mapping (DESIGN.md: the PT_LOAD whose page-aligned
@@ -195,11 +243,13 @@ static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 {
 	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
+	up->nmods = 0;
 	dwfl_report_begin(up->dwfl);
 	for (size_t i = 0; i < p->nmaps; i++) {
 		struct proc_map *m = &p->maps[i];
 		const GElf_Phdr *seg = NULL;
 		struct elf_file *f;
+		uint64_t bias;
 		bool seen = false;
 
 		if (m->path[0] != '/' && strcmp(m->path, "[vdso]") != 0)
@@ -215,11 +265,22 @@ static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 		for (size_t j = 0; j < f->nloads && !seg; j++)
 			if ((f->loads[j].p_offset & ~(page - 1)) == m->pgoff)
 				seg = &f->loads[j];
-		if (seg)
-			(void)elfcache_report(u->files, f, up->dwfl,
-					      m->start - (seg->p_vaddr & ~(page - 1)));
+		if (!seg)
+			continue;
+		bias = m->start - (seg->p_vaddr & ~(page - 1));
+		(void)elfcache_report(u->files, f, up->dwfl, bias);
+		for (size_t j = i; j < p->nmaps; j++) {
+			const struct proc_map *x = &p->maps[j];
+
+			if ((x->prot & PROT_EXEC) && strcmp(x->path, m->path) == 0 &&
+			    same_bias(f, x, bias, page) &&
+			    VEC_PUSH_RESERVE(up->mods, up->nmods, up->mods_cap) == 0)
+				up->mods[up->nmods++] = (struct umod){x->start, x->end, bias, f};
+		}
 	}
 	(void)dwfl_report_end(up->dwfl, NULL, NULL);
+	/* Maps of different files interleave: the table is sorted once, here. */
+	qsort(up->mods, up->nmods, sizeof(*up->mods), umod_cmp);
 	up->generation = p->generation;
 }
 
@@ -335,13 +396,202 @@ static bool ends_at_entry(struct unwind *u, struct uproc *up)
 	return false;
 }
 
+/* libdwfl's walk of the current sample into u->frames: the reference, and the fallback. */
+static int slow_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_complete)
+{
+	int r;
+
+	*ret_complete = false;
+	u->nframes = 0;
+	u->have_fp = false;
+	u->read_failed = false;
+	if (up) {
+		r = dwfl_getthread_frames(up->dwfl, u->cur.tid, frame_cb, u);
+		if (r == 0 && (!u->read_failed || ends_at_entry(u, up))) {
+			*ret_complete = true;
+			return (int)u->nframes;
+		}
+		if (r == 0) {
+			/* Ran out of stack copy: frame pointers cannot read past it either. */
+			return (int)u->nframes;
+		}
+		if (u->nframes == u->max)
+			return (int)u->nframes;
+		log_debug("unwind: pid %d: stopped after %zu frames: %s", up->pid, u->nframes,
+			  r < 0 ? dwfl_errmsg(-1) : "aborted");
+	}
+	if (u->nframes == 0) {
+		/* No module to unwind with: the sampled pc, then frame pointers. */
+		u->frames[u->nframes++] = (struct session_frame){.pc = pc};
+		u->last_fp = u->cur.fp;
+		u->have_fp = true;
+	}
+	if (u->have_fp)
+		*ret_complete = walk_frame_pointers(u, u->last_fp) || (up && ends_at_entry(u, up));
+	return (int)u->nframes;
+}
+
+static bool stack_word(const struct unwind *u, uint64_t addr, uint64_t *ret)
+{
+	if (addr < u->cur.sp || addr - u->cur.sp + sizeof(*ret) > u->cur.stack_size)
+		return false;
+	memcpy(ret, u->cur.stack + (addr - u->cur.sp), sizeof(*ret));
+	return true;
+}
+
+enum walk {
+	WALK_DONE,     /* frames and completeness decided */
+	WALK_FP_TAIL,  /* CFI ran out: frame pointers from u->last_fp, if u->have_fp */
+	WALK_FALLBACK, /* nothing decided: libdwfl must walk the sample */
+};
+
+/* Does the module at pc have .debug_frame CFI (in its debug file)? libdwfl caches the answer. */
+static bool has_debug_frame(struct uproc *up, uint64_t pc)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(up->dwfl, pc);
+	Dwarf_Addr bias;
+
+	return !mod || dwfl_module_dwarf_cfi(mod, &bias) != NULL;
+}
+
+/* The registers the fast walk follows from frame to frame. */
+struct walk_regs {
+	uint64_t sp, fp;
+	bool fp_known;
+};
+
+/*
+ * Step over a frame that has no CFI by its frame pointer, as libdwfl's
+ * x86-64 backend does (then CFI takes over again): the return address at
+ * [fp + 8], the caller's fp at [fp], its sp at fp + 16, which must be above
+ * the current sp. WALK_FP_TAIL where libdwfl would give up on the step.
+ */
+static enum walk fp_step(struct unwind *u, struct walk_regs *w, uint64_t *ret_ra)
+{
+	uint64_t prev_fp;
+
+	if (!w->fp_known || w->fp == 0 || w->sp >= w->fp + 16) {
+		u->have_fp = w->fp_known;
+		u->last_fp = w->fp;
+		return WALK_FP_TAIL;
+	}
+	if (!stack_word(u, w->fp, &prev_fp) || !stack_word(u, w->fp + 8, ret_ra) || *ret_ra == 0)
+		return WALK_FALLBACK;
+	w->sp = w->fp + 16;
+	w->fp = prev_fp;
+	return WALK_DONE;
+}
+
+/*
+ * The fast walk: each frame's rule from the file's cached CFI rules (cfi.h)
+ * applied to the stack copy, libdwfl's semantics without its per-frame
+ * interpretation and allocations. Falls back, having decided nothing, when
+ * a frame needs more than the rules express, a file has .debug_frame where
+ * .eh_frame is silent, or a saved register lies outside the stack copy:
+ * libdwfl then walks the sample from the start (--verify-unwind checks the
+ * two agree).
+ */
+static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_complete)
+{
+	struct walk_regs w = {u->cur.sp, u->cur.fp, true};
+
+	*ret_complete = false;
+	u->nframes = 0;
+	for (;;) {
+		/* A return address is the instruction after the call: the call's rule applies. */
+		const uint64_t at = u->nframes == 0 ? pc : pc - 1;
+		const struct umod *m;
+		enum cfi_found found;
+		struct cfi_rule r;
+		enum walk step;
+		uint64_t cfa, ra;
+
+		u->frames[u->nframes] = (struct session_frame){.pc = pc, .caller = u->nframes > 0};
+		if (++u->nframes == u->max)
+			return WALK_DONE;
+		m = umod_find(up, at);
+		if (m)
+			found = cfi_rule_at(m->f, at - m->bias, &r);
+		else if (dwfl_addrmodule(up->dwfl, at))
+			return WALK_FALLBACK; /* a module part the table does not hold */
+		else
+			found = CFI_NO_FDE; /* code in no file: JIT */
+		if (found == CFI_TOO_HARD || (found == CFI_NO_FDE && m && has_debug_frame(up, at)))
+			return WALK_FALLBACK;
+		if (found == CFI_NO_FDE) {
+			step = fp_step(u, &w, &ra);
+			if (step != WALK_DONE)
+				return step;
+			pc = ra;
+			continue;
+		}
+		if (r.cfa_reg == arch_dwarf_sp())
+			cfa = w.sp + (uint64_t)(int64_t)r.cfa_off;
+		else if (w.fp_known)
+			cfa = w.fp + (uint64_t)(int64_t)r.cfa_off;
+		else
+			return WALK_FALLBACK;
+		if (r.ra == CFI_UNDEFINED) {
+			/* The ABI's mark of the outermost frame (_start, clone). */
+			*ret_complete = true;
+			return WALK_DONE;
+		}
+		if (!stack_word(u, cfa + (uint64_t)(int64_t)r.ra_off, &ra)) {
+			if (cfa + (uint64_t)(int64_t)r.ra_off < u->cur.sp + u->cur.stack_size)
+				return WALK_FALLBACK;
+			/* Deeper than the stack copy: the walk ends here, short of the entry. */
+			*ret_complete = ends_at_entry(u, up);
+			return WALK_DONE;
+		}
+		if (r.fp == CFI_AT_CFA) {
+			if (!stack_word(u, cfa + (uint64_t)(int64_t)r.fp_off, &w.fp))
+				return WALK_FALLBACK;
+		} else if (r.fp == CFI_UNDEFINED) {
+			w.fp_known = false;
+		}
+		w.sp = cfa;
+		if (ra == 0) {
+			/* libdwfl too takes a zero return address for the end of the stack. */
+			*ret_complete = true;
+			return WALK_DONE;
+		}
+		pc = ra;
+	}
+}
+
+/* Walk again with libdwfl alone and count a difference from the fast walk's frames. */
+static void verify(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_complete)
+{
+	const size_t n = u->nframes;
+	const bool complete = *ret_complete;
+	bool same;
+
+	u->stats.verified++;
+	if (vec_reserve(&u->check, &u->check_cap, n ? n : 1, sizeof(*u->check)) < 0)
+		return;
+	memcpy(u->check, u->frames, n * sizeof(*u->check));
+	(void)slow_walk(u, up, pc, ret_complete);
+	same = u->nframes == n && *ret_complete == complete;
+	for (size_t i = 0; same && i < n; i++)
+		same = u->check[i].pc == u->frames[i].pc &&
+		       u->check[i].caller == u->frames[i].caller;
+	if (same)
+		return;
+	u->stats.differed++;
+	log_debug("unwind: pid %d tid %d pc %#" PRIx64 ": fast walk %zu frames%s, libdwfl %zu%s",
+		  up->pid, u->cur.tid, pc, n, complete ? " complete" : "", u->nframes,
+		  *ret_complete ? " complete" : "");
+	for (size_t i = 0; i < n || i < u->nframes; i++)
+		log_debug("  #%zu fast %#" PRIx64 " libdwfl %#" PRIx64, i,
+			  i < n ? u->check[i].pc : 0, i < u->nframes ? u->frames[i].pc : 0);
+}
+
 static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
 			 struct session_frame *frames, size_t max, bool *ret_complete)
 {
 	struct unwind *u = ctx;
 	struct uproc *up;
 	uint64_t pc;
-	int r;
 
 	*ret_complete = false;
 	if (max == 0)
@@ -355,35 +605,33 @@ static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
 	u->cur.stack_size = smp->u.s.stack_size;
 	u->frames = frames;
 	u->max = max;
-	u->nframes = 0;
-	u->have_fp = false;
-	u->read_failed = false;
 
 	up = uproc_get(u, p);
-	if (up) {
-		r = dwfl_getthread_frames(up->dwfl, smp->tid, frame_cb, u);
-		if (r == 0 && (!u->read_failed || ends_at_entry(u, up))) {
-			*ret_complete = true;
-			return (int)u->nframes;
-		}
-		if (r == 0) {
-			/* Ran out of stack copy: frame pointers cannot read past it either. */
-			return (int)u->nframes;
-		}
-		if (u->nframes == u->max)
-			return (int)u->nframes;
-		log_debug("unwind: pid %d: stopped after %zu frames: %s", p->pid, u->nframes,
-			  r < 0 ? dwfl_errmsg(-1) : "aborted");
+	switch (up ? fast_walk(u, up, pc, ret_complete) : WALK_FALLBACK) {
+	case WALK_FP_TAIL:
+		if (u->have_fp)
+			*ret_complete = walk_frame_pointers(u, u->last_fp) || ends_at_entry(u, up);
+		/* fall through */
+	case WALK_DONE:
+		u->stats.fast++;
+		if (u->verify)
+			verify(u, up, pc, ret_complete);
+		return (int)u->nframes;
+	case WALK_FALLBACK:
+		break;
 	}
-	if (u->nframes == 0) {
-		/* No module to unwind with: the sampled pc, then frame pointers. */
-		frames[u->nframes++] = (struct session_frame){.pc = pc};
-		u->last_fp = u->cur.fp;
-		u->have_fp = true;
-	}
-	if (u->have_fp)
-		*ret_complete = walk_frame_pointers(u, u->last_fp) || (up && ends_at_entry(u, up));
-	return (int)u->nframes;
+	u->stats.slow++;
+	return slow_walk(u, up, pc, ret_complete);
+}
+
+void unwind_verify(struct unwind *u, bool on)
+{
+	u->verify = on;
+}
+
+void unwind_get_stats(const struct unwind *u, struct unwind_stats *ret)
+{
+	*ret = u->stats;
 }
 
 int unwind_new(struct elfcache *files, struct unwind **ret)
@@ -404,6 +652,7 @@ void unwind_free(struct unwind *u)
 	for (size_t i = 0; i < u->nprocs; i++)
 		uproc_free(u->procs[i]);
 	free(u->procs);
+	free(u->check);
 	hashmap_release(&u->proc_index);
 	free(u);
 }

@@ -116,7 +116,9 @@ function hotLoop(n) { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) % 
 let s = 0; const end = Date.now() + 1500; while (Date.now() < end) s += hotLoop(100000);
 console.log(s > 0);
 JS
-	"$CPROF" record -o "$tmp/node.pb.gz" -- node --perf-basic-prof "$tmp/hot.js" >/dev/null 2>"$tmp/err"
+	# (In $tmp: node leaves an isolate-*.log where it runs.)
+	(cd "$tmp" && "$CPROF" record -o "$tmp/node.pb.gz" -- node --perf-basic-prof "$tmp/hot.js") \
+		>/dev/null 2>"$tmp/err"
 	check "record of node --perf-basic-prof exits 0" [ $? -eq 0 ]
 	"$PPROF_DUMP" "$tmp/node.pb.gz" >"$tmp/dump"
 	check "the JavaScript function's name comes from the perf map" grep -q "^function .*hotLoop" "$tmp/dump"

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CPROF_SYMBOLIZE_CFI_H
+#define CPROF_SYMBOLIZE_CFI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "symbolize/internal.h"
+
+/*
+ * A file's .eh_frame, compiled pc by pc into the few rules that nearly all
+ * compiled code needs, and cached: the CFA is the stack or frame pointer
+ * plus an offset, the return address is saved at the CFA plus an offset,
+ * the frame pointer is unchanged, lost, or saved at the CFA plus an offset.
+ * Samples hit the same pcs and return addresses over and over, so the fast
+ * unwinder in unwind.c pays for libdw's CFI interpreter once per pc instead
+ * of once per frame. Anything else (expressions, signal frames, other CFA
+ * registers, no FDE) is left to libdwfl.
+ */
+
+enum cfi_where {
+	CFI_SAME,      /* the register keeps its value */
+	CFI_UNDEFINED, /* lost: for the return address, the outermost frame */
+	CFI_AT_CFA,    /* saved in memory at CFA + off */
+};
+
+struct cfi_rule {
+	uint8_t cfa_reg; /* DWARF register the CFA is computed from: sp or fp */
+	uint8_t ra, fp;	 /* enum cfi_where of the return address and frame pointer */
+	int32_t cfa_off, ra_off, fp_off;
+};
+
+/* The per-file cache, owned by the file (struct elf_file). */
+struct cfi_rules;
+
+enum cfi_found {
+	CFI_FOUND,    /* *ret holds the rule */
+	CFI_NO_FDE,   /* .eh_frame does not cover vaddr, has no usable FDE, or is missing */
+	CFI_TOO_HARD, /* covered, but beyond these rules: ask libdwfl */
+};
+
+/* The rule at vaddr (the file's own address) of f, computed on first use. */
+enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *ret);
+
+/* Free a file's cache. NULL-safe. */
+void cfi_rules_free(struct cfi_rules *r);
+
+#endif
