@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,6 +477,47 @@ static void print_summary(const struct session_stats *st, const char *output, of
 			 (unsigned long long)st->throttled);
 }
 
+/*
+ * cprof's cache directory: $CPROF_CACHE_DIR (set but empty: no cache),
+ * else $XDG_CACHE_HOME/cprof or ~/.cache/cprof, created 0700. Used only
+ * when it is ours: under sudo, HOME may still be another user's. NULL for
+ * none; caching is an optimization, never a reason to fail.
+ */
+static const char *cache_dir(char *buf, size_t size)
+{
+	const char *env = getenv("CPROF_CACHE_DIR"), *base;
+	struct stat st;
+	int n;
+
+	if (env && !*env)
+		return NULL;
+	if (env)
+		n = snprintf(buf, size, "%s", env);
+	else if ((base = getenv("XDG_CACHE_HOME")) && *base == '/')
+		n = snprintf(buf, size, "%s/cprof", base);
+	else if ((base = getenv("HOME")) && *base == '/')
+		n = snprintf(buf, size, "%s/.cache/cprof", base);
+	else
+		return NULL;
+	if (n < 0 || (size_t)n >= size)
+		return NULL;
+	/* mkdir -p, each missing level private. */
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+
+			*p = '\0';
+			(void)mkdir(buf, 0700);
+			*p = c;
+		}
+		if (!*p)
+			break;
+	}
+	if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		return NULL;
+	return buf;
+}
+
 static void print_unwind_summary(const struct unwind *u, bool verified)
 {
 	struct unwind_stats us;
@@ -497,6 +539,7 @@ int cmd_record(int argc, char **argv)
 	struct session *s = NULL;
 	struct outfile *out = NULL;
 	struct symbolize_options sym_opts = {0};
+	char cache[PATH_MAX];
 	struct symbolize *sym = NULL;
 	struct unwind *unwinder = NULL;
 	struct session_unwinder unwinder_ops;
@@ -523,6 +566,7 @@ int cmd_record(int argc, char **argv)
 	cfg.sampler.stack_size = o.stack_size;
 	sym_opts.debuginfo_path = o.debuginfo_path;
 	sym_opts.vmlinux = o.vmlinux;
+	sym_opts.cache_dir = cache_dir(cache, sizeof(cache));
 	r = symbolize_new(&sym_opts, &sym);
 	if (r < 0)
 		return cmd_fail(r, NULL, "setting up the symbolizer");

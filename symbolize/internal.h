@@ -33,8 +33,22 @@ void kallsyms_free(struct kallsyms *k);
 const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char **ret_module,
 			    uint64_t *ret_start);
 
-/* The address of _stext, the start of kernel text. Returns false when kallsyms has none. */
-bool kallsyms_stext(const struct kallsyms *k, uint64_t *ret);
+/* The address of the symbol name (_stext, say). False when k has none. */
+bool kallsyms_addr_of(const struct kallsyms *k, const char *name, uint64_t *ret);
+
+/* The core kernel's text, [_stext, _etext]. False when k lacks either. */
+bool kallsyms_core(const struct kallsyms *k, uint64_t *ret_start, uint64_t *ret_end);
+
+/*
+ * Save the core kernel's text symbols of a full table to path (0600, written
+ * whole or not at all), or load them back. They cannot change until the
+ * next boot, unlike modules' and BPF programs', so a copy named for the
+ * boot spares later runs the kernel's formatting of all of /proc/kallsyms.
+ * Load returns -errno when path cannot be read, -EBADMSG when it is not
+ * such a file.
+ */
+int kallsyms_save_core(const struct kallsyms *k, const char *path);
+int kallsyms_load_core(const char *path, struct kallsyms **ret);
 
 /*
  * The ELF cache: every file a profile's mappings name, opened once —

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "lib/outfile.h"
 #include "lib/search.h"
 #include "lib/vec.h"
 #include "symbolize/internal.h"
@@ -151,12 +154,126 @@ const char *kallsyms_lookup(const struct kallsyms *k, uint64_t addr, const char 
 	return k->names + k->syms[lo - 1].name;
 }
 
-bool kallsyms_stext(const struct kallsyms *k, uint64_t *ret)
+bool kallsyms_addr_of(const struct kallsyms *k, const char *name, uint64_t *ret)
 {
 	for (size_t i = 0; i < k->n; i++)
-		if (strcmp(k->names + k->syms[i].name, "_stext") == 0) {
+		if (strcmp(k->names + k->syms[i].name, name) == 0) {
 			*ret = k->syms[i].addr;
 			return true;
 		}
 	return false;
+}
+
+bool kallsyms_core(const struct kallsyms *k, uint64_t *ret_start, uint64_t *ret_end)
+{
+	return kallsyms_addr_of(k, "_stext", ret_start) && kallsyms_addr_of(k, "_etext", ret_end) &&
+	       *ret_start < *ret_end;
+}
+
+/*
+ * The saved core table: this header, the symbols (module always 0), the
+ * names. Native byte order: it never leaves the machine that wrote it.
+ */
+struct saved_header {
+	char magic[8];
+	uint64_t nsyms, names_len;
+};
+
+static const char saved_magic[8] = "cprofks1";
+
+#define SAVED_MAX_NAMES (64u << 20)
+
+int kallsyms_save_core(const struct kallsyms *k, const char *path)
+{
+	struct saved_header h = {.nsyms = 0, .names_len = 1};
+	uint64_t start, end;
+	struct outfile *out;
+	FILE *f;
+	int r;
+
+	if (!kallsyms_core(k, &start, &end))
+		return -ENODATA;
+	memcpy(h.magic, saved_magic, sizeof(h.magic));
+	for (size_t i = 0; i < k->n; i++)
+		if (!k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end) {
+			h.nsyms++;
+			h.names_len += strlen(k->names + k->syms[i].name) + 1;
+		}
+	r = outfile_open(path, &out);
+	if (r < 0)
+		return r;
+	f = fdopen(dup(outfile_fd(out)), "w");
+	if (!f) {
+		outfile_abort(out);
+		return -errno;
+	}
+	(void)fwrite(&h, sizeof(h), 1, f);
+	/* Names start after the empty one at offset 0, in symbol order. */
+	for (size_t i = 0, off = 1; i < k->n; i++)
+		if (!k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end) {
+			struct ksym sym = {.addr = k->syms[i].addr, .name = (uint32_t)off};
+
+			(void)fwrite(&sym, sizeof(sym), 1, f);
+			off += strlen(k->names + k->syms[i].name) + 1;
+		}
+	(void)fputc('\0', f);
+	for (size_t i = 0; i < k->n; i++)
+		if (!k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end)
+			(void)fwrite(k->names + k->syms[i].name,
+				     strlen(k->names + k->syms[i].name) + 1, 1, f);
+	r = ferror(f) ? -EIO : 0;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		outfile_abort(out);
+		return r;
+	}
+	return outfile_commit(out);
+}
+
+int kallsyms_load_core(const char *path, struct kallsyms **ret)
+{
+	struct saved_header h;
+	struct kallsyms *k;
+	struct stat st;
+	FILE *f = fopen(path, "re");
+	int r = -EBADMSG;
+
+	if (!f)
+		return -errno;
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		(void)fclose(f);
+		return -ENOMEM;
+	}
+	/* A file of another format, cut short or corrupt is not used: trust nothing in it. */
+	if (fstat(fileno(f), &st) != 0 || fread(&h, sizeof(h), 1, f) != 1 ||
+	    memcmp(h.magic, saved_magic, sizeof(h.magic)) != 0 || h.names_len == 0 ||
+	    h.names_len > SAVED_MAX_NAMES || h.nsyms > h.names_len ||
+	    (uint64_t)st.st_size != sizeof(h) + h.nsyms * sizeof(struct ksym) + h.names_len)
+		goto out;
+	k->syms = malloc(h.nsyms ? h.nsyms * sizeof(*k->syms) : 1);
+	k->names = malloc(h.names_len);
+	if (!k->syms || !k->names) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (fread(k->syms, sizeof(*k->syms), h.nsyms, f) != h.nsyms ||
+	    fread(k->names, 1, h.names_len, f) != h.names_len || k->names[h.names_len - 1])
+		goto out;
+	for (size_t i = 0; i < h.nsyms; i++)
+		if (k->syms[i].name >= h.names_len || k->syms[i].module ||
+		    (i && k->syms[i].addr < k->syms[i - 1].addr))
+			goto out;
+	k->n = k->cap = h.nsyms;
+	k->names_len = k->names_cap = h.names_len;
+	r = 0;
+out:
+	(void)fclose(f);
+	if (r < 0) {
+		kallsyms_free(k);
+		return r;
+	}
+	*ret = k;
+	return 0;
 }

@@ -23,6 +23,11 @@ struct symbolize {
 	struct elfcache *files;
 	struct kallsyms *kallsyms;
 	int kallsyms_err; /* 0 until tried; then 1 loaded, or the negative error */
+	/* The core kernel's symbols saved for this boot (kallsyms_save_core), if any. */
+	char *kcore_path; /* NULL: no cache */
+	struct kallsyms *kcore;
+	uint64_t kcore_start, kcore_end;
+	bool kcore_tried;
 	struct jitmaps *jit;
 	uint64_t files_missing;
 	char *vmlinux_path; /* as given, or NULL to search */
@@ -39,6 +44,21 @@ struct symbolize {
 	struct hashmap cu_map;
 };
 
+/* cache_dir/kallsyms-BOOT_ID; -ENOENT without a boot id. */
+static int kcore_path(const char *cache_dir, char **ret)
+{
+	char id[64] = "";
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	bool ok = f && fgets(id, sizeof(id), f);
+
+	if (f)
+		(void)fclose(f);
+	id[strcspn(id, "\n")] = '\0';
+	if (!ok || !id[0] || strchr(id, '/'))
+		return -ENOENT;
+	return asprintf(ret, "%s/kallsyms-%s", cache_dir, id) < 0 ? -ENOMEM : 0;
+}
+
 int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
 {
 	struct symbolize *s = calloc(1, sizeof(*s));
@@ -52,6 +72,10 @@ int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
 			free(s);
 			return -ENOMEM;
 		}
+	}
+	if (opts && opts->cache_dir && kcore_path(opts->cache_dir, &s->kcore_path) == -ENOMEM) {
+		symbolize_free(s);
+		return -ENOMEM;
 	}
 	r = elfcache_new(opts ? opts->debuginfo_path : NULL, &s->files);
 	if (r == 0)
@@ -70,6 +94,8 @@ void symbolize_free(struct symbolize *s)
 		return;
 	elfcache_free(s->files);
 	kallsyms_free(s->kallsyms);
+	kallsyms_free(s->kcore);
+	free(s->kcore_path);
 	free(s->vmlinux_path);
 	for (size_t i = 0; i < s->ncus; i++)
 		dieindex_free(s->cus[i].index);
@@ -376,7 +402,7 @@ static GElf_Addr module_symbol(Dwfl_Module *mod, const char *name)
  * the places distributions put them, if its build id is the kernel's. The
  * KASLR slide is kallsyms' _stext minus the image's.
  */
-static void open_vmlinux(struct symbolize *s)
+static void open_vmlinux(struct symbolize *s, const struct kallsyms *k)
 {
 	static const char *const places[][2] = {
 		{"/usr/lib/debug/boot/vmlinux-", ""},
@@ -411,7 +437,7 @@ static void open_vmlinux(struct symbolize *s)
 			continue;
 		image_stext = module_symbol(mod, "_stext");
 		stext = 0;
-		(void)kallsyms_stext(s->kallsyms, &stext);
+		(void)kallsyms_addr_of(k, "_stext", &stext);
 		if (!image_stext || !stext)
 			continue;
 		s->vmlinux = mod;
@@ -421,31 +447,65 @@ static void open_vmlinux(struct symbolize *s)
 	}
 }
 
+/*
+ * The kernel symbols for addr: the core kernel's saved for this boot when
+ * addr is core kernel text, else all of /proc/kallsyms, read once (and its
+ * core part saved for the next run). NULL when the kernel's are hidden.
+ */
+static const struct kallsyms *kernel_symbols(struct symbolize *s, uint64_t addr)
+{
+	int r;
+
+	if (!s->kcore_tried && s->kcore_path) {
+		r = kallsyms_load_core(s->kcore_path, &s->kcore);
+		if (r == 0 && !kallsyms_core(s->kcore, &s->kcore_start, &s->kcore_end)) {
+			kallsyms_free(s->kcore);
+			s->kcore = NULL;
+		}
+		log_debug("%s: %s", s->kcore_path,
+			  s->kcore ? "kernel symbols of this boot"
+			  : r < 0  ? strerror(-r)
+				   : "no kernel text");
+	}
+	s->kcore_tried = true;
+	if (s->kcore && addr >= s->kcore_start && addr < s->kcore_end)
+		return s->kcore;
+	if (s->kallsyms_err == 0) {
+		log_debug("reading /proc/kallsyms");
+		r = kallsyms_load("/proc/kallsyms", &s->kallsyms);
+		s->kallsyms_err = r < 0 ? r : 1;
+		if (r < 0)
+			log_debug("/proc/kallsyms: %s", strerror(-r));
+		if (r == 0 && s->kcore_path && !s->kcore) {
+			r = kallsyms_save_core(s->kallsyms, s->kcore_path);
+			if (r < 0)
+				log_debug("%s: %s", s->kcore_path, strerror(-r));
+		}
+	}
+	return s->kallsyms;
+}
+
 static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_ok,
 			    bool *ret_dwarf)
 {
 	const struct profile_location *l = profile_location(p, loc);
+	/* A return address is the instruction after the call: name the call. */
+	const uint64_t addr = l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
+	const struct kallsyms *k = kernel_symbols(s, addr);
 	const char *name, *module;
 	uint64_t start;
 	struct frame f;
 	int r;
 
-	if (s->kallsyms_err == 0) {
-		r = kallsyms_load("/proc/kallsyms", &s->kallsyms);
-		s->kallsyms_err = r < 0 ? r : 1;
-		if (r < 0)
-			log_debug("/proc/kallsyms: %s", strerror(-r));
-	}
-	if (!s->kallsyms)
+	if (!k)
 		return 0;
 	if (!s->vmlinux_tried)
-		open_vmlinux(s);
+		open_vmlinux(s, k);
 	if (s->vmlinux) {
 		struct frame frames[MAX_INLINE];
 		char *owned[MAX_INLINE];
 		size_t n, nowned = 0;
-		Dwarf_Addr vaddr = l->address - (uint64_t)s->kaslr -
-				   ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
+		Dwarf_Addr vaddr = addr - (uint64_t)s->kaslr;
 
 		n = dwarf_frames(s, s->vmlinux, vaddr, frames, owned, &nowned);
 		r = n ? set_lines(p, loc, frames, n) : 0;
@@ -459,9 +519,7 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 			return 0;
 		}
 	}
-	name = kallsyms_lookup(s->kallsyms,
-			       l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0), &module,
-			       &start);
+	name = kallsyms_lookup(k, addr, &module, &start);
 	if (!name)
 		return 0;
 	p->locations[loc - 1].sym_offset = l->address - start;

@@ -31,6 +31,12 @@ struct symbolize_options {
 	 * build id is the running kernel's (/sys/kernel/notes).
 	 */
 	const char *vmlinux;
+	/*
+	 * Where to keep the core kernel's symbols for the current boot
+	 * (kallsyms-BOOT_ID), so later runs need not read all of
+	 * /proc/kallsyms; NULL for no cache. The directory must exist.
+	 */
+	const char *cache_dir;
 };
 
 struct symbolize_stats {

@@ -8,6 +8,8 @@ tap_n=0
 tap_failed=0
 tmp=$(mktemp -d /tmp/cprof-test.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+# cprof's cache (the kernel's symbols of this boot) starts empty in each script.
+export CPROF_CACHE_DIR="$tmp/cache"
 
 ok() {
 	tap_n=$((tap_n + 1))

@@ -134,6 +134,39 @@ check "kernel functions are named from kallsyms (vfs_read, read_zero)" \
 pprof -raw "$tmp/kernel.pb.gz" >"$tmp/raw"
 check "kernel frames live in a [kernel.kallsyms] mapping" grep -q "\[kernel.kallsyms\]" "$tmp/raw"
 
+# 4d. That run saved the core kernel's text symbols for this boot; later runs
+# read them back instead of all of /proc/kallsyms.
+saved="$CPROF_CACHE_DIR/kallsyms-$(cat /proc/sys/kernel/random/boot_id)"
+check "the kernel's symbols were saved for this boot" test -f "$saved"
+check "privately (mode 600)" [ "$(stat -c %a "$saved" 2>/dev/null)" = 600 ]
+# Exactly kallsyms' text symbols from _stext to _etext outside modules: the
+# file is a header, 16 bytes a symbol, and the names NUL-terminated after an
+# empty one (the hex addresses compare as strings: they are all 16 digits).
+want=$(awk '$3 == "_stext" { s = $1 } $3 == "_etext" { e = $1 } END { print s, e }' /proc/kallsyms)
+want=$(awk -v s="${want% *}" -v e="${want#* }" '
+	NF == 3 && $2 ~ /^[tTwW]$/ && $1 >= s && $1 <= e { n++; len += length($3) + 1 }
+	END { print 24 + 16 * n + 1 + len }' /proc/kallsyms)
+check "it holds the core kernel's text symbols and no more ($want bytes expected)" \
+	[ "$(stat -c %s "$saved" 2>/dev/null)" = "$want" ]
+"$CPROF" -v -v record -o "$tmp/kernel2.pb.gz" -- dd if=/dev/zero of=/dev/null bs=64k count=50000 \
+	2>"$tmp/err"
+pprof -top "$tmp/kernel2.pb.gz" >"$tmp/top"
+check "a second run names kernel functions the same (vfs_read, read_zero)" \
+	sh -c "grep -q ' vfs_read$' '$tmp/top' && grep -q ' read_zero$' '$tmp/top'"
+check "from the saved symbols" grep -q "kernel symbols of this boot" "$tmp/err"
+check "without reading /proc/kallsyms" sh -c "! grep -q 'reading /proc/kallsyms' '$tmp/err'"
+# A damaged copy is not trusted: /proc/kallsyms is read and the copy rewritten.
+head -c 100 "$saved" >"$tmp/cut" && cat "$tmp/cut" >"$saved"
+"$CPROF" -v -v record -o "$tmp/kernel3.pb.gz" -- dd if=/dev/zero of=/dev/null bs=64k count=50000 \
+	2>"$tmp/err"
+check "record with a damaged copy exits 0" [ $? -eq 0 ]
+pprof -top "$tmp/kernel3.pb.gz" >"$tmp/top"
+check "and still names kernel functions" grep -q ' vfs_read$' "$tmp/top"
+check "the damaged copy was replaced" [ "$(stat -c %s "$saved" 2>/dev/null)" = "$want" ]
+CPROF_CACHE_DIR= "$CPROF" -v -v record -o "$tmp/kernel4.pb.gz" -- dd if=/dev/zero of=/dev/null \
+	bs=64k count=20000 2>"$tmp/err"
+check "CPROF_CACHE_DIR= (empty) turns the cache off" grep -q 'reading /proc/kallsyms' "$tmp/err"
+
 # 5. -e cycles: used where there is a PMU, else a clear fallback to cpu-clock.
 "$CPROF" record -e cycles -p "$hot_pid" -d 0.5 -o "$tmp/cycles.pb.gz" 2>"$tmp/err"
 check "record -e cycles succeeds with or without a PMU" [ $? -eq 0 ]
