@@ -34,21 +34,28 @@ void merge_free(struct merge *m)
 	free(m);
 }
 
-int merge_push(struct merge *m, const struct perf_event_header *rec, uint64_t time)
+void *merge_alloc(struct merge *m, size_t size, uint64_t time)
 {
 	struct perf_event_header *copy;
-	int r;
 
-	r = VEC_PUSH_RESERVE(m->q, m->n, m->cap);
-	if (r < 0)
-		return r;
-	copy = malloc(rec->size);
+	if (VEC_PUSH_RESERVE(m->q, m->n, m->cap) < 0)
+		return NULL;
+	copy = malloc(size);
 	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, rec, rec->size);
+		return NULL;
 	m->q[m->n++] = (struct entry){time, m->seq++, copy};
 	if (time > m->max_this_round)
 		m->max_this_round = time;
+	return copy;
+}
+
+int merge_push(struct merge *m, const struct perf_event_header *rec, uint64_t time)
+{
+	void *copy = merge_alloc(m, rec->size, time);
+
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, rec, rec->size);
 	return 0;
 }
 

@@ -31,6 +31,14 @@ void merge_free(struct merge *m);
 int merge_push(struct merge *m, const struct perf_event_header *rec, uint64_t time);
 
 /*
+ * Queue a record of size bytes (8-aligned) stamped time that the caller
+ * writes at the address returned, header first, before the next call:
+ * a record rewritten on the way in costs one copy, not two. NULL when out
+ * of memory.
+ */
+void *merge_alloc(struct merge *m, size_t size, uint64_t time);
+
+/*
  * End a pass over the rings: deliver what is now safe to deliver.
  * Returns 0 or the first negative value fn returned.
  */

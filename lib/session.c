@@ -35,8 +35,6 @@ struct session {
 	size_t nunwind_ns, unwind_ns_cap;
 	uint32_t locs[MAX_FRAMES];
 	struct session_frame frames[MAX_FRAMES];
-	/* A record's compact copy (records are at most 64 KiB), 8-aligned. */
-	_Alignas(8) unsigned char compact[65536];
 };
 
 static const char *proc_root(const struct session *s)
@@ -532,33 +530,38 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 }
 
 /*
- * A sample's user stack copy is the last field of the record (we ask for
- * nothing after it): SIZE bytes reserved, of which the kernel filled only
- * dyn_size. Queue a copy cut to what was filled — often a few hundred
- * bytes of the 16 KiB — since copying the rest was an eighth of cprof's
- * CPU. Returns the record to queue: the compact copy in s->compact, or rec.
+ * Queue a record for the time-ordered merge. A sample's user stack copy is
+ * the last field of the record (we ask for nothing after it): SIZE bytes
+ * reserved, of which the kernel filled only dyn_size. Such a sample is
+ * queued cut to what was filled — often a few hundred bytes of the 16 KiB —
+ * written straight into the queue's copy: copying the rest was an eighth
+ * of cprof's CPU.
  */
-static const struct perf_event_header *compact(struct session *s,
-					       const struct perf_event_header *rec)
+static int queue(struct session *s, const struct perf_event_header *rec)
 {
+	const uint64_t time = sample_time(rec, s->sample_type);
 	struct sample smp;
 	size_t head, keep;
+	unsigned char *dst;
 	uint64_t size;
 
 	if (rec->type != PERF_RECORD_SAMPLE || !(s->sample_type & PERF_SAMPLE_STACK_USER) ||
 	    sample_decode(rec, s->sample_type, s->regs_mask, &smp) < 0 || !smp.u.s.stack)
-		return rec;
+		return merge_push(s->merge, rec, time);
 	head = (size_t)((const unsigned char *)smp.u.s.stack - (const unsigned char *)rec);
 	keep = (smp.u.s.stack_size + 7) & ~(size_t)7;
 	memcpy(&size, (const unsigned char *)smp.u.s.stack - 8, 8);
-	if (keep + 64 >= size || head + keep + 8 > sizeof(s->compact))
-		return rec;
-	memcpy(s->compact, rec, head);
-	memcpy(s->compact + head, smp.u.s.stack, keep);
-	memcpy(s->compact + head - 8, &(uint64_t){keep}, 8);
-	memcpy(s->compact + head + keep, &smp.u.s.stack_size, 8);
-	((struct perf_event_header *)(void *)s->compact)->size = (uint16_t)(head + keep + 8);
-	return (const struct perf_event_header *)(void *)s->compact;
+	if (keep + 64 >= size)
+		return merge_push(s->merge, rec, time);
+	dst = merge_alloc(s->merge, head + keep + 8, time);
+	if (!dst)
+		return -ENOMEM;
+	memcpy(dst, rec, head);
+	memcpy(dst + head, smp.u.s.stack, keep);
+	memcpy(dst + head - 8, &(uint64_t){keep}, 8);
+	memcpy(dst + head + keep, &smp.u.s.stack_size, 8);
+	((struct perf_event_header *)(void *)dst)->size = (uint16_t)(head + keep + 8);
+	return 0;
 }
 
 static int drain(struct session *s)
@@ -572,7 +575,7 @@ static int drain(struct session *s)
 		if (ring_read_init(ring) == 0)
 			continue;
 		while ((rec = ring_next(ring))) {
-			r = merge_push(s->merge, compact(s, rec), sample_time(rec, s->sample_type));
+			r = queue(s, rec);
 			if (r < 0)
 				return r;
 		}

@@ -471,7 +471,7 @@ static const struct kallsyms *kernel_symbols(struct symbolize *s, uint64_t addr)
 	if (s->kcore && addr >= s->kcore_start && addr < s->kcore_end)
 		return s->kcore;
 	if (s->kallsyms_err == 0) {
-		log_debug("reading /proc/kallsyms");
+		log_debug("reading /proc/kallsyms (for %#" PRIx64 ")", addr);
 		r = kallsyms_load("/proc/kallsyms", &s->kallsyms);
 		s->kallsyms_err = r < 0 ? r : 1;
 		if (r < 0)

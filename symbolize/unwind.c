@@ -378,16 +378,18 @@ static bool ends_at_entry(struct unwind *u, struct uproc *up)
 		"_start", "__clone", "__clone3", "clone", "clone3", "__start", "_start_c",
 	};
 	const struct session_frame *f;
-	Dwfl_Module *mod;
+	const struct umod *m;
 	const char *name;
-	Dwarf_Addr pc;
+	GElf_Addr off;
+	uint64_t pc;
 
 	if (u->nframes == 0)
 		return false;
 	f = &u->frames[u->nframes - 1];
 	pc = f->pc - (f->caller ? 1 : 0);
-	mod = dwfl_addrmodule(up->dwfl, pc);
-	name = mod ? dwfl_module_addrname(mod, pc) : NULL;
+	/* The file's sorted symbols: dwfl_module_addrname scans them all, every call. */
+	m = umod_find(up, pc);
+	name = m ? elfcache_symbol(u->files, m->f, pc - m->bias, &off) : NULL;
 	if (!name)
 		return false;
 	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)

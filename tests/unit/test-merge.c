@@ -72,5 +72,20 @@ int main(void)
 	   "a callback error stops the flush");
 	ok(merge_pending(m) == 1, "records after the error stay queued, none is lost or doubled");
 	merge_free(m);
+
+	/* Records written in place (merge_alloc) mix with copied ones, in time order. */
+	m = merge_new();
+	nseen = 0;
+	push(m, 30, 3);
+	for (uint64_t t = 10; t <= 20; t += 10) {
+		struct rec *r = merge_alloc(m, sizeof(*r), t);
+
+		if (r)
+			*r = (struct rec){{PERF_RECORD_SAMPLE, 0, sizeof(*r)}, t, t / 10};
+	}
+	ok(merge_flush(m, collect, NULL) == 0 && nseen == 3 && seen[0] == 1 && seen[1] == 2 &&
+		   seen[2] == 3,
+	   "records written in place come out with their contents, in time order");
+	merge_free(m);
 	return tap_done();
 }
