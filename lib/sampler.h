@@ -48,12 +48,12 @@ struct sampler_config {
 	bool enable_on_exec; /* start counting when the target execs (record -- COMMAND) */
 	const bool *cpus;    /* CPUs to open, indexed by CPU number; NULL: every online CPU */
 	size_t ncpus;	     /* entries in cpus */
-	size_t ring_pages;   /* data pages per ring, a power of two */
-			     /*
-			      * 0: a default fitting the mode (512 KiB, 2 MiB with stack copies); when
-			      * the kernel refuses that much locked memory (unprivileged users) the
-			      * ring is halved until it fits.
-			      */
+	/*
+	 * Data pages per ring, a power of two. 0: a default fitting the mode
+	 * (512 KiB, 2 MiB with stack copies); when the kernel refuses that much
+	 * locked memory (unprivileged users) the ring is halved until it fits.
+	 */
+	size_t ring_pages;
 };
 
 struct sampler;
