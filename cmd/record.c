@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,21 +364,34 @@ static int spawn_stopped(char **command, pid_t *ret_pid, int *ret_go, int *ret_e
 	return 0;
 }
 
+/*
+ * The command line, host and kernel, as comments. Heap buffers: this is
+ * inlined into cmd_record, whose frame lies under every stack of cprof.
+ */
 static void add_comments(struct profile *p, int argc, char **argv)
 {
-	char line[4096];
+	char *line = NULL;
 	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
 	struct utsname u;
 
-	for (int i = 0; i < argc && len < sizeof(line); i++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? " " : "cprof ",
-					argv[i]);
-	(void)profile_add_comment(p, line);
-	if (uname(&u) == 0) {
-		(void)snprintf(line, sizeof(line), "host: %s", u.nodename);
+	if (f) {
+		fputs("cprof", f);
+		for (int i = 0; i < argc; i++)
+			fprintf(f, " %s", argv[i]);
+		if (fclose(f) == 0)
+			(void)profile_add_comment(p, line);
+		free(line);
+	}
+	if (uname(&u) != 0)
+		return;
+	if (asprintf(&line, "host: %s", u.nodename) >= 0) {
 		(void)profile_add_comment(p, line);
-		(void)snprintf(line, sizeof(line), "kernel: %s %s", u.release, u.machine);
+		free(line);
+	}
+	if (asprintf(&line, "kernel: %s %s", u.release, u.machine) >= 0) {
 		(void)profile_add_comment(p, line);
+		free(line);
 	}
 }
 
@@ -481,41 +493,43 @@ static void print_summary(const struct session_stats *st, const char *output, of
  * cprof's cache directory: $CPROF_CACHE_DIR (set but empty: no cache),
  * else $XDG_CACHE_HOME/cprof or ~/.cache/cprof, created 0700. Used only
  * when it is ours: under sudo, HOME may still be another user's. NULL for
- * none; caching is an optimization, never a reason to fail.
+ * none (caching is an optimization, never a reason to fail); caller frees.
  */
-static const char *cache_dir(char *buf, size_t size)
+static char *cache_dir(void)
 {
 	const char *env = getenv("CPROF_CACHE_DIR"), *base;
 	struct stat st;
-	int n;
+	char *dir;
 
 	if (env && !*env)
 		return NULL;
 	if (env)
-		n = snprintf(buf, size, "%s", env);
+		dir = strdup(env);
 	else if ((base = getenv("XDG_CACHE_HOME")) && *base == '/')
-		n = snprintf(buf, size, "%s/cprof", base);
+		dir = asprintf(&dir, "%s/cprof", base) < 0 ? NULL : dir;
 	else if ((base = getenv("HOME")) && *base == '/')
-		n = snprintf(buf, size, "%s/.cache/cprof", base);
+		dir = asprintf(&dir, "%s/.cache/cprof", base) < 0 ? NULL : dir;
 	else
 		return NULL;
-	if (n < 0 || (size_t)n >= size)
+	if (!dir)
 		return NULL;
 	/* mkdir -p, each missing level private. */
-	for (char *p = buf + 1;; p++) {
+	for (char *p = dir + 1;; p++) {
 		if (*p == '/' || !*p) {
 			char c = *p;
 
 			*p = '\0';
-			(void)mkdir(buf, 0700);
+			(void)mkdir(dir, 0700);
 			*p = c;
 		}
 		if (!*p)
 			break;
 	}
-	if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
+		free(dir);
 		return NULL;
-	return buf;
+	}
+	return dir;
 }
 
 static void print_unwind_summary(const struct unwind *u, bool verified)
@@ -539,7 +553,7 @@ int cmd_record(int argc, char **argv)
 	struct session *s = NULL;
 	struct outfile *out = NULL;
 	struct symbolize_options sym_opts = {0};
-	char cache[PATH_MAX];
+	char *cache = NULL;
 	struct symbolize *sym = NULL;
 	struct unwind *unwinder = NULL;
 	struct session_unwinder unwinder_ops;
@@ -566,8 +580,10 @@ int cmd_record(int argc, char **argv)
 	cfg.sampler.stack_size = o.stack_size;
 	sym_opts.debuginfo_path = o.debuginfo_path;
 	sym_opts.vmlinux = o.vmlinux;
-	sym_opts.cache_dir = cache_dir(cache, sizeof(cache));
+	cache = cache_dir();
+	sym_opts.cache_dir = cache;
 	r = symbolize_new(&sym_opts, &sym);
+	free(cache);
 	if (r < 0)
 		return cmd_fail(r, NULL, "setting up the symbolizer");
 	if (o.callgraph == SAMPLER_CALLGRAPH_DWARF) {
