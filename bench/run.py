@@ -494,7 +494,12 @@ def main():
     ap.add_argument("--list", action="store_true", help="list the scenarios and exit")
     ap.add_argument("--scenario", nargs="*", help="only these scenarios")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "README.md"))
+    ap.add_argument("--bar-only", action="store_true",
+                    help="run nothing; rewrite the bar from the results already in --out")
     args = ap.parse_args()
+    if args.bar_only:
+        write_results(args, [], machine_line=False)
+        return
 
     for tool in (CPROF, NOFP, HOT):
         if not os.access(tool, os.X_OK):
@@ -540,7 +545,85 @@ def main():
         write_results(args, sections)
 
 
-def write_results(args, sections):
+# The issue's bar, checked against the tables: (scenarios, metric row, how to judge).
+SMALL_C = ["nofp-dwarf-999", "threads-dwarf-999", "deep-dwarf-999", "system-dwarf-999"]
+BIG = ["cpython-dwarf-999", "node-dwarf-999"]
+TEN_SECONDS = ["nofp-dwarf-99", "nofp-dwarf-999", "nofp-dwarf-4000", "system-dwarf-999",
+               "cpython-dwarf-999", "node-dwarf-999"]
+DWARF = ["nofp-dwarf-99", "nofp-dwarf-999", "nofp-dwarf-4000", "threads-dwarf-999",
+         "deep-dwarf-999", "system-dwarf-999", "cpython-dwarf-999", "node-dwarf-999"]
+DWARF_999 = [n for n in DWARF if n.endswith("-999")]
+
+
+def cell(text):
+    """'0.21 (0.19–0.23)' -> (0.21, 0.19, 0.23); None for '–' or anything else."""
+    m = re.match(r"(-?[\d.]+(?:e[-+]?\d+)?) \((-?[\d.]+(?:e[-+]?\d+)?)–(-?[\d.]+(?:e[-+]?\d+)?)\)",
+                 text)
+    return tuple(float(g) for g in m.groups()) if m else None
+
+
+def rows_of(section):
+    """A scenario section's table: metric -> [cprof, perf, ratio] cells."""
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) >= 3 and cells[0] != "metric":
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def bar_section(kept):
+    """The bar, scenario by scenario, judged from the tables below it."""
+    out = ["### The bar", "",
+           "Each line of the performance bar (the bench issue), judged from the "
+           "scenario tables below as last run.", "",
+           "| bar | scenario | cprof | perf | ratio | verdict |", "|---|---|---|---|---|---|"]
+    tables = {name: rows_of(sec) for name, sec in kept.items()}
+
+    def ratio_bar(label, names, metric, limit, text):
+        for n in names:
+            r = tables.get(n, {}).get(metric)
+            c, p = (cell(r[0]), cell(r[1])) if r else (None, None)
+            if not c or not p or not p[0]:
+                continue
+            q = c[0] / p[0]
+            out.append(f"| {label} | {n} | {c[0]:g} | {p[0]:g} | {q:.3g} | "
+                       f"{'met' if q <= limit else 'not met'} ({text}) |")
+
+    ratio_bar("total CPU to symbolized stacks (s)", SMALL_C,
+              "total CPU to symbolized stacks (s)", 1 / 3, "≤ 1/3")
+    ratio_bar("total CPU to symbolized stacks (s)", BIG,
+              "total CPU to symbolized stacks (s)", 1 / 10, "≤ 1/10")
+    ratio_bar("bytes per sample", TEN_SECONDS, "bytes per sample", 1 / 1000, "≤ 1/1000")
+    for n in DWARF_999:
+        r = tables.get(n, {}).get("workload CPU slowdown (×)")
+        c, p = (cell(r[0]), cell(r[1])) if r else (None, None)
+        if c and p:
+            # No slowdown at all (≤ 1, as with workloads that run for a fixed time) is met too.
+            verdict = ("met" if c[0] <= max(p[0], 1.0) else
+                       "within noise (ranges overlap)" if c[1] <= p[2] else "not met")
+            out.append(f"| workload CPU slowdown (×), no worse than perf | {n} | {c[0]:g} | "
+                       f"{p[0]:g} | | {verdict} |")
+    for n in DWARF:
+        t = tables.get(n, {})
+        own, kern = t.get("profiler CPU per sample (µs)"), t.get(
+            "kernel cost per sample, from the workload's extra CPU (µs)")
+        c, k = (cell(own[0]), cell(kern[0])) if own and kern else (None, None)
+        if c and k:
+            verdict = ("not measurable: the workload's noise exceeds it (range below 0)" if k[1] < 0
+                       else "met" if c[0] <= k[0] else "not met")
+            out.append(f"| cprof CPU per sample ≤ the kernel's cost per sample (µs) | {n} | "
+                       f"{c[0]:g} | kernel {k[0]:g} | | {verdict} |")
+    for n in DWARF_999:
+        r = tables.get(n, {}).get("lost samples")
+        c = cell(r[0]) if r else None
+        if c:
+            out.append(f"| 0 lost samples | {n} | {c[2]:g} at most | | | "
+                       f"{'met' if c[2] == 0 else 'not met'} |")
+    return "\n".join(out) + "\n"
+
+
+def write_results(args, sections, machine_line=True):
     """Rewrite the results block, replacing the scenarios measured now and keeping the others."""
     try:
         with open(args.out) as f:
@@ -548,22 +631,26 @@ def write_results(args, sections):
     except FileNotFoundError:
         old = ""
     m = re.search(r"<!-- RESULTS.*?<!-- /RESULTS -->", old, re.S)
+    line = re.search(r"(?m)^Machine: .*$", m.group(0)) if m else None
     kept = {}
     if m:
         for part in re.split(r"(?m)^(?=### )", m.group(0)):
             if part.startswith("### "):
-                name = part[4:].split(":", 1)[0]
+                name = part[4:].split("\n", 1)[0].split(":", 1)[0]
                 kept[name] = part.replace("<!-- /RESULTS -->", "").rstrip() + "\n"
     for sec in sections:
-        kept[sec[4:].split(":", 1)[0]] = sec.rstrip() + "\n"
+        kept[sec[4:].split("\n", 1)[0].split(":", 1)[0]] = sec.rstrip() + "\n"
     # In the order of the scenario list, whatever order they were run in.
     order = [sc.name for sc in scenarios(False)] + ["report-large", "symbolize"]
+    kept.pop("The bar", None)
     kept = dict(sorted(kept.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
     text = "\n".join([
         "<!-- RESULTS: regenerated by bench/run.py; edit outside these markers -->",
         "",
-        f"Machine: {machine()}. Median of {args.runs} runs, (min–max), per scenario as last run.",
+        f"Machine: {machine()}. Median of {args.runs} runs, (min–max), per scenario as last run."
+        if machine_line or not line else line.group(0),
         "",
+        bar_section(kept),
         *kept.values(),
         "<!-- /RESULTS -->",
     ])

@@ -16,6 +16,9 @@ struct cfi_entry {
 	struct cfi_rule rule;
 };
 
+/* Rules remembered per file: 256 Ki pcs, about 10 MiB with the index. */
+#define CFI_CACHE_MAX (256u << 10)
+
 struct cfi_rules {
 	Dwarf_CFI *cfi; /* the file's .eh_frame; NULL when it has none */
 	struct cfi_entry *entries;
@@ -129,6 +132,7 @@ enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *
 		*ret = r->entries[idx].rule;
 		return r->entries[idx].found;
 	}
+	/* The entry after the last: remembered below, or (past the cap) reused next time. */
 	if (VEC_PUSH_RESERVE(r->entries, r->nentries, r->cap) < 0)
 		return CFI_TOO_HARD;
 	e = &r->entries[r->nentries];
@@ -137,8 +141,12 @@ enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *
 		e->found = compile(frame, &e->rule) ? CFI_FOUND : CFI_TOO_HARD;
 		free(frame);
 	}
-	/* Without room to remember it, the answer is still right: compute it again next time. */
-	if (hashmap_insert(&r->index, h, (uint32_t)r->nentries) == 0)
+	/*
+	 * Past the cap (a long -a run meets ever more pcs), or without memory
+	 * for the index, the rule is not remembered: memory stays bounded and
+	 * the answer right, computed again next time.
+	 */
+	if (r->nentries < CFI_CACHE_MAX && hashmap_insert(&r->index, h, (uint32_t)r->nentries) == 0)
 		r->nentries++;
 	*ret = e->rule;
 	return e->found;
