@@ -65,6 +65,10 @@ static const char usage[] =
 	"--duration, or on SIGINT/SIGTERM; the profile is written in every case.\n"
 	"With COMMAND and --duration, COMMAND gets SIGTERM when the time is up.\n"
 	"\n"
+	"The core kernel's symbols are kept per boot in $XDG_CACHE_HOME/cprof or\n"
+	"~/.cache/cprof; CPROF_CACHE_DIR=DIR puts them elsewhere, CPROF_CACHE_DIR=\n"
+	"(empty) turns this off.\n"
+	"\n"
 	"Examples:\n"
 	"  cprof record -- ./server --port 8080\n"
 	"  cprof record -p 4242 -d 30 -o server.pb.gz\n"
@@ -270,6 +274,10 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		o->command = &argv[optind];
 	if (!o->format_given)
 		o->format = format_of(o->output);
+	if (o->verify_unwind && o->callgraph != SAMPLER_CALLGRAPH_DWARF)
+		return cmd_usage_error(usage, "--verify-unwind checks DWARF unwinding: drop -g or "
+					      "--call-graph fp/none"),
+		       -1;
 	targets = o->all_cpus + (o->pid_list != NULL) + (o->command != NULL);
 	if (targets != 1)
 		return cmd_usage_error(usage,

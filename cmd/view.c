@@ -68,17 +68,11 @@ int view_write(const struct view_opts *v, const struct stacks *st)
 	r = outfile_open(v->file, &of);
 	if (r < 0)
 		return r;
-	out = fdopen(dup(outfile_fd(of)), "w");
+	out = outfile_stream(of);
 	if (!out) {
-		outfile_abort(of);
-		return -ENOMEM;
-	}
-	r = view_write_to(v, st, out);
-	if (fclose(out) != 0 && r == 0)
 		r = -errno;
-	if (r < 0) {
 		outfile_abort(of);
 		return r;
 	}
-	return outfile_commit(of);
+	return outfile_finish(of, out, view_write_to(v, st, out));
 }

@@ -83,3 +83,26 @@ void outfile_abort(struct outfile *o)
 	free(o->path);
 	free(o);
 }
+
+FILE *outfile_stream(struct outfile *o)
+{
+	int fd = dup(o->fd);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (fd >= 0 && !f)
+		(void)close(fd);
+	return f;
+}
+
+int outfile_finish(struct outfile *o, FILE *f, int r)
+{
+	if (ferror(f) && r == 0)
+		r = -EIO;
+	if (fclose(f) != 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		outfile_abort(o);
+		return r;
+	}
+	return outfile_commit(o);
+}

@@ -2,6 +2,8 @@
 #ifndef CPROF_LIB_OUTFILE_H
 #define CPROF_LIB_OUTFILE_H
 
+#include <stdio.h>
+
 /*
  * An output file written under a temporary name beside it and renamed into
  * place when complete, so a reader never sees half a profile and an
@@ -26,5 +28,14 @@ int outfile_commit(struct outfile *o);
 
 /* Remove the temporary file and free o. NULL-safe. */
 void outfile_abort(struct outfile *o);
+
+/* A stdio stream writing to o (on a copy of its descriptor); NULL and errno when none. */
+FILE *outfile_stream(struct outfile *o);
+
+/*
+ * Close f, then commit o when r is 0 and f was written and closed cleanly,
+ * else abort it. Returns 0, r, or -errno.
+ */
+int outfile_finish(struct outfile *o, FILE *f, int r);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "lib/outfile.h"
 #include "lib/search.h"
@@ -183,6 +182,12 @@ static const char saved_magic[8] = "cprofks1";
 
 #define SAVED_MAX_NAMES (64u << 20)
 
+/* Is symbol i core kernel text, within [start, end] and in no module? */
+static bool in_core(const struct kallsyms *k, size_t i, uint64_t start, uint64_t end)
+{
+	return !k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end;
+}
+
 int kallsyms_save_core(const struct kallsyms *k, const char *path)
 {
 	struct saved_header h = {.nsyms = 0, .names_len = 1};
@@ -195,40 +200,36 @@ int kallsyms_save_core(const struct kallsyms *k, const char *path)
 		return -ENODATA;
 	memcpy(h.magic, saved_magic, sizeof(h.magic));
 	for (size_t i = 0; i < k->n; i++)
-		if (!k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end) {
+		if (in_core(k, i, start, end)) {
 			h.nsyms++;
 			h.names_len += strlen(k->names + k->syms[i].name) + 1;
 		}
 	r = outfile_open(path, &out);
 	if (r < 0)
 		return r;
-	f = fdopen(dup(outfile_fd(out)), "w");
+	f = outfile_stream(out);
 	if (!f) {
+		r = -errno;
 		outfile_abort(out);
-		return -errno;
+		return r;
 	}
 	(void)fwrite(&h, sizeof(h), 1, f);
 	/* Names start after the empty one at offset 0, in symbol order. */
 	for (size_t i = 0, off = 1; i < k->n; i++)
-		if (!k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end) {
+		if (in_core(k, i, start, end)) {
 			struct ksym sym = {.addr = k->syms[i].addr, .name = (uint32_t)off};
 
 			(void)fwrite(&sym, sizeof(sym), 1, f);
 			off += strlen(k->names + k->syms[i].name) + 1;
 		}
 	(void)fputc('\0', f);
-	for (size_t i = 0; i < k->n; i++)
-		if (!k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end)
-			(void)fwrite(k->names + k->syms[i].name,
-				     strlen(k->names + k->syms[i].name) + 1, 1, f);
-	r = ferror(f) ? -EIO : 0;
-	if (fclose(f) != 0 && r == 0)
-		r = -errno;
-	if (r < 0) {
-		outfile_abort(out);
-		return r;
+	for (size_t i = 0; i < k->n; i++) {
+		if (in_core(k, i, start, end)) {
+			(void)fputs(k->names + k->syms[i].name, f);
+			(void)fputc('\0', f);
+		}
 	}
-	return outfile_commit(out);
+	return outfile_finish(out, f, 0);
 }
 
 int kallsyms_load_core(const char *path, struct kallsyms **ret)

@@ -114,17 +114,21 @@ static bool read_file(struct unwind *u, Dwarf_Addr addr, Dwarf_Word *result)
 	return f->fd >= 0 && pread(f->fd, result, sizeof(*result), (off_t)off) == sizeof(*result);
 }
 
+/* A word of the current sample's stack copy: anything on the stack is in it, or nowhere. */
+static bool stack_word(const struct unwind *u, uint64_t addr, uint64_t *ret)
+{
+	if (addr < u->cur.sp || addr - u->cur.sp + sizeof(*ret) > u->cur.stack_size)
+		return false;
+	memcpy(ret, u->cur.stack + (addr - u->cur.sp), sizeof(*ret));
+	return true;
+}
+
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
 	struct unwind *u = arg;
 
 	(void)dwfl;
-	/* Anything on the stack is in the copy the kernel took at the sample. */
-	if (addr >= u->cur.sp && addr - u->cur.sp + sizeof(*result) <= u->cur.stack_size) {
-		memcpy(result, u->cur.stack + (addr - u->cur.sp), sizeof(*result));
-		return true;
-	}
-	if (read_file(u, addr, result))
+	if (stack_word(u, addr, result) || read_file(u, addr, result))
 		return true;
 	/*
 	 * Below the sampled sp lie only slots a function already popped (its
@@ -216,13 +220,17 @@ static int umod_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Is x (a map of f's path) the segment of f loaded at bias, not another copy of the file? */
-static bool same_bias(const struct elf_file *f, const struct proc_map *x, uint64_t bias,
-		      size_t page)
+/*
+ * The load bias that map m of file f implies (DESIGN.md: the PT_LOAD whose
+ * page-aligned p_offset is the mapping's pgoff). False when no segment is.
+ */
+static bool map_bias(const struct elf_file *f, const struct proc_map *m, size_t page, uint64_t *ret)
 {
 	for (size_t k = 0; k < f->nloads; k++)
-		if ((f->loads[k].p_offset & ~(page - 1)) == x->pgoff)
-			return x->start - (f->loads[k].p_vaddr & ~(page - 1)) == bias;
+		if ((f->loads[k].p_offset & ~(page - 1)) == m->pgoff) {
+			*ret = m->start - (f->loads[k].p_vaddr & ~(page - 1));
+			return true;
+		}
 	return false;
 }
 
@@ -247,9 +255,8 @@ static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 	dwfl_report_begin(up->dwfl);
 	for (size_t i = 0; i < p->nmaps; i++) {
 		struct proc_map *m = &p->maps[i];
-		const GElf_Phdr *seg = NULL;
 		struct elf_file *f;
-		uint64_t bias;
+		uint64_t bias, b;
 		bool seen = false;
 
 		if (m->path[0] != '/' && strcmp(m->path, "[vdso]") != 0)
@@ -262,18 +269,15 @@ static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 		f = elfcache_get(u->files, p->pid, m);
 		if (!f || !f->elf)
 			continue;
-		for (size_t j = 0; j < f->nloads && !seg; j++)
-			if ((f->loads[j].p_offset & ~(page - 1)) == m->pgoff)
-				seg = &f->loads[j];
-		if (!seg)
+		if (!map_bias(f, m, page, &bias))
 			continue;
-		bias = m->start - (seg->p_vaddr & ~(page - 1));
 		(void)elfcache_report(u->files, f, up->dwfl, bias);
+		/* Its code mappings, for the fast walk: not another copy of the file elsewhere. */
 		for (size_t j = i; j < p->nmaps; j++) {
 			const struct proc_map *x = &p->maps[j];
 
 			if ((x->prot & PROT_EXEC) && strcmp(x->path, m->path) == 0 &&
-			    same_bias(f, x, bias, page) &&
+			    map_bias(f, x, page, &b) && b == bias &&
 			    VEC_PUSH_RESERVE(up->mods, up->nmods, up->mods_cap) == 0)
 				up->mods[up->nmods++] = (struct umod){x->start, x->end, bias, f};
 		}
@@ -345,15 +349,11 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
  */
 static bool walk_frame_pointers(struct unwind *u, uint64_t fp)
 {
-	const uint64_t lo = u->cur.sp, hi = u->cur.sp + u->cur.stack_size;
-
 	while (u->nframes < u->max) {
 		uint64_t next, ra;
 
-		if (fp < lo || fp + 16 > hi || (fp & 7))
+		if ((fp & 7) || !stack_word(u, fp, &next) || !stack_word(u, fp + 8, &ra))
 			return false;
-		memcpy(&next, u->cur.stack + (fp - lo), 8);
-		memcpy(&ra, u->cur.stack + (fp - lo) + 8, 8);
 		if (ra == 0)
 			return true;
 		if (!proc_map_find(u->cur.p, ra))
@@ -398,6 +398,13 @@ static bool ends_at_entry(struct unwind *u, struct uproc *up)
 	return false;
 }
 
+/* Where CFI ran out: frame pointers from u->last_fp on, if there is one. */
+static void fp_tail(struct unwind *u, struct uproc *up, bool *ret_complete)
+{
+	if (u->have_fp)
+		*ret_complete = walk_frame_pointers(u, u->last_fp) || (up && ends_at_entry(u, up));
+}
+
 /* libdwfl's walk of the current sample into u->frames: the reference, and the fallback. */
 static int slow_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_complete)
 {
@@ -428,17 +435,8 @@ static int slow_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_
 		u->last_fp = u->cur.fp;
 		u->have_fp = true;
 	}
-	if (u->have_fp)
-		*ret_complete = walk_frame_pointers(u, u->last_fp) || (up && ends_at_entry(u, up));
+	fp_tail(u, up, ret_complete);
 	return (int)u->nframes;
-}
-
-static bool stack_word(const struct unwind *u, uint64_t addr, uint64_t *ret)
-{
-	if (addr < u->cur.sp || addr - u->cur.sp + sizeof(*ret) > u->cur.stack_size)
-		return false;
-	memcpy(ret, u->cur.stack + (addr - u->cur.sp), sizeof(*ret));
-	return true;
 }
 
 enum walk {
@@ -611,8 +609,7 @@ static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
 	up = uproc_get(u, p);
 	switch (up ? fast_walk(u, up, pc, ret_complete) : WALK_FALLBACK) {
 	case WALK_FP_TAIL:
-		if (u->have_fp)
-			*ret_complete = walk_frame_pointers(u, u->last_fp) || ends_at_entry(u, up);
+		fp_tail(u, up, ret_complete);
 		/* fall through */
 	case WALK_DONE:
 		u->stats.fast++;

@@ -58,6 +58,8 @@ expect 2 "record -p with junk" "$CPROF" record -p 12,abc
 expect 2 "record -C past the last CPU" "$CPROF" record -C 0-99999 -a
 expect 2 "record --call-graph with a bad mode" "$CPROF" record --call-graph=lbr -a
 expect 2 "record --call-graph=dwarf,7 (not a multiple of 8)" "$CPROF" record --call-graph=dwarf,7 -a
+expect 2 "record -g --verify-unwind (nothing to verify)" "$CPROF" record -g --verify-unwind -a
+check "it says why" grep -q "verify-unwind checks DWARF unwinding" "$tmp/err"
 expect 2 "record --call-graph=dwarf,65536 (over 65528)" "$CPROF" record --call-graph=dwarf,65536 -a
 expect 2 "record --call-graph=dwarf,abc" "$CPROF" record --call-graph=dwarf,abc -a
 expect 2 "record --call-graph=dwarfish" "$CPROF" record --call-graph=dwarfish -a

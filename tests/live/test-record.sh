@@ -163,6 +163,12 @@ check "record with a damaged copy exits 0" [ $? -eq 0 ]
 pprof -top "$tmp/kernel3.pb.gz" >"$tmp/top"
 check "and still names kernel functions" grep -q ' vfs_read$' "$tmp/top"
 check "the damaged copy was replaced" [ "$(stat -c %s "$saved" 2>/dev/null)" = "$want" ]
+# A cache directory that is not ours (sudo leaving HOME pointing at another user's) is not used.
+mkdir "$tmp/theirs" && chown nobody "$tmp/theirs"
+CPROF_CACHE_DIR="$tmp/theirs" "$CPROF" -v -v record -o "$tmp/kernel5.pb.gz" -- dd if=/dev/zero \
+	of=/dev/null bs=64k count=20000 2>"$tmp/err"
+check "a cache directory owned by someone else is left alone" \
+	sh -c "grep -q 'reading /proc/kallsyms' '$tmp/err' && [ -z \"\$(ls -A '$tmp/theirs')\" ]"
 CPROF_CACHE_DIR= "$CPROF" -v -v record -o "$tmp/kernel4.pb.gz" -- dd if=/dev/zero of=/dev/null \
 	bs=64k count=20000 2>"$tmp/err"
 check "CPROF_CACHE_DIR= (empty) turns the cache off" grep -q 'reading /proc/kallsyms' "$tmp/err"
