@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "lib/cache.h"
 #include "lib/log.h"
 #include "lib/outfile.h"
 #include "lib/parse.h"
@@ -26,6 +27,7 @@
 static const char usage[] =
 	"usage: cprof record [OPTIONS] -- COMMAND [ARGS...]\n"
 	"       cprof record [OPTIONS] -p PID[,PID...]\n"
+	"       cprof record [OPTIONS] -t TID[,TID...]\n"
 	"       cprof record [OPTIONS] -a\n"
 	"\n"
 	"Sample stacks with perf_event_open and write a symbolized pprof profile.\n"
@@ -34,7 +36,9 @@ static const char usage[] =
 	"  COMMAND [ARGS...]        run COMMAND and profile it and its children until it\n"
 	"                           exits; cprof then exits with its status\n"
 	"  -p, --pid PID[,PID...]   profile running processes, all their threads, and\n"
-	"                           threads and children they create later\n"
+	"                           threads and children they create later (a thread id\n"
+	"                           stands for its process)\n"
+	"  -t, --tid TID[,TID...]   profile these threads only, and what they create\n"
 	"  -a, --all-cpus           profile the whole system, kernel included\n"
 	"\n"
 	"Options:\n"
@@ -66,8 +70,9 @@ static const char usage[] =
 	"With COMMAND and --duration, COMMAND gets SIGTERM when the time is up.\n"
 	"\n"
 	"The core kernel's symbols are kept per boot in $XDG_CACHE_HOME/cprof or\n"
-	"~/.cache/cprof; CPROF_CACHE_DIR=DIR puts them elsewhere, CPROF_CACHE_DIR=\n"
-	"(empty) turns this off.\n"
+	"~/.cache/cprof (used only when that directory is the user's alone);\n"
+	"CPROF_CACHE_DIR=DIR puts them elsewhere, CPROF_CACHE_DIR= (empty) turns\n"
+	"this off.\n"
 	"\n"
 	"Examples:\n"
 	"  cprof record -- ./server --port 8080\n"
@@ -78,6 +83,7 @@ static const char usage[] =
 struct record_opts {
 	bool all_cpus;
 	const char *pid_list;
+	const char *tid_list;
 	const char *cpu_list;
 	uint64_t freq;
 	const char *event;
@@ -93,13 +99,12 @@ struct record_opts {
 	char **command; /* NULL-terminated, or NULL */
 };
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested; /* the signal that asked, or 0 */
 static volatile sig_atomic_t child_changed;
 
 static void on_stop_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	stop_requested = sig;
 }
 
 static void on_sigchld(int sig)
@@ -180,6 +185,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	static const struct option options[] = {
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"pid", required_argument, NULL, 'p'},
+		{"tid", required_argument, NULL, 't'},
 		{"cpu", required_argument, NULL, 'C'},
 		{"freq", required_argument, NULL, 'F'},
 		{"event", required_argument, NULL, 'e'},
@@ -204,13 +210,16 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	};
 	optind = 0; /* glibc: a full rescan, GNU extensions included */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ap:C:F:e:gd:o:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+ap:t:C:F:e:gd:o:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			o->all_cpus = true;
 			break;
 		case 'p':
 			o->pid_list = optarg;
+			break;
+		case 't':
+			o->tid_list = optarg;
 			break;
 		case 'C':
 			o->cpu_list = optarg;
@@ -278,11 +287,12 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		return cmd_usage_error(usage, "--verify-unwind checks DWARF unwinding: drop -g or "
 					      "--call-graph fp/none"),
 		       -1;
-	targets = o->all_cpus + (o->pid_list != NULL) + (o->command != NULL);
+	targets =
+		o->all_cpus + (o->pid_list != NULL) + (o->tid_list != NULL) + (o->command != NULL);
 	if (targets != 1)
 		return cmd_usage_error(usage,
-				       targets ? "give only one of -a, -p and COMMAND"
-					       : "nothing to profile: give -a, -p or COMMAND"),
+				       targets ? "give only one of -a, -p, -t and COMMAND"
+					       : "nothing to profile: give -a, -p, -t or COMMAND"),
 		       -1;
 	return 1;
 }
@@ -403,15 +413,38 @@ static void add_comments(struct profile *p, int argc, char **argv)
 	}
 }
 
+/* kernel.perf_event_paranoid, or 2 (the kernel's default) when it cannot be read. */
+static int paranoid_level(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int level = 2;
+
+	if (f) {
+		if (fscanf(f, "%d", &level) != 1)
+			level = 2;
+		(void)fclose(f);
+	}
+	return level;
+}
+
 static int open_error(int r, const struct record_opts *o)
 {
+	char hint[200];
+	int paranoid = paranoid_level();
+	/* What each kind of target needs: -a the whole CPU (0), a process's user space 2. */
+	int need = o->all_cpus ? 0 : 2;
+
 	switch (r) {
 	case -EACCES:
 	case -EPERM:
-		return cmd_fail(r,
-				"run as root, or set kernel.perf_event_paranoid to 1 or lower "
-				"(sysctl -w kernel.perf_event_paranoid=1) or grant CAP_PERFMON",
-				"perf_event_open");
+		if (paranoid <= need) /* the setting allows it: the target is another user's */
+			return cmd_fail(r, "it belongs to another user: run cprof as root",
+					"perf_event_open");
+		(void)snprintf(hint, sizeof(hint),
+			       "run as root, or set kernel.perf_event_paranoid to %d or lower "
+			       "(sysctl -w kernel.perf_event_paranoid=%d) or grant CAP_PERFMON",
+			       need, need);
+		return cmd_fail(r, hint, "perf_event_open");
 	case -ENOENT:
 	case -EOPNOTSUPP:
 		return cmd_fail(r, "this machine has no such counter; try -e cpu-clock",
@@ -426,26 +459,42 @@ static int open_error(int r, const struct record_opts *o)
 	}
 }
 
-/* record --format perf-script / folded: the text view of the whole profile, to fd. */
-static int write_text(const struct profile *p, enum view_kind kind, int fd)
+/*
+ * Write the profile in its format and make the output final (out is
+ * consumed either way). Returns 0 or -errno.
+ */
+static int write_output(const struct profile *p, enum view_kind format, struct outfile *out)
 {
-	struct stacks_options so = {.sample_index = (int)p->ntypes - 1};
-	struct view_opts v = {.kind = kind};
+	/* Our own recording: no bound on what its stacks may take. */
+	struct stacks_options so = {.sample_index = (int)p->ntypes - 1, .max_memory = SIZE_MAX};
+	struct view_opts v = {.kind = format};
 	struct stacks *st = NULL;
-	FILE *out;
+	FILE *f;
 	int r;
 
-	r = stacks_build(p, NULL, &so, &st);
-	if (r < 0)
-		return r;
-	out = fdopen(dup(fd), "w");
-	if (!out) {
-		stacks_free(st);
-		return -ENOMEM;
+	if (format == VIEW_TOP) {
+		r = outfile_fd(out);
+		if (r >= 0)
+			r = pprof_write(p, r);
+		if (r < 0) {
+			outfile_abort(out);
+			return r;
+		}
+		return outfile_commit(out);
 	}
-	r = view_write_to(&v, st, out);
-	if (fclose(out) != 0 && r == 0)
+	r = stacks_build(p, NULL, &so, &st);
+	if (r < 0) {
+		outfile_abort(out);
+		return r;
+	}
+	f = outfile_stream(out);
+	if (!f) {
 		r = -errno;
+		stacks_free(st);
+		outfile_abort(out);
+		return r;
+	}
+	r = outfile_finish(out, f, view_write_to(&v, st, f));
 	stacks_free(st);
 	return r;
 }
@@ -472,19 +521,21 @@ static double own_cpu_seconds(void)
 
 static void print_summary(const struct session_stats *st, const char *output, off_t size)
 {
-	char stacks[96] = "";
+	char stacks[96] = "", wrote[32] = "";
 
 	if (log_get_level() < LOG_WARN)
 		return;
 	if (st->unwound)
 		(void)snprintf(stacks, sizeof(stacks), "; %.1f%% of stacks complete",
 			       100.0 * (double)(st->unwound - st->truncated) / (double)st->unwound);
+	if (size >= 0)
+		(void)snprintf(wrote, sizeof(wrote), " (%.1f KiB)", (double)size / 1024.0);
 	fprintf(stderr,
 		"cprof: %llu samples (%llu lost) from %zu process%s in %.2f s%s; "
-		"cprof used %.2f s of CPU; wrote %s (%.1f KiB)\n",
+		"cprof used %.2f s of CPU; wrote %s%s\n",
 		(unsigned long long)st->samples, (unsigned long long)st->lost, st->processes,
 		st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9, stacks,
-		own_cpu_seconds(), output, (double)size / 1024.0);
+		own_cpu_seconds(), strcmp(output, "-") == 0 ? "standard output" : output, wrote);
 	log_info("%llu stacks unwound, median %.1f us each; %llu truncated",
 		 (unsigned long long)st->unwound, (double)st->unwind_median_ns / 1000.0,
 		 (unsigned long long)st->truncated);
@@ -497,47 +548,45 @@ static void print_summary(const struct session_stats *st, const char *output, of
 			 (unsigned long long)st->throttled);
 }
 
-/*
- * cprof's cache directory: $CPROF_CACHE_DIR (set but empty: no cache),
- * else $XDG_CACHE_HOME/cprof or ~/.cache/cprof, created 0700. Used only
- * when it is ours: under sudo, HOME may still be another user's. NULL for
- * none (caching is an optimization, never a reason to fail); caller frees.
- */
-static char *cache_dir(void)
+/* Why a cache directory or file was not used, for -v. */
+static const char *cache_refusal(int r)
 {
-	const char *env = getenv("CPROF_CACHE_DIR"), *base;
-	struct stat st;
-	char *dir;
-
-	if (env && !*env)
-		return NULL;
-	if (env)
-		dir = strdup(env);
-	else if ((base = getenv("XDG_CACHE_HOME")) && *base == '/')
-		dir = asprintf(&dir, "%s/cprof", base) < 0 ? NULL : dir;
-	else if ((base = getenv("HOME")) && *base == '/')
-		dir = asprintf(&dir, "%s/.cache/cprof", base) < 0 ? NULL : dir;
-	else
-		return NULL;
-	if (!dir)
-		return NULL;
-	/* mkdir -p, each missing level private. */
-	for (char *p = dir + 1;; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-
-			*p = '\0';
-			(void)mkdir(dir, 0700);
-			*p = c;
-		}
-		if (!*p)
-			break;
+	switch (r) {
+	case -ELOOP:
+		return "it is a symlink";
+	case -EPERM:
+		return "it belongs to another user, or is not a plain file or directory";
+	case -EACCES:
+		return "others may write to it";
+	case -EFBIG:
+		return "it is too large";
+	case -EBADMSG:
+		return "it is damaged or of another format";
+	default:
+		return strerror(-r);
 	}
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid()) {
-		free(dir);
-		return NULL;
-	}
-	return dir;
+}
+
+/*
+ * cprof's cache (lib/cache.h), or NULL: caching is an optimization, never a
+ * reason to fail. A directory that is not the user's own alone (sudo
+ * leaving HOME at another user's, a symlink into /tmp) is not used, and -v
+ * says why.
+ */
+static struct cache *open_cache(void)
+{
+	struct cache *c = NULL;
+	char *dir = NULL;
+	int r;
+
+	r = cache_dir_path(&dir);
+	if (r == 0)
+		r = cache_open(dir, &c);
+	if (r < 0 && r != -ECANCELED) /* CPROF_CACHE_DIR= turns it off: nothing to say */
+		log_info("not using the cache directory '%s': %s", dir ? dir : "(none)",
+			 cache_refusal(r));
+	free(dir);
+	return c;
 }
 
 static void print_unwind_summary(const struct unwind *u, bool verified)
@@ -561,10 +610,12 @@ int cmd_record(int argc, char **argv)
 	struct session *s = NULL;
 	struct outfile *out = NULL;
 	struct symbolize_options sym_opts = {0};
-	char *cache = NULL;
+	struct cache *cache = NULL;
 	struct symbolize *sym = NULL;
 	struct unwind *unwinder = NULL;
 	struct session_unwinder unwinder_ops;
+	struct session_observer observer;
+	struct symbolize_stats sym_stats = {0};
 	struct profile *profile;
 	struct sigaction sa = {0};
 	struct timespec start;
@@ -572,7 +623,7 @@ int cmd_record(int argc, char **argv)
 	bool *cpus = NULL;
 	pid_t child = 0;
 	int go_fd = -1, err_fd = -1, child_status = 0, r, ret = 1, failed = 0;
-	bool child_exited = false;
+	bool child_exited = false, regular;
 	struct stat st;
 
 	r = parse_args(argc, argv, &o);
@@ -588,12 +639,15 @@ int cmd_record(int argc, char **argv)
 	cfg.sampler.stack_size = o.stack_size;
 	sym_opts.debuginfo_path = o.debuginfo_path;
 	sym_opts.vmlinux = o.vmlinux;
-	cache = cache_dir();
-	sym_opts.cache_dir = cache;
+	cache = open_cache();
+	sym_opts.cache = cache;
 	r = symbolize_new(&sym_opts, &sym);
-	free(cache);
-	if (r < 0)
+	if (r < 0) {
+		cache_free(cache);
 		return cmd_fail(r, NULL, "setting up the symbolizer");
+	}
+	symbolize_bind(sym, &observer);
+	cfg.observer = &observer;
 	if (o.callgraph == SAMPLER_CALLGRAPH_DWARF) {
 		/* The unwinder opens files while processes run; the symbolizer reuses them. */
 		r = unwind_new(symbolize_files(sym), &unwinder);
@@ -620,18 +674,36 @@ int cmd_record(int argc, char **argv)
 		cfg.sampler.cpus = cpus;
 		cfg.sampler.ncpus = (size_t)ncpu;
 	}
-	if (o.pid_list) {
-		r = parse_pids(o.pid_list, &pids, &cfg.npids);
+	if (o.pid_list || o.tid_list) {
+		const char *list = o.pid_list ? o.pid_list : o.tid_list;
+		size_t n;
+
+		r = parse_pids(list, &pids, &n);
 		if (r < 0) {
-			ret = cmd_usage_error(usage, "invalid pid list '%s'", o.pid_list);
+			ret = cmd_usage_error(usage, "invalid %s list '%s'",
+					      o.pid_list ? "pid" : "tid", list);
 			goto out;
 		}
-		cfg.pids = pids;
-		for (size_t i = 0; i < cfg.npids; i++) {
-			if (kill(pids[i], 0) < 0 && errno == ESRCH) {
-				ret = cmd_fail(-ESRCH, NULL, "cannot profile pid %d", pids[i]);
+		for (size_t i = 0; i < n; i++) {
+			/* kill(0) accepts thread ids too; EPERM: someone else's, unless we are
+			 * root. */
+			if (kill(pids[i], 0) < 0 && (errno == ESRCH || errno == EPERM)) {
+				ret = cmd_fail(-errno,
+					       errno == EPERM
+						       ? "it belongs to another user: run cprof "
+							 "as root"
+						       : NULL,
+					       "cannot profile %s %d", o.pid_list ? "pid" : "tid",
+					       pids[i]);
 				goto out;
 			}
+		}
+		if (o.pid_list) {
+			cfg.pids = pids;
+			cfg.npids = n;
+		} else {
+			cfg.tids = pids;
+			cfg.ntids = n;
 		}
 	}
 
@@ -671,8 +743,18 @@ int cmd_record(int argc, char **argv)
 		cfg.sampler.event = sampler_event_default();
 		r = session_open(&cfg, &s);
 	}
-	if (r == -ESRCH && cfg.npids) {
-		ret = cmd_fail(r, NULL, "cannot profile pid %s", o.pid_list);
+	if ((r == -EACCES || r == -EPERM) && !o.all_cpus && paranoid_level() >= 2) {
+		/* As perf does: at paranoid 2 a user may sample their own code, not the kernel. */
+		cfg.sampler.exclude_kernel = true;
+		r = session_open(&cfg, &s);
+		if (r == 0)
+			log_warn("kernel.perf_event_paranoid is %d: recording user space only; "
+				 "for kernel frames set it to 1 or lower, or run as root",
+				 paranoid_level());
+	}
+	if (r == -ESRCH && (cfg.npids || cfg.ntids)) {
+		ret = cmd_fail(r, NULL, "cannot profile %s %s", o.pid_list ? "pid" : "tid",
+			       o.pid_list ? o.pid_list : o.tid_list);
 		goto out;
 	}
 	if (r < 0) {
@@ -749,34 +831,46 @@ int cmd_record(int argc, char **argv)
 	profile = session_profile(s);
 	add_comments(profile, argc, argv);
 
-	r = symbolize_profile(sym, profile, NULL);
+	r = symbolize_profile(sym, profile, &sym_stats);
 	if (r < 0)
 		failed = cmd_fail(r, NULL, "symbolizing; writing the names found so far");
-	r = o.format == VIEW_TOP ? pprof_write(profile, outfile_fd(out))
-				 : write_text(profile, o.format, outfile_fd(out));
-	if (r == 0 && fstat(outfile_fd(out), &st) < 0)
-		st.st_size = 0;
-	if (r == 0)
-		r = outfile_commit(out);
-	else
-		outfile_abort(out);
+	if (sym_stats.kernel_cache_error)
+		log_info("not using the saved kernel symbols '%s': %s; read /proc/kallsyms instead",
+			 sym_stats.kernel_cache, cache_refusal(sym_stats.kernel_cache_error));
+	if (sym_stats.jitmaps_refused)
+		log_info("ignored %zu JIT perf map%s another user could have written (%s)",
+			 sym_stats.jitmaps_refused, sym_stats.jitmaps_refused == 1 ? "" : "s",
+			 sym_stats.jitmap_refused_why);
+	regular = outfile_is_regular(out);
+	r = write_output(profile, o.format, out);
 	out = NULL;
 	if (r < 0) {
 		ret = cmd_fail(r, NULL, "cannot write '%s'", o.output);
 		goto out;
 	}
+	/* Devices and pipes have no size to show. */
+	if (!regular || stat(o.output, &st) < 0)
+		st.st_size = -1;
 	print_summary(session_stats(s), o.output, st.st_size);
 	if (unwinder)
 		print_unwind_summary(unwinder, o.verify_unwind);
 	ret = failed;
 
-	if (child && child_exited) {
-		ret = failed ? failed : child_status_code(child_status);
-	} else if (child) {
+	if (child && !child_exited) {
 		/* The recording ended first (duration or signal): end the command too. */
 		(void)kill(child, SIGTERM);
-		(void)waitpid(child, NULL, 0);
+		(void)waitpid(child, &child_status, 0);
 	}
+	/*
+	 * A command that ran to its end gives its own status, 128+N when signal
+	 * N ended it. A recording stopped by signal N exits 128+N too, as perf
+	 * record does and as shells expect of an interrupted program; the
+	 * profile is written either way. --duration running out is success.
+	 */
+	if (!failed && child && child_exited)
+		ret = child_status_code(child_status);
+	else if (!failed && stop_requested)
+		ret = 128 + stop_requested;
 	child = 0;
 out:
 	if (child) {
@@ -791,6 +885,7 @@ out:
 	session_free(s);
 	unwind_free(unwinder);
 	symbolize_free(sym);
+	cache_free(cache);
 	free(pids);
 	free(cpus);
 	return ret;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,8 @@ static const char usage[] =
 	"                            (default 0.005, as pprof; 0 shows everything)\n"
 	"      --icicle              flame graph with the root at the top\n"
 	"      --title TEXT          flame graph title\n"
+	"      --max-memory SIZE     the most memory a profile may take to read and expand\n"
+	"                            (default 1G): a guard against hostile files\n"
 	"  -h, --help                show this help\n"
 	"\n"
 	"Examples:\n"
@@ -59,6 +62,7 @@ struct report_opts {
 	const char *sample_index;
 	const char *diff_base;
 	uint64_t nodecount;
+	uint64_t max_memory;
 	struct view_opts view;
 	struct stacks_options filter;
 	int views; /* how many view options were given */
@@ -71,7 +75,8 @@ static int parse_fraction(const char *s, double *ret)
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || *end || errno || v < 0 || v > 1)
+	/* isfinite: NaN passes every comparison below by failing it. */
+	if (end == s || *end || errno || !isfinite(v) || v < 0 || v > 1)
 		return -EINVAL;
 	*ret = v;
 	return 0;
@@ -99,6 +104,7 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		OPT_DIFF_BASE,
 		OPT_ICICLE,
 		OPT_TITLE,
+		OPT_MAX_MEMORY,
 	};
 	static const struct option options[] = {
 		{"top", no_argument, NULL, OPT_TOP},
@@ -122,16 +128,22 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{"diff-base", required_argument, NULL, OPT_DIFF_BASE},
 		{"icicle", no_argument, NULL, OPT_ICICLE},
 		{"title", required_argument, NULL, OPT_TITLE},
+		{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	uint64_t v;
 	int c;
 
-	*o = (struct report_opts){.file = "cprof.pb.gz", .view.nodefraction = 0.005};
+	*o = (struct report_opts){
+		.file = "cprof.pb.gz",
+		.view.nodefraction = 0.005,
+		.max_memory = PPROF_MAX_MEMORY,
+	};
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+n:i:h", options, NULL)) != -1) {
+	/* No '+': options may follow the file, as GNU tools and perf allow. */
+	while ((c = getopt_long(argc, argv, "n:i:h", options, NULL)) != -1) {
 		switch (c) {
 		case OPT_TOP:
 		case OPT_TREE:
@@ -197,6 +209,14 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_TITLE:
 			o->view.title = optarg;
 			break;
+		case OPT_MAX_MEMORY:
+			if (parse_size(optarg, 1 << 20, SIZE_MAX, &o->max_memory) < 0)
+				return cmd_usage_error(usage,
+						       "invalid memory size '%s' (e.g. 512M, 4G)",
+						       optarg),
+				       -1;
+			o->filter.max_memory = (size_t)o->max_memory;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -217,29 +237,38 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	return 1;
 }
 
-static const char *read_error_hint(int r)
+static int load(const char *file, size_t max_memory, struct profile **ret)
 {
+	int r = pprof_read_file(file, max_memory, ret);
+	char size[32];
+
+	(void)snprintf(size, sizeof(size), "%zu MiB", max_memory >> 20);
 	switch (r) {
+	case 0:
+		break;
 	case -EBADMSG:
-		return "its gzip data is corrupt or truncated";
+		log_err("cannot read '%s': its gzip data is corrupt or truncated", file);
+		break;
+	case -ENODEV:
+		log_err("cannot read '%s': it is a device, not a profile", file);
+		break;
 	case -EINVAL:
-		return "it is not a valid pprof profile";
+		log_err("cannot read '%s': it is not a valid pprof profile", file);
+		break;
 	case -EFBIG:
-		return "it decompresses to more than 2 GiB";
+		log_err("cannot read '%s': it is larger than a quarter of --max-memory (%s); "
+			"raise --max-memory if the file is trusted",
+			file, size);
+		break;
+	case -E2BIG:
+		log_err("cannot read '%s': it expands to more than --max-memory (%s); "
+			"raise --max-memory if the file is trusted",
+			file, size);
+		break;
 	default:
-		return NULL;
-	}
-}
-
-static int load(const char *file, struct profile **ret)
-{
-	int r = pprof_read_file(file, ret);
-	const char *hint = read_error_hint(r);
-
-	if (r < 0 && hint)
-		log_err("cannot read '%s': %s", file, hint);
-	else if (r < 0)
 		(void)cmd_fail(r, NULL, "cannot read '%s'", file);
+		break;
+	}
 	return r;
 }
 
@@ -253,9 +282,9 @@ int cmd_report(int argc, char **argv)
 	r = parse_args(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : 0;
-	if (load(o.file, &p) < 0)
+	if (load(o.file, (size_t)o.max_memory, &p) < 0)
 		goto out;
-	if (o.diff_base && load(o.diff_base, &base) < 0)
+	if (o.diff_base && load(o.diff_base, (size_t)o.max_memory, &base) < 0)
 		goto out;
 
 	o.filter.sample_index = stacks_sample_index(p, o.sample_index);
@@ -282,12 +311,24 @@ int cmd_report(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (r == -E2BIG) {
+		log_err("'%s': its stacks expand to more than --max-memory (%zu MiB); raise "
+			"--max-memory if the file is trusted",
+			o.file, (size_t)o.max_memory >> 20);
+		goto out;
+	}
 	if (r < 0) {
 		ret = cmd_fail(r, NULL, "preparing the report");
 		goto out;
 	}
 	o.view.base_stacks = base_st;
 	r = view_write(&o.view, st);
+	if (r == -E2BIG) {
+		log_err("'%s' would print more than 10,000,000 perf-script records (each sample is "
+			"repeated as often as it was counted); use --folded or --traces",
+			o.file);
+		goto out;
+	}
 	if (r < 0) {
 		ret = cmd_fail(r, NULL, "writing %s", o.view.file ? o.view.file : "the report");
 		goto out;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writing one view of a profile, to stdout or to a file (written under a
- * temporary name and renamed, like every output of cprof). Shared by
- * report (any view) and record (--format perf-script / folded).
+ * Writing one view of a profile, to stdout or to a file (see outfile.h:
+ * regular files replaced atomically, devices and pipes written into).
+ * Shared by report (any view) and record (--format perf-script / folded).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -59,13 +59,7 @@ int view_write(const struct view_opts *v, const struct stacks *st)
 	FILE *out;
 	int r;
 
-	if (!v->file || strcmp(v->file, "-") == 0) {
-		r = view_write_to(v, st, stdout);
-		if (r == 0 && fflush(stdout) != 0)
-			r = -errno;
-		return r;
-	}
-	r = outfile_open(v->file, &of);
+	r = outfile_open(v->file ? v->file : "-", &of);
 	if (r < 0)
 		return r;
 	out = outfile_stream(of);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sat.h"
 #include "lib/callgrind.h"
 #include "lib/hash.h"
 #include "lib/vec.h"
@@ -49,7 +50,7 @@ static int edge_add(struct edges *e, uint32_t caller, uint32_t callee, int64_t v
 		idx = (uint32_t)e->n++;
 	}
 	if (e->v[idx].last_sample != sample + 1) {
-		e->v[idx].cost += v;
+		e->v[idx].cost = sat_add64(e->v[idx].cost, v);
 		e->v[idx].calls++;
 		e->v[idx].last_sample = sample + 1;
 	}
@@ -91,7 +92,8 @@ int callgrind_write(const struct stacks *st, FILE *out)
 		const struct stacks_sample *smp = &st->samples[s];
 
 		if (smp->n)
-			self[st->frames[smp->off].node] += smp->value;
+			self[st->frames[smp->off].node] =
+				sat_add64(self[st->frames[smp->off].node], smp->value);
 		for (uint32_t i = 0; i + 1 < smp->n && r == 0; i++)
 			r = edge_add(&e, st->frames[smp->off + i + 1].node,
 				     st->frames[smp->off + i].node, smp->value, s);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sat.h"
 #include "lib/calltree.h"
 #include "lib/hash.h"
 #include "lib/vec.h"
@@ -86,9 +87,9 @@ static int add(struct builder *b, const struct stacks *st, bool is_base)
 		uint32_t at = 0;
 
 		if (is_base)
-			t->nodes[0].base += smp->value;
+			t->nodes[0].base = sat_add64(t->nodes[0].base, smp->value);
 		else
-			t->nodes[0].value += smp->value;
+			t->nodes[0].value = sat_add64(t->nodes[0].value, smp->value);
 		for (uint32_t i = smp->n; i-- > 0;) {
 			r = child(b, at, st, &st->frames[smp->off + i], !is_base, &at);
 			if (r == -ENOENT)
@@ -96,12 +97,12 @@ static int add(struct builder *b, const struct stacks *st, bool is_base)
 			if (r < 0)
 				return r;
 			if (is_base)
-				t->nodes[at].base += smp->value;
+				t->nodes[at].base = sat_add64(t->nodes[at].base, smp->value);
 			else
-				t->nodes[at].value += smp->value;
+				t->nodes[at].value = sat_add64(t->nodes[at].value, smp->value);
 		}
 		if (!is_base && smp->n)
-			t->nodes[at].self += smp->value;
+			t->nodes[at].self = sat_add64(t->nodes[at].self, smp->value);
 	}
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sat.h"
 #include "lib/dot.h"
 #include "lib/hash.h"
 #include "lib/text.h"
@@ -65,12 +66,13 @@ int dot_write(const struct stacks *st, size_t nodecount, FILE *out)
 		const struct stacks_sample *smp = &st->samples[s];
 
 		if (smp->n)
-			nodes[st->frames[smp->off].node].flat += smp->value;
+			nodes[st->frames[smp->off].node].flat =
+				sat_add64(nodes[st->frames[smp->off].node].flat, smp->value);
 		for (uint32_t i = 0; i < smp->n; i++) {
 			struct gnode *n = &nodes[st->frames[smp->off + i].node];
 
 			if (n->last_sample != s + 1) {
-				n->cum += smp->value;
+				n->cum = sat_add64(n->cum, smp->value);
 				n->last_sample = s + 1;
 			}
 		}
@@ -112,7 +114,7 @@ int dot_write(const struct stacks *st, size_t nodecount, FILE *out)
 					idx = (uint32_t)nedges++;
 				}
 				if (edges[idx].last_sample != s + 1) {
-					edges[idx].value += smp->value;
+					edges[idx].value = sat_add64(edges[idx].value, smp->value);
 					edges[idx].last_sample = s + 1;
 				}
 			}

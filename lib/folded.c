@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sat.h"
 #include "lib/folded.h"
 #include "lib/hash.h"
 #include "lib/text.h"
@@ -63,7 +64,7 @@ int folded_write(const struct stacks *st, FILE *out)
 		k = (struct key){lines, buf};
 		h = hash_bytes(buf, strlen(buf), 0);
 		if (hashmap_find(&index, h, line_eq, &k, &idx)) {
-			lines[idx].value += smp->value;
+			lines[idx].value = sat_add64(lines[idx].value, smp->value);
 			free(buf);
 		} else if ((r = VEC_PUSH_RESERVE(lines, n, cap)) == 0 &&
 			   (r = hashmap_insert(&index, h, (uint32_t)n)) == 0) {

@@ -84,7 +84,9 @@ static int deliver(struct merge *m, uint64_t limit, merge_fn fn, void *ctx)
 			break;
 		}
 	}
-	memmove(m->q, &m->q[i], (m->n - i) * sizeof(*m->q));
+	/* An empty queue may have no array at all: memmove(NULL, …, 0) is still undefined. */
+	if (i && m->n > i)
+		memmove(m->q, &m->q[i], (m->n - i) * sizeof(*m->q));
 	m->n -= i;
 	return r < 0 ? r : 0;
 }

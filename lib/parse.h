@@ -14,6 +14,13 @@
 int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 
 /*
+ * Parse a size in bytes with an optional binary suffix ("4096", "512M",
+ * "1GiB", "2g"; K, M, G, T are powers of 1024) into *ret, in [min, max].
+ * Returns 0, -EINVAL or -ERANGE.
+ */
+int parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+
+/*
  * Parse a duration in seconds with an optional fraction ("10", "0.5") into
  * nanoseconds. Returns 0, -EINVAL or -ERANGE (zero and above a year).
  */

@@ -15,6 +15,8 @@
 struct thread {
 	int32_t tid, pid;
 	char comm[PROC_COMM_MAX];
+	bool asked;  /* /proc was asked for its name once (proc_table_name) */
+	bool exited; /* kept for its name, as exited processes are */
 };
 
 /* Objects keyed by a pid or tid: an index over a slot array with a free list. */
@@ -27,9 +29,19 @@ struct idtab {
 	size_t nfree, free_cap;
 };
 
+/* Exited tasks whose names are kept: samples of their teardown follow EXIT by milliseconds. */
+#define EXITED_KEEP 4096
+
+struct exited {
+	int32_t id;
+	bool is_proc;
+};
+
 struct proc_table {
-	struct idtab procs;   /* of struct proc */
-	struct idtab threads; /* of struct thread */
+	struct idtab procs;    /* of struct proc */
+	struct idtab threads;  /* of struct thread */
+	struct exited *exited; /* a ring of EXITED_KEEP, oldest at exited_head */
+	size_t exited_head, nexited;
 };
 
 struct id_key {
@@ -145,6 +157,7 @@ void proc_table_free(struct proc_table *t)
 		return;
 	idtab_release(&t->procs, proc_free);
 	idtab_release(&t->threads, free);
+	free(t->exited);
 	free(t);
 }
 
@@ -209,6 +222,12 @@ static void set_comm(char dst[PROC_COMM_MAX], const char *src)
 static size_t first_ending_after(const struct proc *p, uint64_t addr)
 {
 	return UPPER_BOUND(p->maps, p->nmaps, struct proc_map, end, addr);
+}
+
+bool proc_map_is_anon(const struct proc_map *m)
+{
+	return (m->path[0] != '/' && m->path[0] != '[') || strncmp(m->path, "//anon", 6) == 0 ||
+	       strncmp(m->path, "/memfd:", 7) == 0 || strncmp(m->path, "[anon", 5) == 0;
 }
 
 struct proc_map *proc_map_find(struct proc *p, uint64_t addr)
@@ -328,6 +347,30 @@ static int parse_maps_line(char *line, struct proc_map *m)
 	return 0;
 }
 
+int proc_tgid(const char *root, int32_t tid, int32_t *ret)
+{
+	char path[64], line[128];
+	int r = -ESRCH;
+	FILE *f;
+
+	/* /proc/TID exists for every thread, though only processes are listed. */
+	(void)snprintf(path, sizeof(path), "%s/%d/status", root, tid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		long v;
+
+		if (sscanf(line, "Tgid: %ld", &v) == 1 && v > 0 && v <= INT32_MAX) {
+			*ret = (int32_t)v;
+			r = 0;
+			break;
+		}
+	}
+	(void)fclose(f);
+	return r;
+}
+
 int proc_rescan_maps(struct proc *p, const char *root)
 {
 	char path[64], *line = NULL;
@@ -427,7 +470,8 @@ int proc_table_scan(struct proc_table *t, const char *root, int32_t pid)
 	return r < 0 ? r : 0;
 
 gone:
-	if (r != -ENOMEM)
+	/* Gone, or not ours to read (another user's, without privileges): say which. */
+	if (r != -ENOMEM && r != -EACCES && r != -EPERM)
 		r = -ESRCH;
 	/* A process that vanished mid-scan is not worth keeping half-known. */
 	proc_free(idtab_remove(&t->procs, pid));
@@ -467,6 +511,7 @@ int proc_table_fork(struct proc_table *t, int32_t pid, int32_t ppid, int32_t tid
 	r = thread_get(t, pid, tid, &th);
 	if (r < 0)
 		return r;
+	th->exited = false; /* a reused tid */
 	if (parent_thread)
 		memcpy(th->comm, parent_thread->comm, PROC_COMM_MAX);
 	else if (parent)
@@ -510,11 +555,81 @@ int proc_table_comm(struct proc_table *t, int32_t pid, int32_t tid, const char *
 	return 0;
 }
 
+/* Forget the oldest exited task, unless its id now belongs to a live one. */
+static void forget_oldest(struct proc_table *t)
+{
+	struct exited e = t->exited[t->exited_head];
+
+	t->exited_head = (t->exited_head + 1) % EXITED_KEEP;
+	t->nexited--;
+	if (e.is_proc) {
+		struct proc *p = idtab_find(&t->procs, e.id);
+
+		if (p && p->exited)
+			proc_free(idtab_remove(&t->procs, e.id));
+	} else {
+		struct thread *th = idtab_find(&t->threads, e.id);
+
+		if (th && th->exited)
+			free(idtab_remove(&t->threads, e.id));
+	}
+}
+
+/* Keep an exited task's name a while; without room to remember it, forget it now. */
+static void keep_exited(struct proc_table *t, int32_t id, bool is_proc)
+{
+	if (!t->exited && !(t->exited = calloc(EXITED_KEEP, sizeof(*t->exited)))) {
+		if (is_proc)
+			proc_free(idtab_remove(&t->procs, id));
+		else
+			free(idtab_remove(&t->threads, id));
+		return;
+	}
+	if (t->nexited == EXITED_KEEP)
+		forget_oldest(t);
+	t->exited[(t->exited_head + t->nexited++) % EXITED_KEEP] = (struct exited){id, is_proc};
+}
+
 void proc_table_exit(struct proc_table *t, int32_t pid, int32_t tid)
 {
-	free(idtab_remove(&t->threads, tid));
-	if (pid == tid)
-		proc_free(idtab_remove(&t->procs, pid));
+	struct thread *th = idtab_find(&t->threads, tid);
+	struct proc *p;
+
+	if (th && !th->exited) {
+		th->exited = true;
+		keep_exited(t, tid, false);
+	}
+	if (pid != tid)
+		return;
+	p = idtab_find(&t->procs, pid);
+	if (p && !p->exited) {
+		/* No user code runs after EXIT: the maps are of no more use. */
+		proc_clear_maps(p);
+		p->exited = true;
+		keep_exited(t, pid, true);
+	}
+}
+
+const char *proc_table_name(struct proc_table *t, const char *root, int32_t pid, int32_t tid)
+{
+	const char *comm = proc_table_comm_of(t, pid, tid);
+	struct thread *th;
+	struct proc *p;
+	char path[96];
+
+	if (comm || pid <= 0 || thread_get(t, pid, tid, &th) < 0 || th->asked)
+		return comm;
+	/* Once: a thread that is gone stays nameless, and costs no more lookups. */
+	th->asked = true;
+	(void)snprintf(path, sizeof(path), "%s/%d/task/%d/comm", root, pid, tid);
+	if (read_comm(path, th->comm) < 0)
+		return NULL;
+	if (proc_table_get(t, pid, &p) == 0 && !p->comm[0]) {
+		(void)snprintf(path, sizeof(path), "%s/%d/comm", root, pid);
+		if (read_comm(path, p->comm) < 0)
+			memcpy(p->comm, th->comm, PROC_COMM_MAX);
+	}
+	return th->comm[0] ? th->comm : NULL;
 }
 
 const char *proc_table_comm_of(struct proc_table *t, int32_t pid, int32_t tid)

@@ -35,6 +35,7 @@ struct proc {
 	uint64_t generation; /* bumped by every change to maps, so caches know to refresh */
 	bool rescanned;	     /* /proc/PID/maps was re-read once to fill a gap */
 	bool sampled;	     /* the session counted it among the processes with samples */
+	bool exited;	     /* its EXIT was seen; kept a while for its name (proc_table_exit) */
 };
 
 struct proc_table;
@@ -67,6 +68,12 @@ int proc_table_scan_all(struct proc_table *t, const char *root);
  */
 int proc_list_tasks(const char *root, int32_t pid, int32_t **ret, size_t *ret_n);
 
+/*
+ * The process thread tid belongs to (its Tgid; tid itself for a process).
+ * Returns 0 and *ret, -ESRCH when there is no such thread, or -errno.
+ */
+int proc_tgid(const char *root, int32_t tid, int32_t *ret);
+
 /* Re-read the maps of p from /proc, replacing what the table had. */
 int proc_rescan_maps(struct proc *p, const char *root);
 
@@ -76,6 +83,9 @@ int proc_rescan_maps(struct proc *p, const char *root);
  * Returns 0 or -ENOMEM.
  */
 int proc_map_insert(struct proc *p, const struct proc_map *m);
+
+/* Is m anonymous memory or a memfd: code a JIT wrote, named by the process's perf map? */
+bool proc_map_is_anon(const struct proc_map *m);
 
 /* The map containing addr, or NULL. Borrowed until the next change to p. */
 struct proc_map *proc_map_find(struct proc *p, uint64_t addr);
@@ -89,8 +99,21 @@ int proc_table_fork(struct proc_table *t, int32_t pid, int32_t ppid, int32_t tid
 /* PERF_RECORD_COMM: thread tid is now named comm; exec also empties the maps. */
 int proc_table_comm(struct proc_table *t, int32_t pid, int32_t tid, const char *comm, bool exec);
 
-/* PERF_RECORD_EXIT: thread tid is gone, and the process with it when tid == pid. */
+/*
+ * PERF_RECORD_EXIT: thread tid is gone, and the process with it when
+ * tid == pid. The kernel writes EXIT before it has torn the task down, and
+ * samples of the teardown (exit_mmap, the last files closed) follow it, so
+ * names are kept for the last few thousand exited tasks; their maps go.
+ */
 void proc_table_exit(struct proc_table *t, int32_t pid, int32_t tid);
+
+/*
+ * The name of thread tid as proc_table_comm_of gives it, or, when no record
+ * named it (it began before the recording and after the /proc scan, or its
+ * records were lost), from root/PID/task/TID/comm, asked once per thread.
+ * NULL when it cannot be known. Borrowed.
+ */
+const char *proc_table_name(struct proc_table *t, const char *root, int32_t pid, int32_t tid);
 
 /* The name of thread tid, falling back to its process's; NULL when unknown. Borrowed. */
 const char *proc_table_comm_of(struct proc_table *t, int32_t pid, int32_t tid);

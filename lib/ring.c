@@ -102,8 +102,12 @@ const struct perf_event_header *ring_next(struct ring *r)
 		memcpy(&hdr, r->data + off, first);
 		memcpy((unsigned char *)&hdr + first, r->data, sizeof(hdr) - first);
 	}
-	if (hdr.size < sizeof(hdr) || hdr.size > avail) {
-		/* Nothing after a bad size can be framed: drop the rest of this read. */
+	if (hdr.size < sizeof(hdr) || hdr.size > avail || (hdr.size & 7)) {
+		/*
+		 * Nothing after a bad size can be framed: drop the rest of this read.
+		 * The kernel pads every record to 8 bytes; an odd size would hand the
+		 * next one out misaligned.
+		 */
 		r->corrupt++;
 		r->pos = r->head;
 		return NULL;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sat.h"
 #include "lib/script.h"
 #include "lib/text.h"
 
@@ -37,6 +38,22 @@ static const char *str_label(const struct profile *p, const struct profile_sampl
 			return profile_str(p, l->str);
 	}
 	return NULL;
+}
+
+/*
+ * perf script prints one record per event, so a sample counted N times
+ * (Go's profiles, cprof's without times) is printed N times. A profile of
+ * a few bytes can ask for 2^50: past these bounds the view is refused.
+ */
+#define SCRIPT_MAX_RECORDS 10000000
+#define SCRIPT_MAX_LINES 200000000
+
+/* How many events sample ps stands for: its samples/count value, 1 without one; never < 0. */
+static int64_t sample_count(const struct profile *p, const struct profile_sample *ps, int index)
+{
+	int64_t v = index >= 0 ? p->values[ps->value_off + (size_t)index] : 1;
+
+	return v < 0 ? 0 : v;
 }
 
 static int by_time(const void *a, const void *b)
@@ -94,7 +111,7 @@ int script_write(const struct stacks *st, FILE *out)
 	const char *event = strcmp(st->type, "cpu") == 0 ? "cpu-clock" : st->type;
 	int count_index = profile_find_type(p, "samples");
 	struct record *recs = calloc(st->nsamples + 1, sizeof(*recs));
-	int64_t emitted = 0, total_count = 0, step;
+	int64_t emitted = 0, total_count = 0, lines = 0, count, step;
 
 	if (!recs)
 		return -ENOMEM;
@@ -108,10 +125,15 @@ int script_write(const struct stacks *st, FILE *out)
 			continue;
 		}
 		ps = &p->samples[st->samples[s].sample];
-		if (!num_label(p, ps, "time", &recs[s].time))
+		if (!num_label(p, ps, "time", &recs[s].time) || recs[s].time < 0)
 			recs[s].time = -1;
-		total_count +=
-			count_index >= 0 ? p->values[ps->value_off + (size_t)count_index] : 1;
+		count = recs[s].time < 0 ? sample_count(p, ps, count_index) : 1;
+		total_count = sat_add64(total_count, count);
+		lines = sat_add64(lines, sat_mul64(count, (int64_t)st->samples[s].n + 2));
+	}
+	if (total_count > SCRIPT_MAX_RECORDS || lines > SCRIPT_MAX_LINES) {
+		free(recs);
+		return -E2BIG;
 	}
 	qsort(recs, st->nsamples, sizeof(*recs), by_time);
 	/* Samples without their own time are spread evenly over the recording. */
@@ -123,7 +145,7 @@ int script_write(const struct stacks *st, FILE *out)
 		const struct stacks_sample *smp = &st->samples[recs[r].sample];
 		const struct profile_sample *ps;
 		const char *comm;
-		int64_t pid = 0, tid = 0, cpu = 0, count = 1;
+		int64_t pid = 0, tid = 0, cpu = 0;
 
 		if (smp->from_base)
 			continue;
@@ -136,10 +158,9 @@ int script_write(const struct stacks *st, FILE *out)
 		if (!num_label(p, ps, "tid", &tid))
 			tid = pid;
 		(void)num_label(p, ps, "cpu", &cpu);
-		if (count_index >= 0 && recs[r].time < 0)
-			count = p->values[ps->value_off + (size_t)count_index];
+		count = recs[r].time < 0 ? sample_count(p, ps, count_index) : 1;
 		for (int64_t k = 0; k < count; k++) {
-			int64_t t = recs[r].time >= 0 ? recs[r].time : emitted * step;
+			int64_t t = recs[r].time >= 0 ? recs[r].time : sat_mul64(emitted, step);
 			int64_t period = count > 0 ? smp->value / count : smp->value;
 
 			emitted++;

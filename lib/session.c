@@ -67,32 +67,57 @@ static int setup_profile(struct session *s)
 	return profile_intern(p, "nanoseconds", &s->nanoseconds);
 }
 
-/* Follow the given processes: their current threads and their maps. */
-static int seed_pids(struct session *s, int32_t **ret_tids, size_t *ret_n)
+/* Add id to ids[0..*n) unless it is there. The lists are short: what a user typed. */
+static int add_unique(int32_t **ids, size_t *n, size_t *cap, int32_t id)
 {
-	int32_t *all = NULL;
-	size_t n = 0, cap = 0;
+	int r;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*ids)[i] == id)
+			return 0;
+	r = vec_reserve(ids, cap, *n + 1, sizeof(**ids));
+	if (r == 0)
+		(*ids)[(*n)++] = id;
+	return r;
+}
+
+/*
+ * Follow the given processes (every current thread) or threads (each
+ * alone), seeding their processes' maps. Each process and thread once:
+ * "-p S,S" or a process and one of its threads must not open every event
+ * twice and count every sample twice.
+ */
+static int seed_targets(struct session *s, int32_t **ret_tids, size_t *ret_n)
+{
+	const bool threads = s->cfg.ntids > 0;
+	const int32_t *ids = threads ? s->cfg.tids : s->cfg.pids;
+	const size_t nids = threads ? s->cfg.ntids : s->cfg.npids;
+	int32_t *procs = NULL, *all = NULL;
+	size_t nprocs = 0, procs_cap = 0, n = 0, cap = 0;
 	int r = 0;
 
-	for (size_t i = 0; i < s->cfg.npids; i++) {
-		int32_t *tids;
-		size_t ntids;
+	for (size_t i = 0; i < nids && r == 0; i++) {
+		int32_t tgid;
 
-		r = proc_table_scan(s->procs, proc_root(s), s->cfg.pids[i]);
-		if (r < 0)
-			break;
-		r = proc_list_tasks(proc_root(s), s->cfg.pids[i], &tids, &ntids);
-		if (r < 0)
-			break;
-		r = vec_reserve(&all, &cap, n + ntids, sizeof(*all));
-		if (r == 0) {
-			memcpy(&all[n], tids, ntids * sizeof(*tids));
-			n += ntids;
-		}
-		free(tids);
-		if (r < 0)
-			break;
+		r = proc_tgid(proc_root(s), ids[i], &tgid);
+		if (r == 0)
+			r = add_unique(&procs, &nprocs, &procs_cap, tgid);
+		if (r == 0 && threads)
+			r = add_unique(&all, &n, &cap, ids[i]);
 	}
+	for (size_t i = 0; i < nprocs && r == 0; i++) {
+		int32_t *tids = NULL;
+		size_t ntids = 0;
+
+		r = proc_table_scan(s->procs, proc_root(s), procs[i]);
+		if (r < 0 || threads)
+			continue;
+		r = proc_list_tasks(proc_root(s), procs[i], &tids, &ntids);
+		for (size_t j = 0; j < ntids && r == 0; j++)
+			r = add_unique(&all, &n, &cap, tids[j]);
+		free(tids);
+	}
+	free(procs);
 	if (r < 0) {
 		free(all);
 		return r;
@@ -144,8 +169,8 @@ int session_open(const struct session_config *cfg, struct session **ret)
 		}
 		tids[0] = cfg->child;
 		ntids = 1;
-	} else if (cfg->npids) {
-		r = seed_pids(s, &tids, &ntids);
+	} else if (cfg->npids || cfg->ntids) {
+		r = seed_targets(s, &tids, &ntids);
 		if (r < 0)
 			goto out;
 	} else {
@@ -241,6 +266,8 @@ static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, ui
 		*ret = pm->profile_mapping;
 		return 0;
 	}
+	if (s->cfg.observer)
+		s->cfg.observer->map_sampled(s->cfg.observer->ctx, p->pid, pm);
 	r = profile_intern(s->profile, pm->path, &m.file);
 	if (r < 0)
 		return r;
@@ -253,8 +280,7 @@ static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, ui
 	if (r < 0)
 		return r;
 	/* Code in anonymous memory or a memfd is JIT output: its names are per process. */
-	if ((pm->path[0] != '/' && pm->path[0] != '[') || strncmp(pm->path, "//anon", 6) == 0 ||
-	    strncmp(pm->path, "/memfd:", 7) == 0 || strncmp(pm->path, "[anon", 5) == 0)
+	if (proc_map_is_anon(pm))
 		m.flags |= PROFILE_MAPPING_ANON;
 	/* Identical maps of forked processes share one mapping, with the first pid as hint. */
 	r = profile_intern_mapping(s->profile, &m, &pm->profile_mapping);
@@ -426,7 +452,8 @@ static int on_sample(struct session *s, const struct sample *smp)
 	}
 
 	/* pid 0 is the idle task of every CPU; perf calls it swapper, and so do we. */
-	comm = smp->pid == 0 ? "swapper" : proc_table_comm_of(s->procs, smp->pid, smp->tid);
+	comm = smp->pid == 0 ? "swapper"
+			     : proc_table_name(s->procs, proc_root(s), smp->pid, smp->tid);
 	pcomm = p && p->comm[0] ? p->comm : comm;
 	labels[0] = (struct profile_label){.key = s->label_keys[LABEL_PID], .num = smp->pid};
 	labels[1] = (struct profile_label){.key = s->label_keys[LABEL_TID], .num = smp->tid};

@@ -25,6 +25,7 @@
  */
 
 struct proc;
+struct proc_map;
 struct sample;
 
 /* One user stack frame from an unwinder. */
@@ -52,14 +53,35 @@ struct session_unwinder {
 	void (*forget)(void *ctx, int32_t pid);
 };
 
+/*
+ * What the symbolizer does while a process still runs (symbolize/
+ * implements it): the first sample in one of a process's mappings is the
+ * moment to open the file behind it, or its JIT perf map. By the time the
+ * profile is symbolized, a short-lived process and its /proc entries
+ * (map_files, root) are gone.
+ */
+struct session_observer {
+	void *ctx;
+	/* Process pid's mapping m was sampled for the first time. m may learn its build id. */
+	void (*map_sampled)(void *ctx, int32_t pid, struct proc_map *m);
+};
+
 struct session_config {
 	struct sampler_config sampler;
-	const int32_t *pids; /* processes to follow, with all their threads */
+	/*
+	 * Processes to follow, with all their threads (a thread id stands for
+	 * its process, as perf's -p takes it; each process counts once), or
+	 * threads to follow alone with what they create (tids, as perf's -t).
+	 */
+	const int32_t *pids;
 	size_t npids;
+	const int32_t *tids;
+	size_t ntids;
 	int32_t child;		/* a child of ours stopped before exec (record -- COMMAND), or 0 */
 	const char *child_comm; /* its name until its own COMM record arrives */
 	const char *proc_root;	/* "/proc" unless a test says otherwise; NULL means "/proc" */
 	const struct session_unwinder *unwinder; /* needed for SAMPLER_CALLGRAPH_DWARF */
+	const struct session_observer *observer; /* optional */
 	/*
 	 * Keep every sample apart with its time and CPU (labels "time", in
 	 * nanoseconds of CLOCK_MONOTONIC, and "cpu"), for perf-script output.
@@ -85,8 +107,9 @@ struct session;
 
 /*
  * Seed the process model from /proc and open the events (see sampler_open
- * for the errors; -ESRCH when a process in pids does not exist).
- * With neither pids nor child, the whole system on the chosen CPUs.
+ * for the errors; -ESRCH when a process in pids or a thread in tids does
+ * not exist, -EACCES when it is not the caller's to read).
+ * With no pids, tids or child, the whole system on the chosen CPUs.
  * Returns 0 and *ret (caller owns; free with session_free), or a negative errno.
  */
 int session_open(const struct session_config *cfg, struct session **ret);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sat.h"
 #include "lib/frames.h"
 #include "lib/hash.h"
 #include "lib/parse.h"
@@ -21,6 +22,8 @@ struct builder {
 	regex_t focus, ignore, hide;
 	bool has_focus, has_ignore, has_hide;
 	bool *node_hidden, *node_focus, *node_ignore;
+	size_t max_frames;
+	int64_t base_total; /* sum of |value| over the base's kept samples */
 };
 
 struct name_key {
@@ -188,6 +191,8 @@ static int add_sample(struct builder *b, const struct profile *p, uint32_t si, i
 			focused |= b->node_focus[node];
 			if (b->node_hidden[node])
 				continue;
+			if (s->nframes >= b->max_frames)
+				return -E2BIG;
 			r = VEC_PUSH_RESERVE(s->frames, s->nframes, s->frames_cap);
 			if (r < 0)
 				return r;
@@ -212,7 +217,10 @@ static int add_sample(struct builder *b, const struct profile *p, uint32_t si, i
 		.value = v,
 		.from_base = from_base,
 	};
-	s->total += v < 0 ? -v : v;
+	if (from_base)
+		b->base_total = sat_add64(b->base_total, sat_abs64(v));
+	else
+		s->total = sat_add64(s->total, sat_abs64(v));
 	return 0;
 }
 
@@ -273,7 +281,7 @@ static int add_profile(struct builder *b, const struct profile *p, const struct 
 			all_zero &= p->values[p->samples[i].value_off + t] == 0;
 		if (all_zero || !labels_match(p, &p->samples[i], o))
 			continue;
-		r = add_sample(b, p, (uint32_t)i, from_base ? -v : v, from_base);
+		r = add_sample(b, p, (uint32_t)i, from_base ? sat_neg64(v) : v, from_base);
 	}
 	frames_free(b->frames);
 	b->frames = NULL;
@@ -294,6 +302,9 @@ int stacks_build(const struct profile *p, const struct profile *base,
 	b.s = calloc(1, sizeof(*b.s));
 	if (!b.s)
 		return -ENOMEM;
+	/* Frames are nearly all of it; the array may double past what it holds. */
+	b.max_frames = (o->max_memory ? o->max_memory : STACKS_MAX_MEMORY) /
+		       (2 * sizeof(struct stacks_frame));
 	b.s->p = p;
 	b.s->base = base;
 	b.s->unit = profile_str(p, p->types[o->sample_index].unit);
@@ -307,6 +318,13 @@ int stacks_build(const struct profile *p, const struct profile *base,
 		r = add_profile(&b, p, o, false);
 	if (r == 0 && base)
 		r = add_profile(&b, base, o, true);
+	/*
+	 * A difference is shown as shares of the base, as go tool pprof
+	 * -diff_base computes its total (report.computeTotal): what changed,
+	 * against what there was.
+	 */
+	if (r == 0 && base && b.base_total)
+		b.s->total = b.base_total;
 	if (b.has_focus)
 		regfree(&b.focus);
 	if (b.has_ignore)

@@ -25,7 +25,15 @@ struct stacks_options {
 	bool has_pid, has_tid; /* keep only samples with label pid / tid equal to: */
 	int64_t pid, tid;
 	const char *comm; /* keep only samples whose comm (or process) label is this */
+	/*
+	 * The most memory the stacks may take (0: STACKS_MAX_MEMORY): a
+	 * location with many inline lines, on many stacks, many times each,
+	 * multiplies a small file into billions of frames.
+	 */
+	size_t max_memory;
 };
+
+#define STACKS_MAX_MEMORY ((size_t)1 << 30)
 
 struct stacks_frame {
 	uint32_t node;
@@ -49,7 +57,7 @@ struct stacks {
 	size_t nframes, frames_cap;
 	struct stacks_sample *samples;
 	size_t nsamples, samples_cap;
-	int64_t total;	  /* sum of |value| over the kept samples */
+	int64_t total;	  /* sum of |value| over the kept samples; with a base, over the base's */
 	const char *unit; /* of the chosen sample type; borrowed from p */
 	const char *type;
 };
@@ -66,7 +74,7 @@ int stacks_sample_index(const struct profile *p, const char *arg);
  * the base's samples are added with negated values, so every view shows
  * the difference. Returns 0 and *ret (caller owns; free with stacks_free),
  * -EINVAL for a regex that does not compile or a sample index either
- * profile lacks, -ENOMEM.
+ * profile lacks, -E2BIG past o->max_memory, -ENOMEM.
  */
 int stacks_build(const struct profile *p, const struct profile *base,
 		 const struct stacks_options *o, struct stacks **ret);

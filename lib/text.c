@@ -30,7 +30,7 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-enum mode { XML, DOT, FOLDED, LINE };
+enum mode { XML, DOT, FOLDED, LINE, TERM };
 
 static void put(FILE *out, const char *str, enum mode mode)
 {
@@ -42,6 +42,12 @@ static void put(FILE *out, const char *str, enum mode mode)
 		if (n == 0) {
 			fputs("\xef\xbf\xbd", out); /* U+FFFD */
 			s++;
+			continue;
+		}
+		if (n == 2 && mode == TERM && s[0] == 0xc2 && s[1] < 0xa0) {
+			/* A C1 control (U+0080-U+009F): some terminals take U+009B for ESC [. */
+			fprintf(out, "\\u%04x", s[1]);
+			s += 2;
 			continue;
 		}
 		if (n > 1) {
@@ -77,6 +83,12 @@ static void put(FILE *out, const char *str, enum mode mode)
 		case LINE:
 			fputc(*s < 0x20 ? ' ' : *s, out);
 			break;
+		case TERM:
+			if (*s < 0x20 || *s == 0x7f)
+				fprintf(out, "\\x%02x", *s);
+			else
+				fputc(*s, out);
+			break;
 		}
 		s++;
 	}
@@ -100,4 +112,9 @@ void text_folded(FILE *out, const char *s)
 void text_line(FILE *out, const char *s)
 {
 	put(out, s, LINE);
+}
+
+void text_term(FILE *out, const char *s)
+{
+	put(out, s, TERM);
 }

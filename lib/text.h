@@ -22,4 +22,11 @@ void text_folded(FILE *out, const char *s);
 /* s on one line of text (perf-script): control characters become spaces, invalid UTF-8 U+FFFD. */
 void text_line(FILE *out, const char *s);
 
+/*
+ * s for a terminal (top, traces, tree): control characters, DEL and C1
+ * controls shown escaped (\x1b, \u009b), so a name from a hostile binary
+ * cannot move the cursor, retitle the window or hide what follows.
+ */
+void text_term(FILE *out, const char *s);
+
 #endif

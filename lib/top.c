@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/sat.h"
+#include "lib/text.h"
 #include "lib/top.h"
 #include "lib/units.h"
 
@@ -57,7 +59,7 @@ static void graph_fill(const struct stacks *st, struct node *nodes)
 			if (!n->kept)
 				continue;
 			if (n->last_sample != s + 1) {
-				n->cum += smp->value;
+				n->cum = sat_add64(n->cum, smp->value);
 				n->last_sample = s + 1;
 			}
 			if (parent && parent != n) {
@@ -70,13 +72,8 @@ static void graph_fill(const struct stacks *st, struct node *nodes)
 		}
 		/* The leaf itself must be kept: a dropped leaf's flat goes nowhere. */
 		if (parent && leaf_kept)
-			parent->flat += smp->value;
+			parent->flat = sat_add64(parent->flat, smp->value);
 	}
-}
-
-static int64_t abs64(int64_t v)
-{
-	return v < 0 ? -v : v;
 }
 
 /* pprof's FlatNameOrder: |flat| descending, then name, then |cum| descending. */
@@ -85,13 +82,13 @@ static int by_flat(const void *a, const void *b)
 	const struct node *x = *(const struct node *const *)a, *y = *(const struct node *const *)b;
 	int c;
 
-	if (abs64(x->flat) != abs64(y->flat))
-		return abs64(x->flat) > abs64(y->flat) ? -1 : 1;
+	if (sat_abs64(x->flat) != sat_abs64(y->flat))
+		return sat_abs64(x->flat) > sat_abs64(y->flat) ? -1 : 1;
 	c = strcmp(x->name, y->name);
 	if (c)
 		return c;
-	if (abs64(x->cum) != abs64(y->cum))
-		return abs64(x->cum) > abs64(y->cum) ? -1 : 1;
+	if (sat_abs64(x->cum) != sat_abs64(y->cum))
+		return sat_abs64(x->cum) > sat_abs64(y->cum) ? -1 : 1;
 	return 0;
 }
 
@@ -114,7 +111,7 @@ static int table_scale(struct node **rows, size_t n, int64_t total, const char *
 	int min_scale, max_scale;
 
 	for (size_t i = 0; i < n; i++) {
-		int64_t v = rows[i]->flat ? abs64(rows[i]->flat) : abs64(rows[i]->cum);
+		int64_t v = rows[i]->flat ? sat_abs64(rows[i]->flat) : sat_abs64(rows[i]->cum);
 
 		if (v > 0 && (min == 0 || v < min))
 			min = v;
@@ -147,11 +144,11 @@ int top_write(const struct stacks *st, const struct top_options *opts, FILE *out
 
 	graph_fill(st, nodes);
 	for (size_t i = 0; i < st->nnodes; i++)
-		flat_total += nodes[i].flat;
-	cutoff = abs64((int64_t)((double)flat_total * opts->nodefraction));
+		flat_total = sat_add64(flat_total, nodes[i].flat);
+	cutoff = sat_abs64((int64_t)((double)flat_total * opts->nodefraction));
 	if (cutoff > 0) {
 		for (size_t i = 0; i < st->nnodes; i++) {
-			nodes[i].kept = abs64(nodes[i].cum) >= cutoff;
+			nodes[i].kept = sat_abs64(nodes[i].cum) >= cutoff;
 			dropped += !nodes[i].kept && (nodes[i].cum || nodes[i].flat);
 		}
 		if (dropped)
@@ -165,7 +162,7 @@ int top_write(const struct stacks *st, const struct top_options *opts, FILE *out
 		nrows = graph_rows(nodes, st->nnodes, rows);
 	}
 	for (size_t i = 0; i < nrows; i++)
-		shown += rows[i]->flat;
+		shown = sat_add64(shown, rows[i]->flat);
 
 	scale = table_scale(rows, nrows, total, unit);
 	units_format_at(shown_s, sizeof(shown_s), shown, unit, scale);
@@ -175,7 +172,8 @@ int top_write(const struct stacks *st, const struct top_options *opts, FILE *out
 		sp + strspn(sp, " "), total_s);
 	if (total && dropped) {
 		units_format_at(cut_s, sizeof(cut_s),
-				abs64((int64_t)((double)total * opts->nodefraction)), unit, scale);
+				sat_abs64((int64_t)((double)total * opts->nodefraction)), unit,
+				scale);
 		fprintf(out, "Dropped %zu node%s (cum <= %s)\n", dropped, dropped > 1 ? "s" : "",
 			cut_s);
 	}
@@ -185,16 +183,18 @@ int top_write(const struct stacks *st, const struct top_options *opts, FILE *out
 	for (size_t i = 0; i < nrows; i++) {
 		const struct node *n = rows[i];
 
-		sum += n->flat;
+		sum = sat_add64(sum, n->flat);
 		units_format_at(flat, sizeof(flat), n->flat, unit, scale);
 		units_format_at(cum, sizeof(cum), n->cum, unit, scale);
 		units_percent(fp, sizeof(fp), n->flat, total);
 		units_percent(sp, sizeof(sp), sum, total);
 		units_percent(cp, sizeof(cp), n->cum, total);
-		fprintf(out, "%10s %s %s %10s %s  %s%s\n", flat, fp, sp, cum, cp, n->name,
-			!n->inline_in ? ""
-			: n->call_in  ? " (partial-inline)"
-				      : " (inline)");
+		fprintf(out, "%10s %s %s %10s %s  ", flat, fp, sp, cum, cp);
+		text_term(out, n->name);
+		fputs(!n->inline_in ? "\n"
+		      : n->call_in  ? " (partial-inline)\n"
+				    : " (inline)\n",
+		      out);
 	}
 	r = ferror(out) ? -EIO : 0;
 out:

@@ -5,11 +5,20 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/text.h"
 #include "lib/traces.h"
 #include "lib/units.h"
 
 static const char separator[] =
 	"-----------+-------------------------------------------------------";
+
+/* prefix, then s escaped for a terminal, then a newline. */
+static void term_line(FILE *out, const char *prefix, const char *s)
+{
+	fputs(prefix, out);
+	text_term(out, s);
+	fputc('\n', out);
+}
 
 void traces_header(const struct stacks *st, FILE *out)
 {
@@ -20,14 +29,14 @@ void traces_header(const struct stacks *st, FILE *out)
 		const char *file = profile_str(p, p->mappings[0].file), *base = strrchr(file, '/');
 
 		if (*file)
-			fprintf(out, "File: %s\n", base ? base + 1 : file);
+			term_line(out, "File: ", base ? base + 1 : file);
 		if (p->mappings[0].build_id)
-			fprintf(out, "Build ID: %s\n", profile_str(p, p->mappings[0].build_id));
+			term_line(out, "Build ID: ", profile_str(p, p->mappings[0].build_id));
 	}
 	for (size_t i = 0; i < p->ncomments; i++)
 		if (profile_str(p, p->comments[i])[0] != '#')
-			fprintf(out, "%s\n", profile_str(p, p->comments[i]));
-	fprintf(out, "Type: %s\n", st->type);
+			term_line(out, "", profile_str(p, p->comments[i]));
+	term_line(out, "Type: ", st->type);
 	if (p->time_nanos) {
 		time_t t = (time_t)(p->time_nanos / 1000000000);
 		struct tm tm;
@@ -78,7 +87,7 @@ static int write_labels(const struct profile *p, const struct profile_sample *sm
 					     : strcmp(profile_str(p, l->key), "bytes") == 0
 						     ? "bytes"
 						     : "");
-			r = asprintf(&lines[n], "%10s:  %s\n", profile_str(p, l->key),
+			r = asprintf(&lines[n], "%10s:  %s", profile_str(p, l->key),
 				     numeric ? value : profile_str(p, l->str));
 			if (r < 0)
 				lines[n] = NULL;
@@ -88,7 +97,7 @@ static int write_labels(const struct profile *p, const struct profile_sample *sm
 		qsort(lines + first, n - first, sizeof(*lines), by_string);
 	}
 	for (size_t i = 0; i < n; i++) {
-		fputs(lines[i], out);
+		term_line(out, "", lines[i]);
 		free(lines[i]);
 	}
 	free(lines);
@@ -116,8 +125,9 @@ int traces_write(const struct stacks *st, FILE *out)
 		for (uint32_t i = 0; i < smp->n; i++) {
 			const struct stacks_frame *f = &st->frames[smp->off + i];
 
-			fprintf(out, "%10s   %s%s\n", i == 0 ? value : "", st->names[f->node],
-				f->inlined ? " (inline)" : "");
+			fprintf(out, "%10s   ", i == 0 ? value : "");
+			text_term(out, st->names[f->node]);
+			fputs(f->inlined ? " (inline)\n" : "\n", out);
 		}
 	}
 	fprintf(out, "%s\n", separator);

@@ -3,9 +3,16 @@
 #include <stdlib.h>
 
 #include "lib/calltree.h"
+#include "lib/text.h"
 #include "lib/tree.h"
 #include "lib/units.h"
 #include "lib/vec.h"
+
+/*
+ * Indentation stops deepening here, and the depth is printed instead: a
+ * 100,000-frame recursion would otherwise print some 10 GB of spaces.
+ */
+#define TREE_MAX_INDENT 64
 
 int tree_write(const struct stacks *st, double nodefraction, FILE *out)
 {
@@ -43,8 +50,13 @@ int tree_write(const struct stacks *st, double nodefraction, FILE *out)
 		units_format(cum, sizeof(cum), node->value, st->unit);
 		units_format(self, sizeof(self), node->self, st->unit);
 		units_percent(pct, sizeof(pct), node->value, st->total);
-		fprintf(out, "%10s %7s %10s  %*s%s\n", cum, pct, self, (int)(2 * (node->depth - 1)),
-			"", st->names[node->node]);
+		fprintf(out, "%10s %7s %10s  ", cum, pct, self);
+		if (node->depth - 1 > TREE_MAX_INDENT)
+			fprintf(out, "%*s[depth %u] ", 2 * TREE_MAX_INDENT, "", node->depth);
+		else
+			fprintf(out, "%*s", (int)(2 * (node->depth - 1)), "");
+		text_term(out, st->names[node->node]);
+		fputc('\n', out);
 		for (uint32_t c = node->first_child; c; c = t->nodes[c].next_sibling) {
 			r = vec_reserve(&todo, &cap, n + 1, sizeof(*todo));
 			if (r < 0)

@@ -16,8 +16,6 @@
 #include "proto/pprof.h"
 #include "proto/profile.pb-c.h"
 
-#define MAX_FILE_SIZE (1ULL << 30) /* 1 GiB of file */
-#define MAX_DECODED (2ULL << 30)   /* 2 GiB once decompressed */
 #define CHUNK (64 * 1024)
 
 /*
@@ -293,7 +291,7 @@ static int put_samples(ProtobufCBuffer *b, const struct profile *p, struct scrat
 		msg.location_id = sc->ids;
 		msg.n_value = p->ntypes;
 		/* protobuf-c's structs are not const-correct; packing only reads the values. */
-		msg.value = (int64_t *)(uintptr_t)&p->values[s->value_off];
+		msg.value = p->ntypes ? (int64_t *)(uintptr_t)&p->values[s->value_off] : NULL;
 		msg.n_label = s->nlabel;
 		msg.label = sc->label_ptrs;
 		put_message(b, 2, &msg.base);
@@ -317,8 +315,7 @@ int pprof_write(const struct profile *p, int fd)
 	 * varints; on a node profile level 6 took 16 ms for 62 KB, level 4
 	 * 5 ms for 71 KB, and level 1 (Go's choice) 3 ms for 82 KB.
 	 */
-	if (deflateInit2(&s->zs, 4, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
+	if (deflateInit2(&s->zs, 4, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(s);
 		return -ENOMEM;
 	}
@@ -343,7 +340,12 @@ out:
 
 /* Reading. */
 
-static int gunzip(const unsigned char *data, size_t size, unsigned char **ret, size_t *ret_size)
+/*
+ * Inflate into at most max bytes: -E2BIG past it (a few kilobytes of gzip
+ * can inflate to gigabytes).
+ */
+static int gunzip(const unsigned char *data, size_t size, size_t max, unsigned char **ret,
+		  size_t *ret_size)
 {
 	z_stream zs = {0};
 	unsigned char *out = NULL;
@@ -357,11 +359,13 @@ static int gunzip(const unsigned char *data, size_t size, unsigned char **ret, s
 	zs.avail_in = (uInt)size;
 	do {
 		if (len == cap) {
-			if (cap >= MAX_DECODED) {
-				r = -EFBIG;
+			size_t want = cap ? cap * 2 : size * 4 + CHUNK;
+
+			if (cap >= max) {
+				r = -E2BIG;
 				goto out;
 			}
-			r = vec_reserve(&out, &cap, cap ? cap * 2 : size * 4 + CHUNK, 1);
+			r = vec_reserve(&out, &cap, want < max ? want : max, 1);
 			if (r < 0)
 				goto out;
 		}
@@ -389,6 +393,52 @@ out:
 	(void)inflateEnd(&zs);
 	free(out);
 	return r;
+}
+
+/*
+ * protobuf-c's allocations for one unpack, within a budget: every varint
+ * of a packed field becomes 8 bytes and every tiny message a struct of
+ * dozens, so a small file can ask for gigabytes. Past the budget an
+ * allocation fails, the unpack with it, and the reader says -E2BIG.
+ */
+struct budget {
+	ProtobufCAllocator base; /* first: protobuf-c passes its allocator_data, which is us */
+	size_t left;
+	bool exceeded;
+};
+
+/* Each block carries its size, so free can give it back to the budget. */
+#define BLOCK_HEADER 16
+
+static void *budget_alloc(void *data, size_t size)
+{
+	struct budget *b = data;
+	unsigned char *block;
+
+	if (size > b->left || b->left - size < BLOCK_HEADER) {
+		b->exceeded = true;
+		return NULL;
+	}
+	block = malloc(size + BLOCK_HEADER);
+	if (!block)
+		return NULL;
+	memcpy(block, &size, sizeof(size));
+	b->left -= size + BLOCK_HEADER;
+	return block + BLOCK_HEADER;
+}
+
+static void budget_free(void *data, void *ptr)
+{
+	struct budget *b = data;
+	unsigned char *block = ptr;
+	size_t size;
+
+	if (!block)
+		return;
+	block -= BLOCK_HEADER;
+	memcpy(&size, block, sizeof(size));
+	b->left += size + BLOCK_HEADER;
+	free(block);
 }
 
 /* pprof ids are arbitrary numbers: map each to the model's 1-based id. */
@@ -659,25 +709,33 @@ static int read_samples(struct reader *rd)
 	return r;
 }
 
-int pprof_read(const void *data, size_t size, struct profile **ret)
+int pprof_read(const void *data, size_t size, size_t max_memory, struct profile **ret)
 {
 	const unsigned char *bytes = data;
 	unsigned char *plain = NULL;
 	size_t plain_size = size;
 	Perftools__Profiles__Profile *msg = NULL;
+	struct budget budget = {
+		.base = {.alloc = budget_alloc, .free = budget_free, .allocator_data = &budget},
+	};
 	struct reader rd = {0};
 	int r;
 
+	if (!max_memory)
+		max_memory = PPROF_MAX_MEMORY;
 	if (size >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b) {
-		r = gunzip(bytes, size, &plain, &plain_size);
+		r = gunzip(bytes, size, max_memory / 4, &plain, &plain_size);
 		if (r < 0)
 			return r;
 		bytes = plain;
 	}
-	msg = perftools__profiles__profile__unpack(NULL, plain_size, bytes);
+	/* The decoded messages get half of what is left; the model built from them the rest. */
+	budget.left = max_memory > plain_size ? (max_memory - plain_size) / 2 : 0;
+	msg = perftools__profiles__profile__unpack(&budget.base, plain_size, bytes);
 	if (!msg) {
-		log_debug("protobuf-c: cannot unpack a perftools.profiles.Profile");
-		r = -EINVAL;
+		log_debug("protobuf-c: cannot unpack a perftools.profiles.Profile%s",
+			  budget.exceeded ? ": over the memory budget" : "");
+		r = budget.exceeded ? -E2BIG : -EINVAL;
 		goto out;
 	}
 	rd.msg = msg;
@@ -711,29 +769,40 @@ out:
 	hashmap_release(&rd.functions.index);
 	hashmap_release(&rd.locations.index);
 	if (msg)
-		perftools__profiles__profile__free_unpacked(msg, NULL);
+		perftools__profiles__profile__free_unpacked(msg, &budget.base);
 	free(plain);
 	return r;
 }
 
-int pprof_read_file(const char *path, struct profile **ret)
+int pprof_read_file(const char *path, size_t max_memory, struct profile **ret)
 {
 	unsigned char *data = NULL;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, max_file;
+	struct stat st;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!max_memory)
+		max_memory = PPROF_MAX_MEMORY;
+	max_file = max_memory / 4;
+	fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* Files and pipes hold profiles; a device (/dev/zero, a tape) never ends or never should be
+	 * read. */
+	if (fstat(fd, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+		(void)close(fd);
+		return -ENODEV;
+	}
 	for (;;) {
 		ssize_t n;
 
 		if (len == cap) {
-			if (cap >= MAX_FILE_SIZE) {
+			if (cap >= max_file) {
 				r = -EFBIG;
 				break;
 			}
-			r = vec_reserve(&data, &cap, cap + CHUNK * 4, 1);
+			r = vec_reserve(&data, &cap,
+					cap + CHUNK * 4 < max_file ? cap + CHUNK * 4 : max_file, 1);
 			if (r < 0)
 				break;
 		}
@@ -750,7 +819,7 @@ int pprof_read_file(const char *path, struct profile **ret)
 	}
 	(void)close(fd);
 	if (r == 0)
-		r = pprof_read(data, len, ret);
+		r = pprof_read(data, len, max_memory - len, ret);
 	free(data);
 	return r;
 }

@@ -39,6 +39,15 @@ enum cfi_found {
 	CFI_TOO_HARD, /* covered, but beyond these rules: ask libdwfl */
 };
 
+/*
+ * Is the file's CFI (.eh_frame, .debug_frame) safe to give libdw? Every
+ * instruction must name a register below 256: libdw allocates a table as
+ * large as the highest register named, so a hostile binary could make it
+ * allocate gigabytes. A file that is not sane has no CFI for cprof, and is
+ * not given to libdwfl's unwinder either. Checked once per file.
+ */
+bool cfi_file_is_sane(struct elf_file *f);
+
 /* The rule at vaddr (the file's own address) of f, computed on first use. */
 enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *ret);
 

@@ -113,7 +113,7 @@ const Dwfl_Callbacks *elfcache_callbacks(struct elfcache *c)
 
 /* Opening. */
 
-static bool load_phdrs(struct elf_file *f)
+bool elfcache_load_phdrs(struct elf_file *f)
 {
 	size_t nph;
 
@@ -174,7 +174,7 @@ static bool try_open(struct elf_file *f, const char *path, const char *want_buil
 	if (f->fd < 0)
 		return false;
 	f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
-	if (f->elf && load_phdrs(f)) {
+	if (f->elf && elfcache_load_phdrs(f)) {
 		read_build_id(f);
 		/* The same path may now hold another build of the file. */
 		if (!*want_build_id || strcmp(want_build_id, f->build_id) == 0) {
@@ -206,7 +206,7 @@ static void open_file(struct elf_file *f, int32_t pid, uint64_t start, uint64_t 
 	char path[4200];
 
 	if (strcmp(f->path, "[vdso]") == 0) {
-		if (open_vdso(f) && load_phdrs(f))
+		if (open_vdso(f) && elfcache_load_phdrs(f))
 			read_build_id(f);
 		return;
 	}

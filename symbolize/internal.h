@@ -40,15 +40,15 @@ bool kallsyms_addr_of(const struct kallsyms *k, const char *name, uint64_t *ret)
 bool kallsyms_core(const struct kallsyms *k, uint64_t *ret_start, uint64_t *ret_end);
 
 /*
- * Save the core kernel's text symbols of a full table to path (0600, written
- * whole or not at all), or load them back. They cannot change until the
- * next boot, unlike modules' and BPF programs', so a copy named for the
- * boot spares later runs the kernel's formatting of all of /proc/kallsyms.
- * Load returns -errno when path cannot be read, -EBADMSG when it is not
- * such a file.
+ * The core kernel's text symbols of a full table as a saved file's bytes
+ * (kallsyms_save_core: *ret caller frees), and back (kallsyms_parse_core).
+ * They cannot change until the next boot, unlike modules' and BPF
+ * programs', so a copy kept for the boot (lib/cache.h) spares later runs
+ * the kernel's formatting of all of /proc/kallsyms. Parsing trusts nothing:
+ * -EBADMSG for anything that is not such a file, whole and consistent.
  */
-int kallsyms_save_core(const struct kallsyms *k, const char *path);
-int kallsyms_load_core(const char *path, struct kallsyms **ret);
+int kallsyms_save_core(const struct kallsyms *k, char **ret, size_t *ret_len);
+int kallsyms_parse_core(const char *data, size_t size, struct kallsyms **ret);
 
 /*
  * The ELF cache: every file a profile's mappings name, opened once —
@@ -79,6 +79,7 @@ struct elf_file {
 	bool syms_loaded;
 	/* Its .eh_frame rules for the fast unwinder, made on first use (cfi.h). */
 	struct cfi_rules *cfi;
+	bool cfi_checked, cfi_sane; /* cfi_file_is_sane's answer, once asked */
 };
 
 struct elf_symbol {
@@ -111,6 +112,9 @@ struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, struct proc_map *
  */
 struct elf_file *elfcache_lookup(struct elfcache *c, const char *path, const char *build_id,
 				 int32_t pid, uint64_t start, uint64_t end);
+
+/* Read f->elf's PT_LOAD headers into f->loads. False when it has none (not a usable file). */
+bool elfcache_load_phdrs(struct elf_file *f);
 
 /* The file's address for file offset off: its PT_LOAD's vaddr. False when no segment has it. */
 bool elfcache_offset_to_vaddr(const struct elf_file *f, uint64_t off, uint64_t *ret);

@@ -5,9 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "lib/outfile.h"
 #include "lib/search.h"
 #include "lib/vec.h"
 #include "symbolize/internal.h"
@@ -188,13 +186,13 @@ static bool in_core(const struct kallsyms *k, size_t i, uint64_t start, uint64_t
 	return !k->syms[i].module && k->syms[i].addr >= start && k->syms[i].addr <= end;
 }
 
-int kallsyms_save_core(const struct kallsyms *k, const char *path)
+int kallsyms_save_core(const struct kallsyms *k, char **ret, size_t *ret_len)
 {
 	struct saved_header h = {.nsyms = 0, .names_len = 1};
 	uint64_t start, end;
-	struct outfile *out;
-	FILE *f;
-	int r;
+	size_t size, off = 1;
+	char *buf, *names;
+	struct ksym *syms;
 
 	if (!kallsyms_core(k, &start, &end))
 		return -ENODATA;
@@ -204,63 +202,55 @@ int kallsyms_save_core(const struct kallsyms *k, const char *path)
 			h.nsyms++;
 			h.names_len += strlen(k->names + k->syms[i].name) + 1;
 		}
-	r = outfile_open(path, &out);
-	if (r < 0)
-		return r;
-	f = outfile_stream(out);
-	if (!f) {
-		r = -errno;
-		outfile_abort(out);
-		return r;
-	}
-	(void)fwrite(&h, sizeof(h), 1, f);
+	size = sizeof(h) + h.nsyms * sizeof(struct ksym) + h.names_len;
+	buf = calloc(1, size);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, &h, sizeof(h));
+	syms = (struct ksym *)(void *)(buf + sizeof(h));
 	/* Names start after the empty one at offset 0, in symbol order. */
-	for (size_t i = 0, off = 1; i < k->n; i++)
-		if (in_core(k, i, start, end)) {
-			struct ksym sym = {.addr = k->syms[i].addr, .name = (uint32_t)off};
+	names = buf + sizeof(h) + h.nsyms * sizeof(struct ksym);
+	for (size_t i = 0, j = 0; i < k->n; i++) {
+		size_t len;
 
-			(void)fwrite(&sym, sizeof(sym), 1, f);
-			off += strlen(k->names + k->syms[i].name) + 1;
-		}
-	(void)fputc('\0', f);
-	for (size_t i = 0; i < k->n; i++) {
-		if (in_core(k, i, start, end)) {
-			(void)fputs(k->names + k->syms[i].name, f);
-			(void)fputc('\0', f);
-		}
+		if (!in_core(k, i, start, end))
+			continue;
+		len = strlen(k->names + k->syms[i].name) + 1;
+		syms[j++] = (struct ksym){.addr = k->syms[i].addr, .name = (uint32_t)off};
+		memcpy(names + off, k->names + k->syms[i].name, len);
+		off += len;
 	}
-	return outfile_finish(out, f, 0);
+	*ret = buf;
+	*ret_len = size;
+	return 0;
 }
 
-int kallsyms_load_core(const char *path, struct kallsyms **ret)
+int kallsyms_parse_core(const char *data, size_t size, struct kallsyms **ret)
 {
 	struct saved_header h;
 	struct kallsyms *k;
-	struct stat st;
-	FILE *f = fopen(path, "re");
 	int r = -EBADMSG;
 
-	if (!f)
-		return -errno;
-	k = calloc(1, sizeof(*k));
-	if (!k) {
-		(void)fclose(f);
-		return -ENOMEM;
-	}
 	/* A file of another format, cut short or corrupt is not used: trust nothing in it. */
-	if (fstat(fileno(f), &st) != 0 || fread(&h, sizeof(h), 1, f) != 1 ||
-	    memcmp(h.magic, saved_magic, sizeof(h.magic)) != 0 || h.names_len == 0 ||
+	if (size < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, data, sizeof(h));
+	if (memcmp(h.magic, saved_magic, sizeof(h.magic)) != 0 || h.names_len == 0 ||
 	    h.names_len > SAVED_MAX_NAMES || h.nsyms > h.names_len ||
-	    (uint64_t)st.st_size != sizeof(h) + h.nsyms * sizeof(struct ksym) + h.names_len)
-		goto out;
+	    (uint64_t)size != sizeof(h) + h.nsyms * sizeof(struct ksym) + h.names_len)
+		return -EBADMSG;
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
 	k->syms = malloc(h.nsyms ? h.nsyms * sizeof(*k->syms) : 1);
 	k->names = malloc(h.names_len);
 	if (!k->syms || !k->names) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if (fread(k->syms, sizeof(*k->syms), h.nsyms, f) != h.nsyms ||
-	    fread(k->names, 1, h.names_len, f) != h.names_len || k->names[h.names_len - 1])
+	memcpy(k->syms, data + sizeof(h), h.nsyms * sizeof(*k->syms));
+	memcpy(k->names, data + sizeof(h) + h.nsyms * sizeof(*k->syms), h.names_len);
+	if (k->names[h.names_len - 1])
 		goto out;
 	for (size_t i = 0; i < h.nsyms; i++)
 		if (k->syms[i].name >= h.names_len || k->syms[i].module ||
@@ -270,7 +260,6 @@ int kallsyms_load_core(const char *path, struct kallsyms **ret)
 	k->names_len = k->names_cap = h.names_len;
 	r = 0;
 out:
-	(void)fclose(f);
 	if (r < 0) {
 		kallsyms_free(k);
 		return r;

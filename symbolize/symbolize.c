@@ -9,6 +9,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
+#include "lib/cache.h"
 #include "lib/log.h"
 #include "lib/vec.h"
 #include "lib/hash.h"
@@ -17,6 +18,8 @@
 #include "symbolize/jitmap.h"
 #include "symbolize/symbolize.h"
 
+/* The saved kernel symbols: some 1.5 MiB for a distribution kernel; a bigger file is not ours. */
+#define KCORE_MAX (64u << 20)
 #define MAX_INLINE 64 /* lines per location: deeper inline chains are cut at the outermost */
 
 struct symbolize {
@@ -24,10 +27,12 @@ struct symbolize {
 	struct kallsyms *kallsyms;
 	int kallsyms_err; /* 0 until tried; then 1 loaded, or the negative error */
 	/* The core kernel's symbols saved for this boot (kallsyms_save_core), if any. */
-	char *kcore_path; /* NULL: no cache */
+	struct cache *cache; /* borrowed; NULL: no cache */
+	char *kcore_name;    /* kallsyms-BOOT_ID in the cache; NULL: no cache */
 	struct kallsyms *kcore;
 	uint64_t kcore_start, kcore_end;
 	bool kcore_tried;
+	int kcore_error; /* why the cached copy was not used */
 	struct jitmaps *jit;
 	uint64_t files_missing;
 	char *vmlinux_path; /* as given, or NULL to search */
@@ -44,8 +49,8 @@ struct symbolize {
 	struct hashmap cu_map;
 };
 
-/* cache_dir/kallsyms-BOOT_ID; -ENOENT without a boot id. */
-static int kcore_path(const char *cache_dir, char **ret)
+/* kallsyms-BOOT_ID, the cache file for this boot's kernel symbols; -ENOENT without a boot id. */
+static int kcore_name(char **ret)
 {
 	char id[64] = "";
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
@@ -56,7 +61,7 @@ static int kcore_path(const char *cache_dir, char **ret)
 	id[strcspn(id, "\n")] = '\0';
 	if (!ok || !id[0] || strchr(id, '/'))
 		return -ENOENT;
-	return asprintf(ret, "%s/kallsyms-%s", cache_dir, id) < 0 ? -ENOMEM : 0;
+	return asprintf(ret, "kallsyms-%s", id) < 0 ? -ENOMEM : 0;
 }
 
 int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
@@ -73,7 +78,8 @@ int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
 			return -ENOMEM;
 		}
 	}
-	if (opts && opts->cache_dir && kcore_path(opts->cache_dir, &s->kcore_path) == -ENOMEM) {
+	s->cache = opts ? opts->cache : NULL;
+	if (s->cache && kcore_name(&s->kcore_name) == -ENOMEM) {
 		symbolize_free(s);
 		return -ENOMEM;
 	}
@@ -95,7 +101,7 @@ void symbolize_free(struct symbolize *s)
 	elfcache_free(s->files);
 	kallsyms_free(s->kallsyms);
 	kallsyms_free(s->kcore);
-	free(s->kcore_path);
+	free(s->kcore_name);
 	free(s->vmlinux_path);
 	for (size_t i = 0; i < s->ncus; i++)
 		dieindex_free(s->cus[i].index);
@@ -108,6 +114,21 @@ void symbolize_free(struct symbolize *s)
 struct elfcache *symbolize_files(struct symbolize *s)
 {
 	return s->files;
+}
+
+static void map_sampled(void *ctx, int32_t pid, struct proc_map *m)
+{
+	struct symbolize *s = ctx;
+
+	if (proc_map_is_anon(m))
+		(void)jitmaps_open(s->jit, pid);
+	else if (m->path[0] == '/' || strcmp(m->path, "[vdso]") == 0)
+		(void)elfcache_get(s->files, pid, m);
+}
+
+void symbolize_bind(struct symbolize *s, struct session_observer *ret)
+{
+	*ret = (struct session_observer){.ctx = s, .map_sampled = map_sampled};
 }
 
 /* One frame in the making: names are borrowed (libdw, kallsyms) until interned. */
@@ -456,13 +477,21 @@ static const struct kallsyms *kernel_symbols(struct symbolize *s, uint64_t addr)
 {
 	int r;
 
-	if (!s->kcore_tried && s->kcore_path) {
-		r = kallsyms_load_core(s->kcore_path, &s->kcore);
+	if (!s->kcore_tried && s->kcore_name) {
+		char *data = NULL;
+		size_t len;
+
+		r = cache_read(s->cache, s->kcore_name, KCORE_MAX, &data, &len);
+		if (r == 0)
+			r = kallsyms_parse_core(data, len, &s->kcore);
+		free(data);
+		if (r < 0 && r != -ENOENT)
+			s->kcore_error = r;
 		if (r == 0 && !kallsyms_core(s->kcore, &s->kcore_start, &s->kcore_end)) {
 			kallsyms_free(s->kcore);
 			s->kcore = NULL;
 		}
-		log_debug("%s: %s", s->kcore_path,
+		log_debug("%s: %s", s->kcore_name,
 			  s->kcore ? "kernel symbols of this boot"
 			  : r < 0  ? strerror(-r)
 				   : "no kernel text");
@@ -476,10 +505,17 @@ static const struct kallsyms *kernel_symbols(struct symbolize *s, uint64_t addr)
 		s->kallsyms_err = r < 0 ? r : 1;
 		if (r < 0)
 			log_debug("/proc/kallsyms: %s", strerror(-r));
-		if (r == 0 && s->kcore_path && !s->kcore) {
-			r = kallsyms_save_core(s->kallsyms, s->kcore_path);
+		if (r == 0 && s->kcore_name && !s->kcore) {
+			char *data;
+			size_t len;
+
+			r = kallsyms_save_core(s->kallsyms, &data, &len);
+			if (r == 0) {
+				r = cache_write(s->cache, s->kcore_name, data, len);
+				free(data);
+			}
 			if (r < 0)
-				log_debug("%s: %s", s->kcore_path, strerror(-r));
+				log_debug("%s: %s", s->kcore_name, strerror(-r));
 		}
 	}
 	return s->kallsyms;
@@ -614,6 +650,9 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 		else if (f && !f->elf)
 			st.files_missing++;
 	}
+	st.jitmaps_refused = jitmaps_refused(s->jit, &st.jitmap_refused_why);
+	st.kernel_cache_error = s->kcore_error;
+	st.kernel_cache = s->kcore_name ? s->kcore_name : "";
 	if (ret_stats)
 		*ret_stats = st;
 	return r;

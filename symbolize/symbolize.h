@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "lib/profile.h"
+#include "lib/session.h"
 
 /*
  * Names for the locations of a profile, once per unique location after
@@ -22,6 +23,7 @@
  */
 struct symbolize;
 struct elfcache;
+struct cache;
 
 struct symbolize_options {
 	const char *debuginfo_path; /* libdwfl's search path; NULL for ":.debug:/usr/lib/debug" */
@@ -32,17 +34,27 @@ struct symbolize_options {
 	 */
 	const char *vmlinux;
 	/*
-	 * Where to keep the core kernel's symbols for the current boot
-	 * (kallsyms-BOOT_ID), so later runs need not read all of
-	 * /proc/kallsyms; NULL for no cache. The directory must exist.
+	 * cprof's cache (lib/cache.h), borrowed: the core kernel's symbols are
+	 * kept there for the current boot (kallsyms-BOOT_ID), so later runs
+	 * need not read all of /proc/kallsyms. NULL for no cache.
 	 */
-	const char *cache_dir;
+	struct cache *cache;
 };
 
 struct symbolize_stats {
 	uint64_t locations;	/* locations looked at */
 	uint64_t resolved;	/* got a function name */
 	uint64_t files_missing; /* mapped files that could not be opened */
+	/* JIT perf maps not believed (jitmap.h), and why the first was not; borrowed. */
+	size_t jitmaps_refused;
+	const char *jitmap_refused_why;
+	/*
+	 * Why the cached kernel symbols (kernel_cache, borrowed) were not used:
+	 * -ELOOP, -EPERM (cache_read's refusals), -EFBIG, -EBADMSG (damaged or
+	 * another version); 0 when used, absent or not needed.
+	 */
+	int kernel_cache_error;
+	const char *kernel_cache;
 };
 
 /* Caller owns; free with symbolize_free. Returns 0 and *ret, or -ENOMEM. */
@@ -53,6 +65,12 @@ void symbolize_free(struct symbolize *s);
 
 /* The file cache, for unwind_new. Borrowed until symbolize_free. */
 struct elfcache *symbolize_files(struct symbolize *s);
+
+/*
+ * The session_observer backed by s, filled into *ret: files and JIT maps
+ * are opened at a mapping's first sample, while its process runs.
+ */
+void symbolize_bind(struct symbolize *s, struct session_observer *ret);
 
 /*
  * Give every location of p that has not been symbolized its lines, set the

@@ -267,7 +267,8 @@ static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 		if (seen)
 			continue;
 		f = elfcache_get(u->files, p->pid, m);
-		if (!f || !f->elf)
+		/* CFI that would make libdw allocate gigabytes: unwound as code with no file. */
+		if (!f || !f->elf || !cfi_file_is_sane(f))
 			continue;
 		if (!map_bias(f, m, page, &bias))
 			continue;

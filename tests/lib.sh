@@ -57,6 +57,15 @@ require_perf() {
 	fi
 }
 
+# start_hot: run the workload until killed; sets hot_pid once it is working.
+start_hot() {
+	rm -f "$tmp/ready"
+	mkfifo "$tmp/ready"
+	"$HOT" -r 3 3>"$tmp/ready" &
+	hot_pid=$!
+	read -r _ <"$tmp/ready"
+}
+
 # go tool pprof, with a Go cache of its own so it runs anywhere.
 pprof() {
 	HOME=$tmp GOCACHE=$tmp/gocache GOFLAGS= go tool pprof "$@" 2>"$tmp/pprof.err"

@@ -68,6 +68,15 @@ expect 2 "record -o without a value" "$CPROF" record -a -o
 expect 2 "report -n 0" "$CPROF" report -n 0
 expect 2 "report with two files" "$CPROF" report a.pb.gz b.pb.gz
 expect 2 "report --nodefraction 2" "$CPROF" report --nodefraction 2
+expect 2 "report --nodefraction nan" "$CPROF" report --nodefraction nan
+expect 2 "report --max-memory 12x" "$CPROF" report --max-memory 12x
+check "the bad size is quoted" grep -q "invalid memory size '12x'" "$tmp/err"
+expect 2 "report --max-memory below 1M" "$CPROF" report --max-memory 1000
+expect 2 "record with -p and -t" "$CPROF" record -p 1 -t 1
+expect 2 "record -t with junk" "$CPROF" record -t 1,x
+tid=$(unused_pid)
+expect 1 "record -t of a thread that does not exist" "$CPROF" record -t "$tid" -d 1
+one_line "cannot profile tid $tid: No such process" "missing tid: one clear line"
 
 # Errors a user can cause that need no perf_event_open.
 pid=$(unused_pid)

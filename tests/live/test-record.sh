@@ -5,15 +5,6 @@
 require_perf
 require_go
 
-# start_hot: run the workload until killed; sets hot_pid once it is working.
-start_hot() {
-	rm -f "$tmp/ready"
-	mkfifo "$tmp/ready"
-	"$HOT" -r 3 3>"$tmp/ready" &
-	hot_pid=$!
-	read -r _ <"$tmp/ready"
-}
-
 # shares FILE: checks hot_a ~70 % and hot_b ~30 % (within 10 points) in pprof's view.
 shares() {
 	pprof -top "$1" >"$tmp/top" || { not_ok "go tool pprof reads $1"; diag "$tmp/pprof.err"; return; }
@@ -92,7 +83,9 @@ check "idle time is labelled swapper, as perf names pid 0" \
 	sh -c "! grep -q '\[unknown\]' '$tmp/tags'"
 
 # 4. SIGINT or SIGTERM in the middle of a recording still writes a profile.
-for sig in INT TERM; do
+for sig in INT:130 TERM:143; do
+	want=${sig#*:}
+	sig=${sig%:*}
 	rm -f "$tmp/started" "$tmp/sig.pb.gz"
 	mkfifo "$tmp/started"
 	"$CPROF" -v record -p "$hot_pid" -o "$tmp/sig.pb.gz" 2>"$tmp/started" &
@@ -103,7 +96,8 @@ for sig in INT TERM; do
 	sleep 0.5
 	kill -"$sig" "$rec"
 	wait "$rec"
-	check "record stopped by SIG$sig exits 0" [ $? -eq 0 ]
+	rc=$?
+	check "record stopped by SIG$sig exits $want, as perf record does ($rc)" [ $rc -eq $want ]
 	shares "$tmp/sig.pb.gz"
 done
 check "no temporary file is left behind" sh -c "! ls '$tmp' | grep -q 'pb.gz.tmp'"

@@ -6,6 +6,12 @@
  *	make-profile nosym FILE	 locations with addresses and mappings but no symbols
  *	make-profile kernel FILE ADDR	 one kernel location at ADDR (hex), unsymbolized
  *	make-profile large FILE SAMPLES STACKS	 many samples over many distinct stacks
+ * and hostile ones, small files that ask for unbounded work:
+ *	make-profile deep FILE DEPTH	 one stack DEPTH frames deep (a recursion)
+ *	make-profile count FILE N	 one sample counted N times
+ *	make-profile extreme FILE	 values at INT64_MIN and INT64_MAX, sums that overflow
+ *	make-profile inlines FILE N	 a location N lines deep, N times on N stacks: N^3 frames
+ *	make-profile escapes FILE	 names and labels holding terminal escape sequences
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -40,14 +46,20 @@ static struct profile *start(void)
 	return p;
 }
 
-static void add(struct profile *p, const uint32_t *locs, size_t n, int64_t count)
+static void add_values(struct profile *p, const uint32_t *locs, size_t n, int64_t count,
+		       int64_t cpu)
 {
-	int64_t v[2] = {count, count * 1000000};
+	int64_t v[2] = {count, cpu};
 	struct profile_label label = {0};
 
 	profile_intern(p, "comm", &label.key);
 	profile_intern(p, "weird comm", &label.str);
 	profile_add_sample(p, locs, n, v, &label, 1, PROFILE_ADD_MERGE);
+}
+
+static void add(struct profile *p, const uint32_t *locs, size_t n, int64_t count)
+{
+	add_values(p, locs, n, count, count * 1000000);
 }
 
 int main(int argc, char **argv)
@@ -119,6 +131,71 @@ int main(int argc, char **argv)
 					     PROFILE_LOCATION_SYMBOLIZED, NULL, 0, &locs[i]);
 		add(p, locs, 3, 4);
 		add(p, locs + 1, 2, 1);
+	} else if (strcmp(argv[1], "deep") == 0 && argc == 4) {
+		long depth = atol(argv[3]);
+		uint32_t *locs = calloc((size_t)depth, sizeof(*locs)), loc;
+
+		loc = function_location(p, "recurse", 0x1000);
+		for (long i = 0; i < depth; i++)
+			locs[i] = loc;
+		add(p, locs, (size_t)depth, 1);
+		free(locs);
+	} else if (strcmp(argv[1], "count") == 0 && argc == 4) {
+		uint32_t loc = function_location(p, "counted", 0x1000);
+
+		add_values(p, &loc, 1, atoll(argv[3]), 1000000);
+	} else if (strcmp(argv[1], "extreme") == 0) {
+		uint32_t locs[2] = {function_location(p, "big", 0x1000),
+				    function_location(p, "small", 0x2000)};
+
+		/* Distinct label values keep the samples apart: their sums are the views' to make.
+		 */
+		add_values(p, locs, 1, INT64_MAX, INT64_MAX);
+		add_values(p, locs, 2, INT64_MAX, INT64_MAX - 1);
+		add_values(p, locs + 1, 1, INT64_MIN, INT64_MIN);
+		add_values(p, locs + 1, 1, INT64_MIN + 1, INT64_MIN + 1);
+	} else if (strcmp(argv[1], "inlines") == 0 && argc == 4) {
+		long n = atol(argv[3]);
+		struct profile_line *lines = calloc((size_t)n, sizeof(*lines));
+		uint32_t *locs = calloc((size_t)n, sizeof(*locs)), loc, top;
+		struct profile_function f = {0};
+
+		for (long i = 0; i < n; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "inlined_%ld", i);
+			profile_intern(p, name, &f.name);
+			f.system_name = f.name;
+			profile_intern_function(p, &f, &lines[i].function);
+			lines[i].line = i + 1;
+		}
+		profile_add_location(p, 0, 0x1000, PROFILE_LOCATION_SYMBOLIZED, lines, (size_t)n,
+				     &loc);
+		for (long i = 0; i < n; i++)
+			locs[i] = loc;
+		/* n distinct stacks (their leaves differ), each with the deep location n times. */
+		for (long i = 0; i < n; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "leaf_%ld", i);
+			top = function_location(p, name, 0x2000 + (uint64_t)i);
+			locs[0] = top;
+			add(p, locs, (size_t)n, 1);
+		}
+		free(locs);
+		free(lines);
+	} else if (strcmp(argv[1], "escapes") == 0) {
+		uint32_t locs[2] = {function_location(p, "evil\033]0;pwned\007\033[2J", 0x1000),
+				    function_location(p,
+						      "c1\xc2\x9b"
+						      "31mred",
+						      0x2000)};
+		struct profile_label label = {0};
+		int64_t v[2] = {1, 1000000};
+
+		profile_intern(p, "comm", &label.key);
+		profile_intern(p, "\033[31mcomm", &label.str);
+		profile_add_sample(p, locs, 2, v, &label, 1, 0);
 	} else if (strcmp(argv[1], "empty") != 0) {
 		fprintf(stderr, "make-profile: unknown kind '%s'\n", argv[1]);
 		return 2;

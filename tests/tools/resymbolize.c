@@ -40,7 +40,7 @@ int main(int argc, char **argv)
 			"usage: resymbolize [--vmlinux FILE] [--debuginfo-path PATH] IN OUT\n");
 		return 2;
 	}
-	if (pprof_read_file(argv[i], &p) < 0) {
+	if (pprof_read_file(argv[i], 0, &p) < 0) {
 		fprintf(stderr, "resymbolize: cannot read %s\n", argv[i]);
 		return 1;
 	}

@@ -105,7 +105,7 @@ static const char *s(const Perftools__Profiles__Profile *m, int64_t i)
 static int read_mem(const void *data, size_t len)
 {
 	struct profile *p = NULL;
-	int r = pprof_read(data, len, &p);
+	int r = pprof_read(data, len, 0, &p);
 
 	profile_free(p);
 	return r;
@@ -163,7 +163,7 @@ int main(void)
 		   strcmp(s(m, m->sample[0]->label[1]->str), "hot") == 0,
 	   "labels");
 
-	ok(pprof_read(gz, gz_len, &q) == 0, "cprof reads its own gzip output");
+	ok(pprof_read(gz, gz_len, 0, &q) == 0, "cprof reads its own gzip output");
 	ok(q && q->nsamples == 2 && q->nlocations == 3 && q->ntypes == 2 &&
 		   q->values[q->samples[0].value_off + 1] == 2002002,
 	   "the round trip keeps samples and values");
@@ -207,7 +207,8 @@ int main(void)
 		free(buf);
 	}
 	perftools__profiles__profile__free_unpacked(m, NULL);
-	ok(pprof_read_file("/nonexistent/cprof.pb.gz", &q) == -ENOENT, "a missing file is -ENOENT");
+	ok(pprof_read_file("/nonexistent/cprof.pb.gz", 0, &q) == -ENOENT,
+	   "a missing file is -ENOENT");
 
 	/* An empty profile still writes and reads. */
 	{

@@ -84,11 +84,20 @@ int main(void)
 		   strcmp(c->comm, "exec'd") == 0,
 	   "exec empties the maps and renames the process");
 	proc_table_exit(t, 11, 11);
-	ok(proc_table_find(t, 11) == NULL, "exit of the main thread removes the process");
+	c = proc_table_find(t, 11);
+	ok(c && c->exited && c->nmaps == 0 && strcmp(proc_table_comm_of(t, 11, 11), "exec'd") == 0,
+	   "an exited process keeps its name for the samples of its teardown, not its maps");
 	proc_table_exit(t, 10, 12);
-	ok(proc_table_find(t, 10) == p && proc_table_comm_of(t, 10, 12) &&
-		   strcmp(proc_table_comm_of(t, 10, 12), "parent") == 0,
-	   "exit of another thread leaves the process");
+	ok(proc_table_find(t, 10) == p && !p->exited && proc_table_comm_of(t, 10, 12) &&
+		   strcmp(proc_table_comm_of(t, 10, 12), "worker") == 0,
+	   "exit of another thread leaves the process, and the thread's name");
+	for (int32_t pid = 100000; pid < 100000 + 4096; pid++) {
+		(void)proc_table_fork(t, pid, 10, pid, 10);
+		proc_table_exit(t, pid, pid);
+	}
+	ok(proc_table_find(t, 11) == NULL && strcmp(proc_table_comm_of(t, 10, 12), "parent") == 0 &&
+		   proc_table_find(t, 100000 + 4095) != NULL,
+	   "the oldest exited tasks are forgotten once thousands more have exited");
 
 	ok(proc_table_fork(t, 10, 1, 10, 1) == 0 && proc_table_find(t, 10)->nmaps == 0,
 	   "a reused pid starts from scratch");

@@ -109,6 +109,18 @@ int main(void)
 		ring_read_done(r);
 		ok(ctl()->data_tail == head, "the reader skipped past it");
 	}
+	/* Nor a size that is not a multiple of 8: the next record would be misaligned. */
+	{
+		struct perf_event_header odd = {.type = PERF_RECORD_SAMPLE, .size = 17};
+
+		memcpy(&mem[CTL + (head & (DATA - 1))], &odd, sizeof(odd));
+		head += 24;
+		__atomic_store_n(&ctl()->data_head, head, __ATOMIC_RELEASE);
+		(void)ring_read_init(r);
+		ok(ring_next(r) == NULL, "a record whose size is not 8-aligned ends the read");
+		ok(ring_corrupt(r) == 2, "and is counted");
+		ring_read_done(r);
+	}
 
 	ring_free(r);
 	free(mem);
