@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -56,8 +57,9 @@ struct sampler {
 	int *fds;
 	size_t nfds, fds_cap;
 	struct ring **rings;
-	struct pollfd *pfds; /* one per ring: the fd the ring is mapped from */
+	struct pollfd *pfds; /* one per ring (the fd it is mapped from), then the wake fd */
 	size_t nrings;
+	int wake_fd; /* an eventfd: sampler_wake ends a wait */
 	uint64_t sample_type;
 	uint64_t regs_mask;
 };
@@ -154,6 +156,8 @@ void sampler_free(struct sampler *s)
 		ring_free(s->rings[i]);
 	for (size_t i = 0; i < s->nfds; i++)
 		(void)close(s->fds[i]);
+	if (s->wake_fd >= 0)
+		(void)close(s->wake_fd);
 	free(s->rings);
 	free(s->pfds);
 	free(s->fds);
@@ -251,13 +255,18 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wake_fd < 0) {
+		r = -errno;
+		goto out;
+	}
 	ncpu = sampler_online_cpus(&online);
 	if (ncpu < 0) {
 		r = ncpu;
 		goto out;
 	}
 	s->rings = calloc((size_t)ncpu, sizeof(*s->rings));
-	s->pfds = calloc((size_t)ncpu, sizeof(*s->pfds));
+	s->pfds = calloc((size_t)ncpu + 1, sizeof(*s->pfds));
 	if (!s->rings || !s->pfds) {
 		r = -ENOMEM;
 		goto out;
@@ -327,13 +336,22 @@ size_t sampler_nevents(const struct sampler *s)
 int sampler_wait(struct sampler *s, int timeout_ms, bool *ret_hup)
 {
 	size_t hup = 0;
+	uint64_t n;
 
-	if (poll(s->pfds, s->nrings, timeout_ms) < 0)
+	s->pfds[s->nrings] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
+	if (poll(s->pfds, s->nrings + 1, timeout_ms) < 0)
 		return -errno;
 	for (size_t i = 0; i < s->nrings; i++)
 		hup += (s->pfds[i].revents & POLLHUP) != 0;
 	*ret_hup = s->nrings && hup == s->nrings;
+	if (s->pfds[s->nrings].revents & POLLIN)
+		(void)!read(s->wake_fd, &n, sizeof(n));
 	return 0;
+}
+
+void sampler_wake(struct sampler *s)
+{
+	(void)!write(s->wake_fd, &(uint64_t){1}, sizeof(uint64_t));
 }
 
 uint64_t sampler_sample_type(const struct sampler *s)

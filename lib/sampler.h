@@ -82,11 +82,14 @@ size_t sampler_nrings(const struct sampler *s);
 struct ring *sampler_ring(const struct sampler *s, size_t i);
 
 /*
- * Wait up to timeout_ms for a ring to pass its wakeup watermark.
- * Returns 0, or -EINTR when a signal arrived. *ret_hup is set when every
- * ring's events have lost their tasks (all targets exited).
+ * Wait up to timeout_ms for a ring to pass its wakeup watermark, or for
+ * sampler_wake. Returns 0, or -EINTR when a signal arrived. *ret_hup is
+ * set when every ring's events have lost their tasks (all targets exited).
  */
 int sampler_wait(struct sampler *s, int timeout_ms, bool *ret_hup);
+
+/* End a sampler_wait in progress, from another thread. */
+void sampler_wake(struct sampler *s);
 
 /* The attr's sample_type and sample_regs_user, for decoding records. */
 uint64_t sampler_sample_type(const struct sampler *s);

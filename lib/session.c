@@ -8,6 +8,7 @@
 #include "lib/log.h"
 #include "lib/merge.h"
 #include "lib/proc.h"
+#include "lib/reader.h"
 #include "lib/sample.h"
 #include "lib/session.h"
 #include "lib/vec.h"
@@ -20,6 +21,7 @@ enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, LABEL_TIME, LA
 struct session {
 	struct session_config cfg;
 	struct sampler *sampler;
+	struct reader *reader;
 	struct merge *merge;
 	struct proc_table *procs;
 	struct profile *profile;
@@ -186,6 +188,10 @@ int session_open(const struct session_config *cfg, struct session **ret)
 	s->regs_mask = sampler_regs_mask(s->sampler);
 	s->stats.events = sampler_nevents(s->sampler);
 	s->stats.rings = sampler_nrings(s->sampler);
+	r = reader_new(
+		s->sampler,
+		&(struct reader_config){.sample_type = s->sample_type, .regs_mask = s->regs_mask},
+		&s->reader);
 out:
 	free(tids);
 	if (r < 0) {
@@ -200,6 +206,7 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	reader_free(s->reader); /* before the rings it reads */
 	sampler_free(s->sampler);
 	merge_free(s->merge);
 	proc_table_free(s->procs);
@@ -556,72 +563,19 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 	}
 }
 
-/*
- * Queue a record for the time-ordered merge. A sample's user stack copy is
- * the last field of the record (we ask for nothing after it): SIZE bytes
- * reserved, of which the kernel filled only dyn_size. Such a sample is
- * queued cut to what was filled — often a few hundred bytes of the 16 KiB —
- * written straight into the queue's copy: copying the rest was an eighth
- * of cprof's CPU.
- */
-static int queue(struct session *s, const struct perf_event_header *rec)
+/* A record the reader took: into the time-ordered merge; the end of a pass: a merge round. */
+static int on_read(void *ctx, const struct perf_event_header *rec)
 {
-	const uint64_t time = sample_time(rec, s->sample_type);
-	struct sample smp;
-	size_t head, keep;
-	unsigned char *dst;
-	uint64_t size;
+	struct session *s = ctx;
 
-	if (rec->type != PERF_RECORD_SAMPLE || !(s->sample_type & PERF_SAMPLE_STACK_USER) ||
-	    sample_decode(rec, s->sample_type, s->regs_mask, &smp) < 0 || !smp.u.s.stack)
-		return merge_push(s->merge, rec, time);
-	head = (size_t)((const unsigned char *)smp.u.s.stack - (const unsigned char *)rec);
-	keep = (smp.u.s.stack_size + 7) & ~(size_t)7;
-	memcpy(&size, (const unsigned char *)smp.u.s.stack - 8, 8);
-	if (keep + 64 >= size)
-		return merge_push(s->merge, rec, time);
-	dst = merge_alloc(s->merge, head + keep + 8, time);
-	if (!dst)
-		return -ENOMEM;
-	memcpy(dst, rec, head);
-	memcpy(dst + head, smp.u.s.stack, keep);
-	memcpy(dst + head - 8, &(uint64_t){keep}, 8);
-	memcpy(dst + head + keep, &smp.u.s.stack_size, 8);
-	((struct perf_event_header *)(void *)dst)->size = (uint16_t)(head + keep + 8);
-	return 0;
-}
-
-static int drain(struct session *s)
-{
-	int r;
-
-	for (size_t i = 0; i < sampler_nrings(s->sampler); i++) {
-		struct ring *ring = sampler_ring(s->sampler, i);
-		const struct perf_event_header *rec;
-
-		if (ring_read_init(ring) == 0)
-			continue;
-		while ((rec = ring_next(ring))) {
-			r = queue(s, rec);
-			if (r < 0)
-				return r;
-		}
-		ring_read_done(ring);
-	}
-	return merge_round(s->merge, on_record, s);
+	if (!rec)
+		return merge_round(s->merge, on_record, s);
+	return merge_push(s->merge, rec, sample_time(rec, s->sample_type));
 }
 
 int session_poll(struct session *s, int timeout_ms, bool *ret_hup)
 {
-	int wait, r;
-
-	wait = sampler_wait(s->sampler, timeout_ms, ret_hup);
-	if (wait < 0 && wait != -EINTR)
-		return wait;
-	r = drain(s);
-	if (r < 0)
-		return r;
-	return wait;
+	return reader_take(s->reader, timeout_ms, on_read, s, ret_hup);
 }
 
 static int u32_cmp(const void *a, const void *b)
@@ -633,7 +587,9 @@ static int u32_cmp(const void *a, const void *b)
 
 int session_stop(struct session *s)
 {
+	struct reader_stats rs;
 	struct timespec now;
+	bool hup;
 	int r;
 
 	if (!s->running)
@@ -645,11 +601,14 @@ int session_stop(struct session *s)
 	r = sampler_disable(s->sampler);
 	if (r < 0)
 		log_debug("disabling events: %s", strerror(-r));
-	r = drain(s);
+	/* The reader's last pass sees everything written before the events stopped. */
+	reader_stop(s->reader);
+	r = reader_take(s->reader, 0, on_read, s, &hup);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < sampler_nrings(s->sampler); i++)
-		s->stats.bad_records += ring_corrupt(sampler_ring(s->sampler, i));
+	reader_get_stats(s->reader, &rs);
+	s->stats.bad_records += rs.corrupt;
+	s->stats.peak_queued = rs.peak_queued;
 	r = merge_flush(s->merge, on_record, s);
 	if (s->nunwind_ns) {
 		qsort(s->unwind_ns, s->nunwind_ns, sizeof(*s->unwind_ns), u32_cmp);

@@ -99,6 +99,7 @@ struct session_stats {
 	uint64_t truncated;	   /* ... of which stopped short of the thread's entry */
 	uint64_t unwind_median_ns; /* median time to unwind one user stack */
 	size_t processes;	   /* processes with at least one sample */
+	size_t peak_queued;	   /* the most bytes of records read and not yet processed */
 	size_t events, rings;
 	int64_t start_realtime_ns, duration_ns;
 };
@@ -121,10 +122,10 @@ void session_free(struct session *s);
 int session_start(struct session *s);
 
 /*
- * Wait up to timeout_ms, then read every ring and process what the time
- * order allows. *ret_hup tells that every target has exited.
- * Returns 0, -EINTR when a signal cut the wait short (records were still
- * read), or a negative errno.
+ * Wait up to timeout_ms for records (a thread of the session's reads the
+ * rings all along, lib/reader.h), then process what the time order allows.
+ * *ret_hup tells that every target has exited. Returns 0 or a negative
+ * errno.
  */
 int session_poll(struct session *s, int timeout_ms, bool *ret_hup);
 

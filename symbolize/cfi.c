@@ -27,8 +27,19 @@ struct cfi_entry {
  */
 #define CFI_MAX_REGNO 255
 
+/* Nested DW_CFA_remember_state: compilers nest two or three; each copies the table. */
+#define CFI_MAX_REMEMBER 64
+
 struct cfi_rules {
 	Dwarf_CFI *cfi; /* the file's .eh_frame; NULL when it has none, or it is not sane */
+	/*
+	 * .debug_frame, of the file or of its separate debug file, borrowed from
+	 * the file's own Dwfl (elfcache_module): asked only where .eh_frame has
+	 * no FDE, as libdwfl asks, once per file. Loading it inflates the debug
+	 * file's sections, so no process pays it again.
+	 */
+	Dwarf_CFI *debug_cfi;
+	bool debug_tried;
 	struct cfi_entry *entries;
 	size_t nentries, cap;
 	struct hashmap index;
@@ -175,6 +186,8 @@ static void skip_encoded(struct cursor *c, uint8_t enc, unsigned addr_size)
  */
 static bool instructions_sane(struct cursor c, uint8_t fde_enc, unsigned addr_size)
 {
+	unsigned depth = 0;
+
 	while (c.ok && c.p < c.end) {
 		uint8_t op = *c.p++;
 		uint64_t reg = 0, reg2 = 0;
@@ -190,9 +203,15 @@ static bool instructions_sane(struct cursor c, uint8_t fde_enc, unsigned addr_si
 			break;
 		}
 		switch (op) {
-		case DW_CFA_nop:
 		case DW_CFA_remember_state:
+			/* Each remembered state is a copy of the register table. */
+			if (++depth > CFI_MAX_REMEMBER)
+				return false;
+			break;
 		case DW_CFA_restore_state:
+			depth -= depth > 0;
+			break;
+		case DW_CFA_nop:
 		case DW_CFA_GNU_window_save:
 			break;
 		case DW_CFA_set_loc:
@@ -281,72 +300,216 @@ static uint8_t cie_fde_encoding(const Dwarf_CIE *cie, unsigned addr_size)
 	return DW_EH_PE_absptr;
 }
 
-/* Every CIE's and FDE's instructions in one CFI section, through libdw's own entry reader. */
+/* The section named name (or .zNAME, as Go writes it), inflated as libdw would; NULL if none. */
+static Elf_Scn *find_section(Elf *elf, size_t shstrndx, const char *name, GElf_Shdr *ret)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, ret) || ret->sh_type == SHT_NOBITS ||
+		    !(n = elf_strptr(elf, shstrndx, ret->sh_name)))
+			continue;
+		if (strcmp(n, name) == 0)
+			return (ret->sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0
+				       ? NULL
+				       : scn;
+		if (n[0] == '.' && n[1] == 'z' && strcmp(n + 2, name + 1) == 0)
+			return elf_compress_gnu(scn, 0, 0) < 0 ? NULL : scn;
+	}
+	return NULL;
+}
+
+/* Is one entry's program sane: its instructions, and for an FDE its CIE's too? */
+static bool entry_sane(const unsigned char *ident, Elf_Data *data, bool eh_frame,
+		       const Dwarf_CFI_Entry *e, unsigned addr_size)
+{
+	Dwarf_CFI_Entry cie;
+	struct cursor c;
+	uint8_t enc;
+
+	if (dwarf_cfi_cie_p(e)) {
+		c = (struct cursor){e->cie.initial_instructions, e->cie.initial_instructions_end,
+				    true};
+		return e->cie.return_address_register <= CFI_MAX_REGNO &&
+		       instructions_sane(c, cie_fde_encoding(&e->cie, addr_size), addr_size);
+	}
+	/* The CIE an FDE names may lie anywhere: it is checked with every FDE that names it. */
+	if (dwarf_next_cfi(ident, data, eh_frame, e->fde.CIE_pointer, &(Dwarf_Off){0}, &cie) != 0 ||
+	    !dwarf_cfi_cie_p(&cie))
+		return true; /* libdw cannot use this FDE either */
+	if (!entry_sane(ident, data, eh_frame, &cie, addr_size))
+		return false;
+	enc = cie_fde_encoding(&cie.cie, addr_size);
+	c = (struct cursor){e->fde.start, e->fde.end, true};
+	skip_encoded(&c, enc, addr_size);	 /* initial_location */
+	skip_encoded(&c, enc & 0x0f, addr_size); /* address_range: the value format alone */
+	if (cie.cie.augmentation && cie.cie.augmentation[0] == 'z')
+		skip(&c, uleb(&c));
+	else
+		skip(&c, cie.cie.fde_augmentation_data_size);
+	return !c.ok || instructions_sane(c, enc, addr_size);
+}
+
+/* A little-endian-or-not value of n bytes at p, as the file's byte order has it. */
+static uint64_t read_word(const uint8_t *p, unsigned n, bool msb)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		v |= (uint64_t)p[msb ? n - 1 - i : i] << (8 * i);
+	return v;
+}
+
+/*
+ * A value of the search table in encoding enc, relative to base when
+ * datarel; only the fixed-size encodings linkers write. False for others.
+ */
+static bool table_value(struct cursor *c, uint8_t enc, uint64_t base, bool msb, uint64_t *ret)
+{
+	static const uint8_t sizes[16] = {
+		[0x2] = 2, [0x3] = 4, [0x4] = 8, [0xa] = 2, [0xb] = 4, [0xc] = 8};
+	unsigned n = sizes[enc & 0x0f];
+	uint64_t v;
+
+	if (!n || (enc & 0x80) || ((enc & 0x70) && (enc & 0x70) != DW_EH_PE_datarel) ||
+	    (size_t)(c->end - c->p) < n)
+		return false;
+	v = read_word(c->p, n, msb);
+	c->p += n;
+	if ((enc & 0x08) && n < 8 && (v >> (8 * n - 1)) & 1)
+		v |= ~(uint64_t)0 << (8 * n); /* signed: extend */
+	*ret = v + ((enc & 0x70) == DW_EH_PE_datarel ? base : 0);
+	return true;
+}
+
+static int off_cmp(const void *a, const void *b)
+{
+	Dwarf_Off x = *(const Dwarf_Off *)a, y = *(const Dwarf_Off *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * .eh_frame_hdr's binary search table lets libdw jump to any offset of
+ * .eh_frame: every FDE it names must be one the walk checked. libdw uses
+ * the table only when it describes this .eh_frame (its eh_frame_ptr is the
+ * section's address), as here.
+ */
+static bool table_sane(Elf *elf, size_t shstrndx, uint64_t eh_frame_addr, const Dwarf_Off *fdes,
+		       size_t nfdes, bool msb)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = find_section(elf, shstrndx, ".eh_frame_hdr", &sh);
+	Elf_Data *data = scn ? elf_rawdata(scn, NULL) : NULL;
+	struct cursor c;
+	uint8_t ptr_enc, count_enc, table_enc;
+	uint64_t eh_frame_ptr, count;
+
+	if (!data || !data->d_buf || data->d_size < 4)
+		return true;
+	c = (struct cursor){data->d_buf, (const uint8_t *)data->d_buf + data->d_size, true};
+	if (c.p[0] != 1)
+		return true; /* libdw reads no table from it */
+	ptr_enc = c.p[1];
+	count_enc = c.p[2];
+	table_enc = c.p[3];
+	c.p += 4;
+	if (ptr_enc == DW_EH_PE_omit || count_enc == DW_EH_PE_omit || table_enc == DW_EH_PE_omit)
+		return true;
+	/* eh_frame_ptr is pc-relative as linkers write it: its own address is sh_addr + 4. */
+	if ((ptr_enc & 0x70) == DW_EH_PE_pcrel) {
+		if (!table_value(&c, ptr_enc & 0x0f, 0, msb, &eh_frame_ptr))
+			return false;
+		eh_frame_ptr += sh.sh_addr + 4;
+	} else if (!table_value(&c, ptr_enc, sh.sh_addr, msb, &eh_frame_ptr)) {
+		return false;
+	}
+	if (eh_frame_ptr != eh_frame_addr)
+		return true; /* libdw's own sanity check drops the table */
+	if (!table_value(&c, count_enc, sh.sh_addr, msb, &count))
+		return false;
+	for (uint64_t i = 0; i < count; i++) {
+		uint64_t loc, fde;
+		Dwarf_Off off;
+
+		if (!table_value(&c, table_enc, sh.sh_addr, msb, &loc) ||
+		    !table_value(&c, table_enc, sh.sh_addr, msb, &fde))
+			return false;
+		off = fde - eh_frame_addr;
+		if (!bsearch(&off, fdes, nfdes, sizeof(*fdes), off_cmp))
+			return false;
+	}
+	return true;
+}
+
+/* Does the file have a PT_GNU_EH_FRAME, which libdw follows where no section is named .eh_frame? */
+static bool has_eh_frame_phdr(Elf *elf)
+{
+	size_t nph;
+
+	if (elf_getphdrnum(elf, &nph) != 0)
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_GNU_EH_FRAME)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Every CIE's and FDE's program in one CFI section, as libdw reaches them:
+ * walking the entries in order (its search without a table), and through
+ * .eh_frame_hdr's table. Where no section is named .eh_frame, libdw finds
+ * it by program header and reads on to the end of the file: such a file's
+ * CFI is not given to libdw at all (its code is unwound as code without
+ * CFI, by frame pointers).
+ */
 static bool section_sane(Elf *elf, const char *name, bool eh_frame)
 {
 	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
 	const unsigned addr_size = ident && ident[EI_CLASS] == ELFCLASS32 ? 4 : 8;
-	Elf_Scn *scn = NULL;
+	Dwarf_Off off = 0, next, *fdes = NULL;
+	size_t shstrndx, nfdes = 0, cap = 0;
 	Elf_Data *data = NULL;
-	Dwarf_Off off = 0, next;
-	size_t shstrndx;
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	bool sane = true;
 
-	if (!ident || elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return true; /* no sections: libdw finds no CFI either */
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		const char *n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-		    !(n = elf_strptr(elf, shstrndx, sh.sh_name)))
-			continue;
-		/* Compressed as libdw would find it (Go writes .zdebug_frame): inflate first. */
-		if (strcmp(n, name) == 0 && (sh.sh_flags & SHF_COMPRESSED) &&
-		    elf_compress(scn, 0, 0) < 0)
-			return true; /* libdw cannot inflate it either */
-		if (n[0] == '.' && n[1] == 'z' && strcmp(n + 2, name + 1) == 0 &&
-		    elf_compress_gnu(scn, 0, 0) < 0)
-			return true;
-		if (strcmp(n, name) == 0 ||
-		    (n[0] == '.' && n[1] == 'z' && strcmp(n + 2, name + 1) == 0)) {
-			data = elf_getdata(scn, NULL);
-			break;
-		}
-	}
+	if (!ident)
+		return true;
+	scn = elf_getshdrstrndx(elf, &shstrndx) == 0 && shstrndx != 0
+		      ? find_section(elf, shstrndx, name, &sh)
+		      : NULL;
+	if (!scn)
+		return !eh_frame || !has_eh_frame_phdr(elf);
+	data = eh_frame ? elf_rawdata(scn, NULL) : elf_getdata(scn, NULL);
 	if (!data || !data->d_buf)
 		return true;
-	for (unsigned n = 0;; n++, off = next) {
-		Dwarf_CFI_Entry e, cie;
-		struct cursor c;
-		uint8_t enc;
+	for (;; off = next) {
+		Dwarf_CFI_Entry e;
 
 		if (dwarf_next_cfi(ident, data, eh_frame, off, &next, &e) != 0)
-			return true; /* the end, or an entry libdw will not read either */
-		if (dwarf_cfi_cie_p(&e)) {
-			c = (struct cursor){e.cie.initial_instructions,
-					    e.cie.initial_instructions_end, true};
-			if (e.cie.return_address_register > CFI_MAX_REGNO ||
-			    !instructions_sane(c, cie_fde_encoding(&e.cie, addr_size), addr_size))
-				return false;
-			continue;
+			break; /* the end, or an entry libdw will not read past either */
+		if (!entry_sane(ident, data, eh_frame, &e, addr_size)) {
+			sane = false;
+			break;
 		}
-		if (dwarf_next_cfi(ident, data, eh_frame, e.fde.CIE_pointer, &(Dwarf_Off){0},
-				   &cie) != 0 ||
-		    !dwarf_cfi_cie_p(&cie))
-			continue; /* libdw cannot use this FDE either */
-		enc = cie_fde_encoding(&cie.cie, addr_size);
-		c = (struct cursor){e.fde.start, e.fde.end, true};
-		skip_encoded(&c, enc, addr_size);	 /* initial_location */
-		skip_encoded(&c, enc & 0x0f, addr_size); /* address_range: the value format alone */
-		if (cie.cie.augmentation && cie.cie.augmentation[0] == 'z')
-			skip(&c, uleb(&c));
-		else
-			skip(&c, cie.cie.fde_augmentation_data_size);
-		if (c.ok && !instructions_sane(c, enc, addr_size))
-			return false;
-		if (n > (1u << 24))
-			return true; /* more than any real file: stop looking */
+		if (!dwarf_cfi_cie_p(&e) && VEC_PUSH_RESERVE(fdes, nfdes, cap) < 0) {
+			sane = false; /* cannot check the table: do not trust it */
+			break;
+		}
+		if (!dwarf_cfi_cie_p(&e))
+			fdes[nfdes++] = off;
 	}
+	if (sane && eh_frame)
+		sane = table_sane(elf, shstrndx, sh.sh_addr, fdes, nfdes,
+				  ident[EI_DATA] == ELFDATA2MSB);
+	free(fdes);
+	return sane;
 }
 
 bool cfi_file_is_sane(struct elf_file *f)
@@ -359,13 +522,40 @@ bool cfi_file_is_sane(struct elf_file *f)
 	return f->cfi_sane;
 }
 
-enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *ret)
+/* The file's .debug_frame CFI, looked up once; NULL when it has none, or none that is sane. */
+static Dwarf_CFI *debug_cfi(struct elfcache *c, struct elf_file *f, struct cfi_rules *r)
+{
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	Dwarf *dw;
+
+	if (r->debug_tried || !c)
+		return r->debug_cfi;
+	r->debug_tried = true;
+	/* Most debug files have none: loading one to find out would inflate all of it. */
+	if (!elfcache_has_debug_frame(c, f))
+		return NULL;
+	mod = elfcache_module(c, f);
+	if (!mod)
+		return NULL;
+	r->debug_cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	/* The debug file is as hostile as the binary: check it before libdw runs it. */
+	dw = r->debug_cfi ? dwfl_module_getdwarf(mod, &bias) : NULL;
+	if (r->debug_cfi && (bias != 0 || !dw || !dwarf_getelf(dw) ||
+			     !section_sane(dwarf_getelf(dw), ".debug_frame", false)))
+		r->debug_cfi = NULL;
+	return r->debug_cfi;
+}
+
+enum cfi_found cfi_rule_at(struct elfcache *c, struct elf_file *f, uint64_t vaddr,
+			   struct cfi_rule *ret)
 {
 	struct cfi_rules *r = f->cfi;
 	uint64_t h = hash_u64(vaddr, 0);
 	struct vaddr_key k;
 	struct cfi_entry *e;
 	Dwarf_Frame *frame;
+	Dwarf_CFI *dcfi;
 	uint32_t idx;
 
 	if (!r) {
@@ -374,8 +564,6 @@ enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *
 		r->cfi = cfi_file_is_sane(f) ? dwarf_getcfi_elf(f->elf) : NULL;
 		f->cfi = r;
 	}
-	if (!r->cfi)
-		return CFI_NO_FDE;
 	k = (struct vaddr_key){r, vaddr};
 	if (hashmap_find(&r->index, h, vaddr_eq, &k, &idx)) {
 		*ret = r->entries[idx].rule;
@@ -386,7 +574,9 @@ enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *
 		return CFI_TOO_HARD;
 	e = &r->entries[r->nentries];
 	*e = (struct cfi_entry){.vaddr = vaddr, .found = CFI_NO_FDE};
-	if (dwarf_cfi_addrframe(r->cfi, vaddr, &frame) == 0) {
+	/* .eh_frame first, then .debug_frame: libdwfl's order, so both walks agree. */
+	if ((r->cfi && dwarf_cfi_addrframe(r->cfi, vaddr, &frame) == 0) ||
+	    ((dcfi = debug_cfi(c, f, r)) && dwarf_cfi_addrframe(dcfi, vaddr, &frame) == 0)) {
 		e->found = compile(frame, &e->rule) ? CFI_FOUND : CFI_TOO_HARD;
 		free(frame);
 	}

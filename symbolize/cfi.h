@@ -15,7 +15,7 @@
  * Samples hit the same pcs and return addresses over and over, so the fast
  * unwinder in unwind.c pays for libdw's CFI interpreter once per pc instead
  * of once per frame. Anything else (expressions, signal frames, other CFA
- * registers, no FDE) is left to libdwfl.
+ * registers) is left to libdwfl.
  */
 
 enum cfi_where {
@@ -48,8 +48,13 @@ enum cfi_found {
  */
 bool cfi_file_is_sane(struct elf_file *f);
 
-/* The rule at vaddr (the file's own address) of f, computed on first use. */
-enum cfi_found cfi_rule_at(struct elf_file *f, uint64_t vaddr, struct cfi_rule *ret);
+/*
+ * The rule at vaddr (the file's own address) of f, computed on first use:
+ * from its .eh_frame, else from the .debug_frame of the file or its debug
+ * file (found through c; NULL: .eh_frame alone), as libdwfl looks.
+ */
+enum cfi_found cfi_rule_at(struct elfcache *c, struct elf_file *f, uint64_t vaddr,
+			   struct cfi_rule *ret);
 
 /* Free a file's cache. NULL-safe. */
 void cfi_rules_free(struct cfi_rules *r);

@@ -21,7 +21,8 @@ struct elfcache {
 	size_t nfiles, cap;
 	struct hashmap by_build_id, by_path;
 	char *debuginfo_path;
-	Dwfl_Callbacks callbacks;
+	Dwfl_Callbacks callbacks;	 /* symbolization: every debug file */
+	Dwfl_Callbacks unwind_callbacks; /* unwinding: debug files with .debug_frame only */
 };
 
 static const char deleted_suffix[] = " (deleted)";
@@ -50,6 +51,106 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *modname, Dwar
 	return -1;
 }
 
+/* Does elf have a section named name, or .zNAME? By the section headers alone: nothing inflated. */
+static bool has_section(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *n;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS &&
+		    (n = elf_strptr(elf, shstrndx, sh.sh_name)) &&
+		    (strcmp(n, name) == 0 ||
+		     (n[0] == '.' && n[1] == 'z' && strcmp(n + 2, name + 1) == 0)))
+			return true;
+	}
+	return false;
+}
+
+/* Does the debug file open on fd have .debug_frame? */
+static bool fd_has_debug_frame(int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bool has = elf && has_section(elf, ".debug_frame");
+
+	if (elf)
+		(void)elf_end(elf);
+	return has;
+}
+
+/*
+ * find_debuginfo for the Dwfls that unwind. libdwfl asks for a module's
+ * debug file there only for .debug_frame, where .eh_frame has no FDE, and
+ * loading one inflates every debug section of it — once per process, so
+ * for every short-lived process on a busy machine. Distributions' debug
+ * files have no .debug_frame (their CFI is the binary's .eh_frame): a file
+ * whose debug file has none gets none, known from section headers alone.
+ */
+static int find_unwind_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+				 Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+				 GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	struct elf_file *f = *userdata;
+	int fd;
+
+	if (f && f->debug_frame == ELF_DEBUG_FRAME_NONE)
+		return -1;
+	fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					  debuglink_crc, debuginfo_file_name);
+	if (fd < 0 || !f)
+		return fd;
+	if (f->debug_frame == ELF_DEBUG_FRAME_UNKNOWN)
+		f->debug_frame =
+			fd_has_debug_frame(fd) ? ELF_DEBUG_FRAME_YES : ELF_DEBUG_FRAME_NONE;
+	if (f->debug_frame == ELF_DEBUG_FRAME_YES)
+		return fd;
+	(void)close(fd);
+	free(*debuginfo_file_name);
+	*debuginfo_file_name = NULL;
+	return -1;
+}
+
+bool elfcache_has_debug_frame(struct elfcache *c, struct elf_file *f)
+{
+	Dwfl_Module *mod;
+	const char *link;
+	char *name = NULL;
+	GElf_Word crc = 0;
+	void *userdata = f;
+	int fd;
+
+	if (f->debug_frame != ELF_DEBUG_FRAME_UNKNOWN || !f->elf)
+		return f->debug_frame == ELF_DEBUG_FRAME_YES;
+	/* A file with DWARF of its own is its own debug file (libdwfl's rule). */
+	if (has_section(f->elf, ".debug_frame"))
+		f->debug_frame = ELF_DEBUG_FRAME_YES;
+	else if (has_section(f->elf, ".debug_info"))
+		f->debug_frame = ELF_DEBUG_FRAME_NONE;
+	if (f->debug_frame != ELF_DEBUG_FRAME_UNKNOWN)
+		return f->debug_frame == ELF_DEBUG_FRAME_YES;
+	mod = elfcache_module(c, f);
+	link = dwelf_elf_gnu_debuglink(f->elf, &crc);
+	fd = mod ? dwfl_standard_find_debuginfo(mod, &userdata, f->path, 0, f->opened, link, crc,
+						&name)
+		 : -1;
+	f->debug_frame =
+		fd >= 0 && fd_has_debug_frame(fd) ? ELF_DEBUG_FRAME_YES : ELF_DEBUG_FRAME_NONE;
+	if (fd >= 0)
+		(void)close(fd);
+	free(name);
+	return f->debug_frame == ELF_DEBUG_FRAME_YES;
+}
+
+const Dwfl_Callbacks *elfcache_unwind_callbacks(struct elfcache *c)
+{
+	return &c->unwind_callbacks;
+}
+
 int elfcache_new(const char *debuginfo_path, struct elfcache **ret)
 {
 	struct elfcache *c = calloc(1, sizeof(*c));
@@ -70,6 +171,8 @@ int elfcache_new(const char *debuginfo_path, struct elfcache **ret)
 		.find_debuginfo = dwfl_standard_find_debuginfo,
 		.debuginfo_path = c->debuginfo_path ? &c->debuginfo_path : NULL,
 	};
+	c->unwind_callbacks = c->callbacks;
+	c->unwind_callbacks.find_debuginfo = find_unwind_debuginfo;
 	*ret = c;
 	return 0;
 }
@@ -115,6 +218,7 @@ const Dwfl_Callbacks *elfcache_callbacks(struct elfcache *c)
 
 bool elfcache_load_phdrs(struct elf_file *f)
 {
+	GElf_Ehdr eh;
 	size_t nph;
 
 	if (elf_kind(f->elf) != ELF_K_ELF || elf_getphdrnum(f->elf, &nph) != 0)
@@ -128,6 +232,11 @@ bool elfcache_load_phdrs(struct elf_file *f)
 		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
 			f->loads[f->nloads++] = ph;
 	}
+	/* Libraries keep e_entry 0 (or a stray value): only an executable's or ld.so's means
+	 * _start. */
+	f->entry = gelf_getehdr(f->elf, &eh) && (eh.e_type == ET_EXEC || eh.e_type == ET_DYN)
+			   ? eh.e_entry
+			   : 0;
 	return f->nloads > 0;
 }
 
@@ -358,22 +467,31 @@ bool elfcache_offset_to_vaddr(const struct elf_file *f, uint64_t off, uint64_t *
 	return false;
 }
 
-Dwfl_Module *elfcache_report(struct elfcache *c, struct elf_file *f, Dwfl *dwfl, GElf_Addr bias)
+void elfcache_extent(const struct elf_file *f, GElf_Addr *ret_low, GElf_Addr *ret_high)
 {
-	GElf_Addr low = UINT64_MAX, high = 0;
 	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	Dwfl_Module *mod;
-	void **userdata;
+	GElf_Addr low = UINT64_MAX, high = 0;
 
-	(void)c;
-	if (!f->elf)
-		return NULL;
 	for (size_t j = 0; j < f->nloads; j++) {
 		if ((f->loads[j].p_vaddr & ~(page - 1)) < low)
 			low = f->loads[j].p_vaddr & ~(page - 1);
 		if (f->loads[j].p_vaddr + f->loads[j].p_memsz > high)
 			high = f->loads[j].p_vaddr + f->loads[j].p_memsz;
 	}
+	*ret_low = f->nloads ? low : 0;
+	*ret_high = high;
+}
+
+Dwfl_Module *elfcache_report(struct elfcache *c, struct elf_file *f, Dwfl *dwfl, GElf_Addr bias)
+{
+	GElf_Addr low, high;
+	Dwfl_Module *mod;
+	void **userdata;
+
+	(void)c;
+	if (!f->elf)
+		return NULL;
+	elfcache_extent(f, &low, &high);
 	mod = dwfl_report_module(dwfl, f->path, bias + low, bias + high);
 	if (!mod) {
 		log_debug("elfcache: %s: %s", f->path, dwfl_errmsg(-1));

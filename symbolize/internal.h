@@ -69,6 +69,9 @@ struct elf_file {
 	GElf_Phdr *loads; /* PT_LOAD headers */
 	size_t nloads;
 	char build_id[41]; /* lowercase hex, "" when the file has none */
+	GElf_Addr entry;   /* e_entry: the program's (or ld.so's) _start; 0 for a library */
+	/* Is there .debug_frame, in the file or its debug file? (elfcache_has_debug_frame) */
+	enum { ELF_DEBUG_FRAME_UNKNOWN, ELF_DEBUG_FRAME_YES, ELF_DEBUG_FRAME_NONE } debug_frame;
 	/* For symbolization, made on first use: the file alone in a Dwfl, at bias 0. */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
@@ -119,6 +122,9 @@ bool elfcache_load_phdrs(struct elf_file *f);
 /* The file's address for file offset off: its PT_LOAD's vaddr. False when no segment has it. */
 bool elfcache_offset_to_vaddr(const struct elf_file *f, uint64_t off, uint64_t *ret);
 
+/* The file's extent in its own addresses: its PT_LOADs from the first page to the last byte. */
+void elfcache_extent(const struct elf_file *f, GElf_Addr *ret_low, GElf_Addr *ret_high);
+
 /*
  * Report f to dwfl as a module at the given bias, lending it the cache's
  * Elf. Returns the module, or NULL (libdwfl's error logged at debug).
@@ -127,6 +133,18 @@ Dwfl_Module *elfcache_report(struct elfcache *c, struct elf_file *f, Dwfl *dwfl,
 
 /* The callbacks for a Dwfl whose modules come from elfcache_report. */
 const Dwfl_Callbacks *elfcache_callbacks(struct elfcache *c);
+
+/*
+ * The same, for Dwfls that unwind: a module gets a debug file only if it
+ * has .debug_frame, since libdwfl loads one there for nothing else.
+ */
+const Dwfl_Callbacks *elfcache_unwind_callbacks(struct elfcache *c);
+
+/*
+ * Is there .debug_frame CFI for f, in f or its separate debug file? Found
+ * once per file from section headers, without inflating anything.
+ */
+bool elfcache_has_debug_frame(struct elfcache *c, struct elf_file *f);
 
 /* The file alone in a Dwfl at bias 0, for symbolization. NULL when it cannot be had. */
 Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f);

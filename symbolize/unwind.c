@@ -29,14 +29,29 @@ struct umod {
 	struct elf_file *f;
 };
 
+/* A file's whole extent in a process, as libdwfl would have its module: [start, end). */
+struct urange {
+	uint64_t start, end, bias;
+	struct elf_file *f;
+	const char *path; /* the first map's; valid until the maps change */
+};
+
+/*
+ * What the unwinder keeps of a process: where its files are mapped, built
+ * anew when its maps change (a new process costs this and nothing more),
+ * and a Dwfl made only when a sample needs libdwfl, once per process.
+ */
 struct uproc {
 	int32_t pid;
 	const struct proc *proc; /* the model's object it was built for */
-	uint64_t generation;	 /* of proc's maps when last reported */
-	Dwfl *dwfl;
-	bool attached;
-	struct umod *mods; /* sorted by start, as the maps are */
+	uint64_t generation;	 /* of proc's maps when the tables were built */
+	struct umod *mods;	 /* code mappings, sorted by start */
 	size_t nmods, mods_cap;
+	struct urange *ranges; /* files, sorted by start */
+	size_t nranges, ranges_cap;
+	Dwfl *dwfl;		  /* NULL until libdwfl is needed */
+	uint64_t dwfl_generation; /* of the maps last reported to it */
+	bool attached;
 };
 
 struct unwind {
@@ -175,6 +190,7 @@ static void uproc_free(struct uproc *up)
 	if (up->dwfl)
 		dwfl_end(up->dwfl);
 	free(up->mods);
+	free(up->ranges);
 	free(up);
 }
 
@@ -220,6 +236,13 @@ static int umod_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+static int urange_cmp(const void *a, const void *b)
+{
+	const struct urange *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 /*
  * The load bias that map m of file f implies (DESIGN.md: the PT_LOAD whose
  * page-aligned p_offset is the mapping's pgoff). False when no segment is.
@@ -241,39 +264,51 @@ static const struct umod *umod_find(const struct uproc *up, uint64_t pc)
 	return lo < up->nmods && up->mods[lo].start <= pc ? &up->mods[lo] : NULL;
 }
 
+/* The file whose extent holds pc, as dwfl_addrmodule would find its module. */
+static const struct urange *urange_find(const struct uproc *up, uint64_t pc)
+{
+	size_t lo = UPPER_BOUND(up->ranges, up->nranges, struct urange, start, pc);
+
+	return lo > 0 && pc < up->ranges[lo - 1].end ? &up->ranges[lo - 1] : NULL;
+}
+
+/* Has this pass already placed the file that path names? Files per process are few. */
+static bool placed(const struct uproc *up, const char *path)
+{
+	for (size_t i = 0; i < up->nranges; i++)
+		if (strcmp(up->ranges[i].path, path) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Tell libdwfl the process's modules: each file once, at the load bias
- * given by its executable mapping (DESIGN.md: the PT_LOAD whose page-aligned
- * p_offset is the mapping's pgoff). Re-reporting an unchanged module keeps
- * it, with the CFI already parsed; modules not reported again are dropped.
+ * Where the process's files are: each file once, at the load bias given by
+ * its first mapping (DESIGN.md: report each ELF once per process at that
+ * bias), and its code mappings at that bias for the fast walk.
  */
-static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
+static void build_tables(struct unwind *u, struct uproc *up, struct proc *p)
 {
 	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
-	up->nmods = 0;
-	dwfl_report_begin(up->dwfl);
+	up->nmods = up->nranges = 0;
 	for (size_t i = 0; i < p->nmaps; i++) {
 		struct proc_map *m = &p->maps[i];
+		GElf_Addr low, high;
 		struct elf_file *f;
 		uint64_t bias, b;
-		bool seen = false;
 
-		if (m->path[0] != '/' && strcmp(m->path, "[vdso]") != 0)
-			continue;
-		/* One module per file: later maps of the same file are its other segments. */
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(p->maps[j].path, m->path) == 0;
-		if (seen)
+		if ((m->path[0] != '/' && strcmp(m->path, "[vdso]") != 0) || placed(up, m->path))
 			continue;
 		f = elfcache_get(u->files, p->pid, m);
 		/* CFI that would make libdw allocate gigabytes: unwound as code with no file. */
-		if (!f || !f->elf || !cfi_file_is_sane(f))
+		if (!f || !f->elf || !cfi_file_is_sane(f) || !map_bias(f, m, page, &bias))
 			continue;
-		if (!map_bias(f, m, page, &bias))
-			continue;
-		(void)elfcache_report(u->files, f, up->dwfl, bias);
-		/* Its code mappings, for the fast walk: not another copy of the file elsewhere. */
+		elfcache_extent(f, &low, &high);
+		if (VEC_PUSH_RESERVE(up->ranges, up->nranges, up->ranges_cap) < 0)
+			break;
+		up->ranges[up->nranges++] =
+			(struct urange){bias + low, bias + high, bias, f, m->path};
+		/* Its code mappings: not another copy of the file elsewhere. */
 		for (size_t j = i; j < p->nmaps; j++) {
 			const struct proc_map *x = &p->maps[j];
 
@@ -283,13 +318,13 @@ static void report_modules(struct unwind *u, struct uproc *up, struct proc *p)
 				up->mods[up->nmods++] = (struct umod){x->start, x->end, bias, f};
 		}
 	}
-	(void)dwfl_report_end(up->dwfl, NULL, NULL);
-	/* Maps of different files interleave: the table is sorted once, here. */
+	/* Maps of different files interleave: the tables are sorted once, here. */
 	qsort(up->mods, up->nmods, sizeof(*up->mods), umod_cmp);
+	qsort(up->ranges, up->nranges, sizeof(*up->ranges), urange_cmp);
 	up->generation = p->generation;
 }
 
-/* The process's Dwfl, created or brought up to date. NULL when it cannot unwind. */
+/* The process's tables, created or brought up to date. NULL when out of memory. */
 static struct uproc *uproc_get(struct unwind *u, struct proc *p)
 {
 	struct uproc *up = uproc_find(u, p->pid, NULL);
@@ -306,8 +341,7 @@ static struct uproc *uproc_get(struct unwind *u, struct proc *p)
 		up->pid = p->pid;
 		up->proc = p;
 		up->generation = p->generation - 1;
-		up->dwfl = dwfl_begin(elfcache_callbacks(u->files));
-		if (!up->dwfl || VEC_PUSH_RESERVE(u->procs, u->nprocs, u->procs_cap) < 0 ||
+		if (VEC_PUSH_RESERVE(u->procs, u->nprocs, u->procs_cap) < 0 ||
 		    hashmap_insert(&u->proc_index, hash_u64((uint64_t)(uint32_t)p->pid, 0),
 				   (uint32_t)u->nprocs) < 0) {
 			uproc_free(up);
@@ -316,15 +350,40 @@ static struct uproc *uproc_get(struct unwind *u, struct proc *p)
 		u->procs[u->nprocs++] = up;
 	}
 	if (up->generation != p->generation)
-		report_modules(u, up, p);
+		build_tables(u, up, p);
+	return up;
+}
+
+/*
+ * The process's Dwfl for libdwfl's walk: made on first need, its modules
+ * those of the tables (re-reporting an unchanged module keeps it, with its
+ * CFI parsed; modules not reported again are dropped). NULL when libdwfl
+ * cannot unwind this process.
+ */
+static Dwfl *uproc_dwfl(struct unwind *u, struct uproc *up)
+{
+	if (!up->dwfl) {
+		up->dwfl = dwfl_begin(elfcache_unwind_callbacks(u->files));
+		if (!up->dwfl)
+			return NULL;
+		up->dwfl_generation = up->generation - 1;
+	}
+	if (up->dwfl_generation != up->generation) {
+		dwfl_report_begin(up->dwfl);
+		for (size_t i = 0; i < up->nranges; i++)
+			(void)elfcache_report(u->files, up->ranges[i].f, up->dwfl,
+					      up->ranges[i].bias);
+		(void)dwfl_report_end(up->dwfl, NULL, NULL);
+		up->dwfl_generation = up->generation;
+	}
 	if (!up->attached) {
 		/* Once per Dwfl (libdwfl allows no more); the architecture comes from its modules.
 		 */
-		up->attached = dwfl_attach_state(up->dwfl, NULL, p->pid, &thread_callbacks, u);
+		up->attached = dwfl_attach_state(up->dwfl, NULL, up->pid, &thread_callbacks, u);
 		if (!up->attached)
-			log_debug("unwind: pid %d: %s", p->pid, dwfl_errmsg(-1));
+			log_debug("unwind: pid %d: %s", up->pid, dwfl_errmsg(-1));
 	}
-	return up->attached ? up : NULL;
+	return up->attached ? up->dwfl : NULL;
 }
 
 /* Unwinding. */
@@ -373,6 +432,9 @@ static bool walk_frame_pointers(struct unwind *u, uint64_t fp)
  * Does the walk end in a thread's first frame? _start for the main thread,
  * clone/clone3 for the others (glibc and musl spellings).
  */
+/* How far past a file's entry point its entry stub's first call may lie. */
+#define ENTRY_STUB_MAX 64
+
 static bool ends_at_entry(struct unwind *u, struct uproc *up)
 {
 	static const char *const entries[] = {
@@ -388,8 +450,14 @@ static bool ends_at_entry(struct unwind *u, struct uproc *up)
 		return false;
 	f = &u->frames[u->nframes - 1];
 	pc = f->pc - (f->caller ? 1 : 0);
-	/* The file's sorted symbols: dwfl_module_addrname scans them all, every call. */
 	m = umod_find(up, pc);
+	/*
+	 * The file's entry point: a program's or ld.so's _start, which a stripped
+	 * file does not name. Entry stubs are a few instructions before their call.
+	 */
+	if (m && m->f->entry && pc - m->bias - m->f->entry < ENTRY_STUB_MAX)
+		return true;
+	/* The file's sorted symbols: dwfl_module_addrname scans them all, every call. */
 	name = m ? elfcache_symbol(u->files, m->f, pc - m->bias, &off) : NULL;
 	if (!name)
 		return false;
@@ -409,14 +477,16 @@ static void fp_tail(struct unwind *u, struct uproc *up, bool *ret_complete)
 /* libdwfl's walk of the current sample into u->frames: the reference, and the fallback. */
 static int slow_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_complete)
 {
+	Dwfl *dwfl;
 	int r;
 
 	*ret_complete = false;
 	u->nframes = 0;
 	u->have_fp = false;
 	u->read_failed = false;
-	if (up) {
-		r = dwfl_getthread_frames(up->dwfl, u->cur.tid, frame_cb, u);
+	dwfl = up ? uproc_dwfl(u, up) : NULL;
+	if (dwfl) {
+		r = dwfl_getthread_frames(dwfl, u->cur.tid, frame_cb, u);
 		if (r == 0 && (!u->read_failed || ends_at_entry(u, up))) {
 			*ret_complete = true;
 			return (int)u->nframes;
@@ -445,15 +515,6 @@ enum walk {
 	WALK_FP_TAIL,  /* CFI ran out: frame pointers from u->last_fp, if u->have_fp */
 	WALK_FALLBACK, /* nothing decided: libdwfl must walk the sample */
 };
-
-/* Does the module at pc have .debug_frame CFI (in its debug file)? libdwfl caches the answer. */
-static bool has_debug_frame(struct uproc *up, uint64_t pc)
-{
-	Dwfl_Module *mod = dwfl_addrmodule(up->dwfl, pc);
-	Dwarf_Addr bias;
-
-	return !mod || dwfl_module_dwarf_cfi(mod, &bias) != NULL;
-}
 
 /* The registers the fast walk follows from frame to frame. */
 struct walk_regs {
@@ -512,12 +573,12 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool
 			return WALK_DONE;
 		m = umod_find(up, at);
 		if (m)
-			found = cfi_rule_at(m->f, at - m->bias, &r);
-		else if (dwfl_addrmodule(up->dwfl, at))
+			found = cfi_rule_at(u->files, m->f, at - m->bias, &r);
+		else if (urange_find(up, at))
 			return WALK_FALLBACK; /* a module part the table does not hold */
 		else
 			found = CFI_NO_FDE; /* code in no file: JIT */
-		if (found == CFI_TOO_HARD || (found == CFI_NO_FDE && m && has_debug_frame(up, at)))
+		if (found == CFI_TOO_HARD)
 			return WALK_FALLBACK;
 		if (found == CFI_NO_FDE) {
 			step = fp_step(u, &w, &ra);

@@ -32,7 +32,7 @@ static volatile uint64_t sink;
 static void ask(struct elf_file *f, uint64_t pc)
 {
 	struct cfi_rule first = {0}, again = {0};
-	enum cfi_found a = cfi_rule_at(f, pc, &first), b = cfi_rule_at(f, pc, &again);
+	enum cfi_found a = cfi_rule_at(NULL, f, pc, &first), b = cfi_rule_at(NULL, f, pc, &again);
 
 	/* The cache answers as the first computation did. */
 	if (a != b || (a == CFI_FOUND && memcmp(&first, &again, sizeof(first)) != 0))
