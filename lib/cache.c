@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 
 #include "lib/cache.h"
 #include "lib/outfile.h"
+#include "lib/vec.h"
 
 struct cache {
 	int dirfd;
@@ -96,6 +98,28 @@ void cache_free(struct cache *c)
 	free(c);
 }
 
+int cache_open_file(struct cache *c, const char *name)
+{
+	struct stat st;
+	int fd, r;
+
+	/* O_NONBLOCK: a FIFO planted under the name must not hang us before fstat refuses it. */
+	fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? check_owner(&st) : -EPERM;
+	if (r < 0) {
+		(void)close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int cache_create(struct cache *c, const char *name, struct outfile **ret)
+{
+	return outfile_open_at(c->dirfd, name, OUTFILE_REPLACE, ret);
+}
+
 int cache_read(struct cache *c, const char *name, size_t max, char **ret, size_t *ret_len)
 {
 	struct stat st;
@@ -103,17 +127,13 @@ int cache_read(struct cache *c, const char *name, size_t max, char **ret, size_t
 	char *buf = NULL;
 	int fd, r;
 
-	/* O_NONBLOCK: a FIFO planted under the name must not hang us before fstat refuses it. */
-	fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	fd = cache_open_file(c, name);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;
 	}
-	r = S_ISREG(st.st_mode) ? check_owner(&st) : -EPERM;
-	if (r < 0)
-		goto out;
 	if ((uint64_t)st.st_size > max) {
 		r = -EFBIG;
 		goto out;
@@ -154,7 +174,7 @@ int cache_write(struct cache *c, const char *name, const void *data, size_t len)
 	struct outfile *o;
 	int fd, r;
 
-	r = outfile_open_at(c->dirfd, name, OUTFILE_REPLACE, &o);
+	r = cache_create(c, name, &o);
 	if (r < 0)
 		return r;
 	fd = outfile_fd(o);
@@ -172,4 +192,74 @@ int cache_write(struct cache *c, const char *name, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return outfile_commit(o);
+}
+
+void cache_touch(struct cache *c, const char *name)
+{
+	(void)utimensat(c->dirfd, name, NULL, AT_SYMLINK_NOFOLLOW);
+}
+
+struct cached_file {
+	char *name;
+	uint64_t size;
+	struct timespec mtime;
+};
+
+static int by_age(const void *a, const void *b)
+{
+	const struct cached_file *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : x->mtime.tv_nsec > y->mtime.tv_nsec;
+}
+
+int cache_trim(struct cache *c, const char *prefix, uint64_t max_bytes)
+{
+	struct cached_file *files = NULL;
+	size_t n = 0, cap = 0, plen = strlen(prefix);
+	uint64_t total = 0;
+	struct dirent *de;
+	DIR *dir;
+	int fd, r = 0;
+
+	fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	while ((de = readdir(dir))) {
+		struct stat st;
+
+		if (strncmp(de->d_name, prefix, plen) != 0 ||
+		    fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		r = vec_reserve(&files, &cap, n + 1, sizeof(*files));
+		if (r < 0)
+			break;
+		files[n].name = strdup(de->d_name);
+		if (!files[n].name) {
+			r = -ENOMEM;
+			break;
+		}
+		files[n].size = (uint64_t)st.st_size;
+		files[n].mtime = st.st_mtim;
+		total += files[n++].size;
+	}
+	(void)closedir(dir);
+	if (r == 0 && total > max_bytes) {
+		qsort(files, n, sizeof(*files), by_age);
+		for (size_t i = 0; i < n && total > max_bytes; i++)
+			if (unlinkat(c->dirfd, files[i].name, 0) == 0)
+				total -= files[i].size;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(files[i].name);
+	free(files);
+	return r;
 }

@@ -3,6 +3,7 @@
 #define CPROF_LIB_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * cprof's cache directory ($CPROF_CACHE_DIR, $XDG_CACHE_HOME/cprof or
@@ -48,7 +49,30 @@ void cache_free(struct cache *c);
  */
 int cache_read(struct cache *c, const char *name, size_t max, char **ret, size_t *ret_len);
 
+/*
+ * Open file name for reading under the same rules as cache_read, for files
+ * read in place (mmap). Returns the descriptor (caller closes) or -errno
+ * as cache_read.
+ */
+int cache_open_file(struct cache *c, const char *name);
+
+/*
+ * A new file name to write, replacing it atomically on outfile_commit
+ * (outfile.h), mode 0600. Returns 0 and *ret, or -errno.
+ */
+struct outfile;
+int cache_create(struct cache *c, const char *name, struct outfile **ret);
+
 /* Replace file name with len bytes of data, atomically, mode 0600. Returns 0 or -errno. */
 int cache_write(struct cache *c, const char *name, const void *data, size_t len);
+
+/* Mark file name as just used, so cache_trim removes it last. */
+void cache_touch(struct cache *c, const char *name);
+
+/*
+ * Keep the files whose names start with prefix under max_bytes together,
+ * removing the least recently used first. Returns 0 or -errno.
+ */
+int cache_trim(struct cache *c, const char *prefix, uint64_t max_bytes);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,18 @@
 #include "lib/search.h"
 #include "lib/vec.h"
 #include "symbolize/cfi.h"
+#include "lib/cache.h"
+#include "lib/outfile.h"
+#include "symbolize/elfcopy.h"
 #include "symbolize/internal.h"
+#include "symbolize/symcache.h"
+
+/* The inflated debug files kept in the cache (elfcopy.h), together: the oldest go first. */
+#define DEBUG_COPY_PREFIX "debug-"
+#define DEBUG_COPIES_MAX ((uint64_t)2 << 30)
 
 struct elfcache {
+	struct cache *cache; /* borrowed; NULL: no inflated debug copies */
 	struct elf_file **files; /* pointers stay put: libdwfl modules hold them */
 	size_t nfiles, cap;
 	struct hashmap by_build_id, by_path;
@@ -115,35 +125,176 @@ static int find_unwind_debuginfo(Dwfl_Module *mod, void **userdata, const char *
 	return -1;
 }
 
-bool elfcache_has_debug_frame(struct elfcache *c, struct elf_file *f)
+/*
+ * Find f's debug file as libdwfl would (build-id directories, debuglink,
+ * debuginfod) and note, from its section headers and inode alone, whether
+ * it has .debug_frame and which file it is. Once per file.
+ */
+static void find_debug(struct elfcache *c, struct elf_file *f)
 {
-	Dwfl_Module *mod;
+	Dwfl_Module *mod = NULL;
+	Dwfl *dwfl;
 	const char *link;
 	char *name = NULL;
 	GElf_Word crc = 0;
 	void *userdata = f;
+	struct stat st;
 	int fd;
 
-	if (f->debug_frame != ELF_DEBUG_FRAME_UNKNOWN || !f->elf)
-		return f->debug_frame == ELF_DEBUG_FRAME_YES;
+	if (f->debug_looked)
+		return;
+	f->debug_looked = true;
+	if (!f->elf)
+		return;
 	/* A file with DWARF of its own is its own debug file (libdwfl's rule). */
-	if (has_section(f->elf, ".debug_frame"))
-		f->debug_frame = ELF_DEBUG_FRAME_YES;
-	else if (has_section(f->elf, ".debug_info"))
-		f->debug_frame = ELF_DEBUG_FRAME_NONE;
-	if (f->debug_frame != ELF_DEBUG_FRAME_UNKNOWN)
-		return f->debug_frame == ELF_DEBUG_FRAME_YES;
-	mod = elfcache_module(c, f);
+	if (has_section(f->elf, ".debug_info") || has_section(f->elf, ".debug_frame")) {
+		f->debug_id = (struct elf_debug_id){.self = true};
+		if (f->debug_frame == ELF_DEBUG_FRAME_UNKNOWN)
+			f->debug_frame = has_section(f->elf, ".debug_frame") ? ELF_DEBUG_FRAME_YES
+									     : ELF_DEBUG_FRAME_NONE;
+		return;
+	}
+	/*
+	 * In a Dwfl of its own: the search leaves marks on the module it searches
+	 * for (libdwfl then skips validating the file it finds, and a stripped
+	 * library's DWARF gets a wrong bias), which the file's own must not have.
+	 */
+	dwfl = dwfl_begin(&c->callbacks);
+	if (dwfl) {
+		dwfl_report_begin(dwfl);
+		mod = elfcache_report(c, f, dwfl, 0);
+		(void)dwfl_report_end(dwfl, NULL, NULL);
+	}
 	link = dwelf_elf_gnu_debuglink(f->elf, &crc);
-	fd = mod ? dwfl_standard_find_debuginfo(mod, &userdata, f->path, 0, f->opened, link, crc,
-						&name)
-		 : -1;
-	f->debug_frame =
-		fd >= 0 && fd_has_debug_frame(fd) ? ELF_DEBUG_FRAME_YES : ELF_DEBUG_FRAME_NONE;
+	/* The module's ELF first (ours, lent): the search goes by its build id. */
+	fd = mod && dwfl_module_getelf(mod, &(GElf_Addr){0})
+		     ? dwfl_standard_find_debuginfo(mod, &userdata, f->path, 0, f->opened, link, crc,
+						    &name)
+		     : -1;
+	if (fd >= 0) {
+		Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+
+		/* Worth an inflated copy in the cache once loaded (elfcache_keep_debug)? */
+		f->debug_compressed = elf && elfcopy_is_compressed(elf);
+		if (elf)
+			(void)elf_end(elf);
+	}
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		f->debug_id = (struct elf_debug_id){
+			.dev = st.st_dev,
+			.ino = st.st_ino,
+			.size = (uint64_t)st.st_size,
+			.mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000 +
+				    (uint64_t)st.st_mtim.tv_nsec,
+		};
+	if (f->debug_frame == ELF_DEBUG_FRAME_UNKNOWN)
+		f->debug_frame = fd >= 0 && fd_has_debug_frame(fd) ? ELF_DEBUG_FRAME_YES
+								   : ELF_DEBUG_FRAME_NONE;
 	if (fd >= 0)
 		(void)close(fd);
 	free(name);
+	if (dwfl)
+		dwfl_end(dwfl);
+}
+
+/* "debug-BUILDID", the name of f's inflated debug copy; false when f has no build id. */
+static bool copy_name(const struct elf_file *f, char *buf, size_t size)
+{
+	return f->build_id[0] &&
+	       snprintf(buf, size, DEBUG_COPY_PREFIX "%s", f->build_id) < (int)size;
+}
+
+/* The inflated copy of f's debug file, if the cache has one of the right build id: its fd, or -1. */
+static int open_debug_copy(struct elfcache *c, struct elf_file *f)
+{
+	char name[sizeof(DEBUG_COPY_PREFIX) + 48], id[41] = "";
+	const unsigned char *bits;
+	const void *raw;
+	ssize_t n;
+	Elf *elf;
+	int fd;
+
+	if (!c->cache || !copy_name(f, name, sizeof(name)))
+		return -1;
+	fd = cache_open_file(c->cache, name);
+	if (fd < 0)
+		return -1;
+	/* Ours, by the cache's rules; still, only a debug file of this build is one. */
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	n = elf ? dwelf_elf_gnu_build_id(elf, &raw) : -1;
+	bits = raw;
+	for (ssize_t i = 0; i < n && i < 20; i++)
+		(void)snprintf(&id[2 * i], 3, "%02x", bits[i]);
+	if (elf)
+		(void)elf_end(elf);
+	if (strcmp(id, f->build_id) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	cache_touch(c->cache, name);
+	return fd;
+}
+
+/*
+ * find_debuginfo for symbolizing: cprof's inflated copy of the debug file
+ * when it has one (elfcopy.h), libdwfl's standard search otherwise.
+ */
+static int find_symbolize_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+				    Dwarf_Addr base, const char *file_name,
+				    const char *debuglink_file, GElf_Word debuglink_crc,
+				    char **debuginfo_file_name)
+{
+	struct elf_file *f = *userdata;
+	int fd = f ? open_debug_copy(f->owner, f) : -1;
+
+	if (fd >= 0) {
+		f->debug_from_copy = true;
+		return fd;
+	}
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+					    debuglink_file, debuglink_crc, debuginfo_file_name);
+}
+
+int elfcache_keep_debug(struct elfcache *c, struct elf_file *f)
+{
+	char name[sizeof(DEBUG_COPY_PREFIX) + 48];
+	struct outfile *out;
+	Dwarf_Addr bias;
+	Dwarf *dw;
+	int fd, r;
+
+	if (!c->cache || !f->mod || f->debug_from_copy || !f->debug_compressed ||
+	    !copy_name(f, name, sizeof(name)))
+		return 0;
+	/* Only a debug file already loaded: asking for it now would inflate it for this. */
+	if (!f->dwarf_loaded || !(dw = dwfl_module_getdwarf(f->mod, &bias)) || !dwarf_getelf(dw))
+		return 0;
+	r = cache_create(c->cache, name, &out);
+	if (r < 0)
+		return r;
+	fd = outfile_fd(out);
+	r = fd < 0 ? fd : elfcopy_inflated(dwarf_getelf(dw), fd);
+	if (r < 0) {
+		outfile_abort(out);
+		return r;
+	}
+	r = outfile_commit(out);
+	if (r == 0)
+		r = cache_trim(c->cache, DEBUG_COPY_PREFIX, DEBUG_COPIES_MAX);
+	return r;
+}
+
+bool elfcache_has_debug_frame(struct elfcache *c, struct elf_file *f)
+{
+	if (f->debug_frame == ELF_DEBUG_FRAME_UNKNOWN)
+		find_debug(c, f);
 	return f->debug_frame == ELF_DEBUG_FRAME_YES;
+}
+
+const struct elf_debug_id *elfcache_debug_id(struct elfcache *c, struct elf_file *f)
+{
+	find_debug(c, f);
+	return &f->debug_id;
 }
 
 const Dwfl_Callbacks *elfcache_unwind_callbacks(struct elfcache *c)
@@ -151,12 +302,13 @@ const Dwfl_Callbacks *elfcache_unwind_callbacks(struct elfcache *c)
 	return &c->unwind_callbacks;
 }
 
-int elfcache_new(const char *debuginfo_path, struct elfcache **ret)
+int elfcache_new(const char *debuginfo_path, struct cache *cache, struct elfcache **ret)
 {
 	struct elfcache *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return -ENOMEM;
+	c->cache = cache;
 	if (debuginfo_path) {
 		c->debuginfo_path = strdup(debuginfo_path);
 		if (!c->debuginfo_path) {
@@ -167,8 +319,8 @@ int elfcache_new(const char *debuginfo_path, struct elfcache **ret)
 	(void)elf_version(EV_CURRENT);
 	c->callbacks = (Dwfl_Callbacks){
 		.find_elf = find_elf,
-		/* Build-id directories, .gnu_debuglink, .gnu_debugdata, and debuginfod. */
-		.find_debuginfo = dwfl_standard_find_debuginfo,
+		/* cprof's inflated copy, else build-id directories, .gnu_debuglink, debuginfod. */
+		.find_debuginfo = find_symbolize_debuginfo,
 		.debuginfo_path = c->debuginfo_path ? &c->debuginfo_path : NULL,
 	};
 	c->unwind_callbacks = c->callbacks;
@@ -184,6 +336,7 @@ static void file_free(struct elf_file *f)
 	if (f->dwfl)
 		dwfl_end(f->dwfl);
 	cfi_rules_free(f->cfi);
+	symcache_free(f->names);
 	if (f->elf)
 		(void)elf_end(f->elf);
 	if (f->fd >= 0)
@@ -207,6 +360,16 @@ void elfcache_free(struct elfcache *c)
 	hashmap_release(&c->by_path);
 	free(c->debuginfo_path);
 	free(c);
+}
+
+size_t elfcache_nfiles(const struct elfcache *c)
+{
+	return c->nfiles;
+}
+
+struct elf_file *elfcache_file(struct elfcache *c, size_t i)
+{
+	return c->files[i];
 }
 
 const Dwfl_Callbacks *elfcache_callbacks(struct elfcache *c)
@@ -384,6 +547,7 @@ static struct elf_file *add(struct elfcache *c, const char *path, const char *bu
 	if (!f)
 		return NULL;
 	f->fd = -1;
+	f->owner = c;
 	f->path = clean_path(path);
 	if (!f->path) {
 		free(f);

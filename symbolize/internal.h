@@ -51,6 +51,12 @@ int kallsyms_save_core(const struct kallsyms *k, char **ret, size_t *ret_len);
 int kallsyms_parse_core(const char *data, size_t size, struct kallsyms **ret);
 
 /*
+ * The same, read in place from fd (mapped privately, checked whole before
+ * use): a distribution kernel's table is megabytes, copied for nothing.
+ */
+int kallsyms_map_core(int fd, struct kallsyms **ret);
+
+/*
  * The ELF cache: every file a profile's mappings name, opened once —
  * while the process that maps it still runs, through /proc/PID/root
  * (containers) or /proc/PID/map_files (deleted or replaced files) — and
@@ -58,6 +64,13 @@ int kallsyms_parse_core(const char *data, size_t size, struct kallsyms **ret);
  * symbolizer. Keyed by build id where known, else by path.
  */
 struct elfcache;
+struct cache;
+
+/* Which debug file a file's names come from: all zero for none found. */
+struct elf_debug_id {
+	uint64_t dev, ino, size, mtime_ns;
+	bool self; /* the file has DWARF of its own */
+};
 
 struct elf_file {
 	char *path;   /* as the process named it, " (deleted)" removed */
@@ -72,6 +85,13 @@ struct elf_file {
 	GElf_Addr entry;   /* e_entry: the program's (or ld.so's) _start; 0 for a library */
 	/* Is there .debug_frame, in the file or its debug file? (elfcache_has_debug_frame) */
 	enum { ELF_DEBUG_FRAME_UNKNOWN, ELF_DEBUG_FRAME_YES, ELF_DEBUG_FRAME_NONE } debug_frame;
+	bool debug_looked;
+	struct elf_debug_id debug_id;
+	bool debug_compressed; /* its separate debug file has compressed sections */
+	bool debug_from_copy;  /* libdwfl read cprof's inflated copy of it */
+	bool dwarf_loaded;     /* its DWARF was asked for (symbolization) */
+	struct elfcache *owner;
+	struct symcache *names; /* its cached names (symcache.h), once asked */
 	/* For symbolization, made on first use: the file alone in a Dwfl, at bias 0. */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
@@ -95,7 +115,14 @@ struct elf_symbol {
  * info (NULL: ":.debug:/usr/lib/debug"); debuginfod is used when
  * DEBUGINFOD_URLS is set. Returns 0 and *ret (free with elfcache_free), or -ENOMEM.
  */
-int elfcache_new(const char *debuginfo_path, struct elfcache **ret);
+int elfcache_new(const char *debuginfo_path, struct cache *cache, struct elfcache **ret);
+
+/*
+ * Keep an inflated copy of f's debug file in the cache (elfcopy.h), if its
+ * DWARF was loaded in this run from a compressed debug file: later runs
+ * read the copy, and inflate nothing. Returns 0 or -errno.
+ */
+int elfcache_keep_debug(struct elfcache *c, struct elf_file *f);
 
 /* Close every file. Free the Dwfls borrowing from it first. NULL-safe. */
 void elfcache_free(struct elfcache *c);
@@ -115,6 +142,10 @@ struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, struct proc_map *
  */
 struct elf_file *elfcache_lookup(struct elfcache *c, const char *path, const char *build_id,
 				 int32_t pid, uint64_t start, uint64_t end);
+
+/* The files opened so far, for walking them all: i < elfcache_nfiles. Borrowed. */
+size_t elfcache_nfiles(const struct elfcache *c);
+struct elf_file *elfcache_file(struct elfcache *c, size_t i);
 
 /* Read f->elf's PT_LOAD headers into f->loads. False when it has none (not a usable file). */
 bool elfcache_load_phdrs(struct elf_file *f);
@@ -145,6 +176,21 @@ const Dwfl_Callbacks *elfcache_unwind_callbacks(struct elfcache *c);
  * once per file from section headers, without inflating anything.
  */
 bool elfcache_has_debug_frame(struct elfcache *c, struct elf_file *f);
+
+/* The debug file f's DWARF would come from, found once without reading it. Borrowed. */
+const struct elf_debug_id *elfcache_debug_id(struct elfcache *c, struct elf_file *f);
+
+/*
+ * One frame of a symbolized address, innermost first. Names are borrowed
+ * (libdw, kallsyms, the symbol cache) until interned into a profile.
+ */
+struct sym_frame {
+	const char *name;	 /* display name; demangled when it could be */
+	const char *system_name; /* the symbol as the binary has it */
+	const char *file;	 /* where the function is defined; NULL for none */
+	int64_t start_line;
+	int64_t line; /* the line executing, or the call site of the next inner frame */
+};
 
 /* The file alone in a Dwfl at bias 0, for symbolization. NULL when it cannot be had. */
 Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "lib/search.h"
 #include "lib/vec.h"
@@ -21,6 +23,8 @@ struct kallsyms {
 	size_t n, cap;
 	char *names;
 	size_t names_len, names_cap;
+	void *map; /* a saved table read in place (kallsyms_map_core): syms and names point in */
+	size_t map_len;
 };
 
 static int add_name(struct kallsyms *k, const char *s, size_t len, uint32_t *ret)
@@ -47,8 +51,12 @@ void kallsyms_free(struct kallsyms *k)
 {
 	if (!k)
 		return;
-	free(k->syms);
-	free(k->names);
+	if (k->map) {
+		(void)munmap(k->map, k->map_len);
+	} else {
+		free(k->syms);
+		free(k->names);
+	}
 	free(k);
 }
 
@@ -225,13 +233,16 @@ int kallsyms_save_core(const struct kallsyms *k, char **ret, size_t *ret_len)
 	return 0;
 }
 
-int kallsyms_parse_core(const char *data, size_t size, struct kallsyms **ret)
+/*
+ * Check a saved core table in place: trust nothing in it. Returns 0 and
+ * the header, or -EBADMSG for a file of another format, cut short or
+ * corrupt.
+ */
+static int check_core(const char *data, size_t size, struct saved_header *ret)
 {
 	struct saved_header h;
-	struct kallsyms *k;
-	int r = -EBADMSG;
+	const char *names;
 
-	/* A file of another format, cut short or corrupt is not used: trust nothing in it. */
 	if (size < sizeof(h))
 		return -EBADMSG;
 	memcpy(&h, data, sizeof(h));
@@ -239,31 +250,79 @@ int kallsyms_parse_core(const char *data, size_t size, struct kallsyms **ret)
 	    h.names_len > SAVED_MAX_NAMES || h.nsyms > h.names_len ||
 	    (uint64_t)size != sizeof(h) + h.nsyms * sizeof(struct ksym) + h.names_len)
 		return -EBADMSG;
+	names = data + sizeof(h) + h.nsyms * sizeof(struct ksym);
+	if (names[h.names_len - 1])
+		return -EBADMSG;
+	for (size_t i = 0; i < h.nsyms; i++) {
+		struct ksym sym, prev;
+
+		memcpy(&sym, data + sizeof(h) + i * sizeof(sym), sizeof(sym));
+		if (sym.name >= h.names_len || sym.module)
+			return -EBADMSG;
+		if (i) {
+			memcpy(&prev, data + sizeof(h) + (i - 1) * sizeof(prev), sizeof(prev));
+			if (sym.addr < prev.addr)
+				return -EBADMSG;
+		}
+	}
+	*ret = h;
+	return 0;
+}
+
+int kallsyms_parse_core(const char *data, size_t size, struct kallsyms **ret)
+{
+	struct saved_header h;
+	struct kallsyms *k;
+	int r;
+
+	r = check_core(data, size, &h);
+	if (r < 0)
+		return r;
 	k = calloc(1, sizeof(*k));
 	if (!k)
 		return -ENOMEM;
 	k->syms = malloc(h.nsyms ? h.nsyms * sizeof(*k->syms) : 1);
 	k->names = malloc(h.names_len);
 	if (!k->syms || !k->names) {
-		r = -ENOMEM;
-		goto out;
+		kallsyms_free(k);
+		return -ENOMEM;
 	}
 	memcpy(k->syms, data + sizeof(h), h.nsyms * sizeof(*k->syms));
 	memcpy(k->names, data + sizeof(h) + h.nsyms * sizeof(*k->syms), h.names_len);
-	if (k->names[h.names_len - 1])
-		goto out;
-	for (size_t i = 0; i < h.nsyms; i++)
-		if (k->syms[i].name >= h.names_len || k->syms[i].module ||
-		    (i && k->syms[i].addr < k->syms[i - 1].addr))
-			goto out;
 	k->n = k->cap = h.nsyms;
 	k->names_len = k->names_cap = h.names_len;
-	r = 0;
-out:
-	if (r < 0) {
-		kallsyms_free(k);
-		return r;
+	*ret = k;
+	return 0;
+}
+
+int kallsyms_map_core(int fd, struct kallsyms **ret)
+{
+	struct saved_header h;
+	struct kallsyms *k;
+	struct stat st;
+	void *map;
+	int r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_size < (off_t)sizeof(h) || (uint64_t)st.st_size > SAVED_MAX_NAMES * 2)
+		return -EBADMSG;
+	/* Private and read-only: the file is the user's, but what we read stays what we checked. */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	r = check_core(map, (size_t)st.st_size, &h);
+	k = r == 0 ? calloc(1, sizeof(*k)) : NULL;
+	if (!k) {
+		(void)munmap(map, (size_t)st.st_size);
+		return r < 0 ? r : -ENOMEM;
 	}
+	k->map = map;
+	k->map_len = (size_t)st.st_size;
+	k->syms = (struct ksym *)(void *)((char *)map + sizeof(h));
+	k->names = (char *)map + sizeof(h) + h.nsyms * sizeof(struct ksym);
+	k->n = h.nsyms;
+	k->names_len = h.names_len;
 	*ret = k;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -16,10 +17,9 @@
 #include "symbolize/dieindex.h"
 #include "symbolize/internal.h"
 #include "symbolize/jitmap.h"
+#include "symbolize/symcache.h"
 #include "symbolize/symbolize.h"
 
-/* The saved kernel symbols: some 1.5 MiB for a distribution kernel; a bigger file is not ours. */
-#define KCORE_MAX (64u << 20)
 #define MAX_INLINE 64 /* lines per location: deeper inline chains are cut at the outermost */
 
 struct symbolize {
@@ -83,7 +83,7 @@ int symbolize_new(const struct symbolize_options *opts, struct symbolize **ret)
 		symbolize_free(s);
 		return -ENOMEM;
 	}
-	r = elfcache_new(opts ? opts->debuginfo_path : NULL, &s->files);
+	r = elfcache_new(opts ? opts->debuginfo_path : NULL, s->cache, &s->files);
 	if (r == 0)
 		r = jitmaps_new(&s->jit);
 	if (r < 0) {
@@ -131,21 +131,12 @@ void symbolize_bind(struct symbolize *s, struct session_observer *ret)
 	*ret = (struct session_observer){.ctx = s, .map_sampled = map_sampled};
 }
 
-/* One frame in the making: names are borrowed (libdw, kallsyms) until interned. */
-struct frame {
-	const char *name;	 /* display name; demangled when it could be */
-	const char *system_name; /* the symbol as the binary has it */
-	const char *file;	 /* where the function is defined */
-	int64_t start_line;
-	int64_t line; /* the line executing, or the call site of the next inner frame */
-};
-
 /*
  * Intern frames (innermost first) as the lines of location loc. Symbol
  * versions ("__libc_start_main@@GLIBC_2.34") are cut from the name; the
  * full symbol stays in system_name.
  */
-static int set_lines(struct profile *p, uint32_t loc, const struct frame *frames, size_t n)
+static int set_lines(struct profile *p, uint32_t loc, const struct sym_frame *frames, size_t n)
 {
 	struct profile_line lines[MAX_INLINE];
 	int r;
@@ -231,7 +222,7 @@ static struct dieindex *cu_index(struct symbolize *s, Dwfl_Module *mod, Dwarf_Di
 }
 
 static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vaddr,
-			   struct frame *frames, char **owned, size_t *nowned)
+			   struct sym_frame *frames, char **owned, size_t *nowned)
 {
 	Dwarf_Addr bias;
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, vaddr, &bias), *scopes = NULL, *chain = NULL;
@@ -290,7 +281,7 @@ static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vad
 		if (!name)
 			name = system = "";
 		(void)dwarf_decl_line(die, &decl_line);
-		frames[n++] = (struct frame){
+		frames[n++] = (struct sym_frame){
 			.name = name,
 			.system_name = system ? system : name,
 			.file = dwarf_decl_file(die),
@@ -315,54 +306,83 @@ out:
 	return n;
 }
 
+/*
+ * The names at vaddr of f, computed: from DWARF where it covers vaddr, else
+ * the ELF symbol. Strings are borrowed (libdw) or in owned[] (demangled).
+ */
+static size_t compute_names(struct symbolize *s, struct elf_file *f, Dwfl_Module *mod,
+			    uint64_t vaddr, struct sym_frame *frames, char **owned, size_t *nowned,
+			    struct symcache_result *res)
+{
+	const char *sym;
+	GElf_Addr off;
+	size_t n;
+
+	n = dwarf_frames(s, mod, vaddr, frames, owned, nowned);
+	*res = (struct symcache_result){.dwarf = n > 0};
+	sym = elfcache_symbol(s->files, f, vaddr, &off);
+	if (sym) {
+		res->sym_offset = off;
+		res->has_sym_offset = true;
+	}
+	if (n == 0 && sym) {
+		char *dem = demangle(sym);
+
+		if (dem)
+			owned[(*nowned)++] = dem;
+		frames[0] = (struct sym_frame){.name = dem ? dem : sym, .system_name = sym};
+		n = 1;
+	}
+	res->nframes = n;
+	return n;
+}
+
 static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_dwarf,
 			  bool *ret_ok)
 {
 	const struct profile_location *l = profile_location(p, loc);
 	const struct profile_mapping *m = &p->mappings[l->mapping - 1];
-	struct frame frames[MAX_INLINE];
+	const bool caller = l->flags & PROFILE_LOCATION_CALLER;
+	struct sym_frame frames[MAX_INLINE];
+	struct symcache_result res;
 	char *owned[MAX_INLINE];
-	size_t n, nowned = 0;
+	size_t nowned = 0;
 	struct elf_file *f;
 	Dwfl_Module *mod;
 	uint64_t vaddr;
-	const char *sym;
-	GElf_Addr off;
 	int r = 0;
 
 	f = elfcache_lookup(s->files, profile_str(p, m->file), profile_str(p, m->build_id), m->pid,
 			    m->start, m->limit);
 	if (!f)
 		return -ENOMEM;
-	mod = elfcache_module(s->files, f);
-	if (!mod || !elfcache_offset_to_vaddr(f, l->address - m->start + m->offset, &vaddr))
+	if (!f->elf || !elfcache_offset_to_vaddr(f, l->address - m->start + m->offset, &vaddr))
 		return 0;
 	/* A return address belongs to the call before it. */
-	if (l->flags & PROFILE_LOCATION_CALLER)
+	if (caller)
 		vaddr--;
-
-	n = dwarf_frames(s, mod, vaddr, frames, owned, &nowned);
-	*ret_dwarf = n > 0;
-	sym = elfcache_symbol(s->files, f, vaddr, &off);
-	if (sym) {
+	/* The names a run before found, if it used the debug file found now. */
+	if (!f->names && symcache_open(s->cache, f->build_id, elfcache_debug_id(s->files, f),
+				       &f->names) < 0)
+		return -ENOMEM;
+	if (!symcache_find(f->names, vaddr, frames, MAX_INLINE, &res)) {
+		mod = elfcache_module(s->files, f);
+		if (!mod)
+			return 0;
+		f->dwarf_loaded = true;
+		(void)compute_names(s, f, mod, vaddr, frames, owned, &nowned, &res);
+		r = symcache_add(f->names, vaddr, frames, &res);
+	}
+	*ret_dwarf = res.dwarf;
+	if (r == 0 && res.has_sym_offset) {
 		/* perf-script prints the offset of the address itself, not of address - 1. */
-		p->locations[loc - 1].sym_offset =
-			off + ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0);
+		p->locations[loc - 1].sym_offset = res.sym_offset + (caller ? 1 : 0);
 		p->locations[loc - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
 	}
-	if (n == 0) {
-		char *dem;
-
-		if (!sym)
-			return 0;
-		dem = demangle(sym);
-		if (dem)
-			owned[nowned++] = dem;
-		frames[0] = (struct frame){.name = dem ? dem : sym, .system_name = sym};
-		n = 1;
+	if (r == 0 && res.nframes) {
+		r = set_lines(p, loc, frames, res.nframes);
+		*ret_ok = r == 0;
 	}
-	r = set_lines(p, loc, frames, n);
-	*ret_ok = r == 0;
 	for (size_t i = 0; i < nowned; i++)
 		free(owned[i]);
 	return r;
@@ -478,13 +498,11 @@ static const struct kallsyms *kernel_symbols(struct symbolize *s, uint64_t addr)
 	int r;
 
 	if (!s->kcore_tried && s->kcore_name) {
-		char *data = NULL;
-		size_t len;
+		int fd = cache_open_file(s->cache, s->kcore_name);
 
-		r = cache_read(s->cache, s->kcore_name, KCORE_MAX, &data, &len);
-		if (r == 0)
-			r = kallsyms_parse_core(data, len, &s->kcore);
-		free(data);
+		r = fd < 0 ? fd : kallsyms_map_core(fd, &s->kcore);
+		if (fd >= 0)
+			(void)close(fd);
 		if (r < 0 && r != -ENOENT)
 			s->kcore_error = r;
 		if (r == 0 && !kallsyms_core(s->kcore, &s->kcore_start, &s->kcore_end)) {
@@ -530,7 +548,7 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 	const struct kallsyms *k = kernel_symbols(s, addr);
 	const char *name, *module;
 	uint64_t start;
-	struct frame f;
+	struct sym_frame f;
 	int r;
 
 	if (!k)
@@ -538,7 +556,7 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 	if (!s->vmlinux_tried)
 		open_vmlinux(s, k);
 	if (s->vmlinux) {
-		struct frame frames[MAX_INLINE];
+		struct sym_frame frames[MAX_INLINE];
 		char *owned[MAX_INLINE];
 		size_t n, nowned = 0;
 		Dwarf_Addr vaddr = addr - (uint64_t)s->kaslr;
@@ -560,7 +578,7 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 		return 0;
 	p->locations[loc - 1].sym_offset = l->address - start;
 	p->locations[loc - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
-	f = (struct frame){.name = name, .system_name = name};
+	f = (struct sym_frame){.name = name, .system_name = name};
 	r = set_lines(p, loc, &f, 1);
 	if (r < 0)
 		return r;
@@ -588,12 +606,12 @@ static int symbolize_jit(struct symbolize *s, struct profile *p, uint32_t loc, b
 	const struct profile_mapping *m = &p->mappings[l->mapping - 1];
 	const char *name = jitmaps_lookup(
 		s->jit, m->pid, l->address - ((l->flags & PROFILE_LOCATION_CALLER) ? 1 : 0));
-	struct frame f;
+	struct sym_frame f;
 	int r;
 
 	if (!name)
 		return 0;
-	f = (struct frame){.name = name, .system_name = name};
+	f = (struct sym_frame){.name = name, .system_name = name};
 	r = set_lines(p, loc, &f, 1);
 	*ret_ok = r == 0;
 	return r;
@@ -649,6 +667,17 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 			r = profile_intern(p, f->build_id, &p->mappings[i].build_id);
 		else if (f && !f->elf)
 			st.files_missing++;
+	}
+	/* What this run named, for the next: a failure costs the next run time, not names. */
+	for (size_t i = 0; i < elfcache_nfiles(s->files); i++) {
+		struct elf_file *f = elfcache_file(s->files, i);
+		int e = f->names ? symcache_save(f->names) : 0;
+
+		if (e < 0)
+			log_debug("%s: names not kept: %s", f->path, strerror(-e));
+		e = elfcache_keep_debug(s->files, f);
+		if (e < 0)
+			log_debug("%s: no inflated debug copy kept: %s", f->path, strerror(-e));
 	}
 	st.jitmaps_refused = jitmaps_refused(s->jit, &st.jitmap_refused_why);
 	st.kernel_cache_error = s->kcore_error;
