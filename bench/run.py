@@ -43,6 +43,8 @@ CPROF = os.path.join(BUILD, "cmd", "cprof")
 NOFP = os.path.join(BUILD, "tests", "nofp")
 HOT = os.path.join(BUILD, "tests", "hot")
 MAKE_PROFILE = os.path.join(BUILD, "tests", "make-profile")
+MANYTHREADS = os.path.join(BUILD, "tests", "manythreads")
+CHURN = os.path.join(ROOT, "tests", "workloads", "churn.sh")
 RESYMBOLIZE = os.path.join(BUILD, "tests", "resymbolize")
 PPROF_DUMP = os.path.join(BUILD, "tests", "pprof-dump")
 
@@ -58,10 +60,17 @@ def run_timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=No
 
 
 class Scenario:
-    def __init__(self, name, workload, mode, freq, description, system_wide=False):
+    """A workload under both profilers. system_wide: -a for SYSTEM_SECONDS while `copies`
+    copies of the workload run ("{tmp}" in its argv is the run's scratch directory);
+    else -p, to the workload's end or for `duration` s. cache: cprof's cache warm (primed
+    by one unmeasured run) or cold (empty in every run)."""
+
+    def __init__(self, name, workload, mode, freq, description, system_wide=False, copies=2,
+                 cache="warm", duration=None):
         self.name, self.workload, self.mode, self.freq = name, workload, mode, freq
         self.description = description
-        self.system_wide = system_wide
+        self.system_wide, self.copies = system_wide, copies
+        self.cache, self.duration = cache, duration
 
 
 def scenarios(quick):
@@ -83,14 +92,27 @@ def scenarios(quick):
         out.append(Scenario("system-dwarf-999", [NOFP, "sortzipn", "150"], "dwarf", 999,
                             "-a for 10 s, both CPUs busy with two copies of the workload",
                             system_wide=True))
+        out.append(Scenario("churn-dwarf-999",
+                            ["sh", CHURN, str(SYSTEM_SECONDS + 4), "build", "{tmp}/build"],
+                            "dwarf", 999, "-a for 10 s while make -j2 rebuilds 40 C files in a "
+                            "loop beside a shell loop of short processes", system_wide=True,
+                            copies=1))
+        out.append(Scenario("threads1000-dwarf-999", [MANYTHREADS, "1000", "16"], "dwarf", 999,
+                            "-p -d 10 of a process with 1,000 live threads (about one CPU "
+                            "busy between them)", duration=SYSTEM_SECONDS))
         py = shutil.which("python3.11-dbg") or shutil.which("python3-dbg")
-        if py:
-            out.append(Scenario("cpython-dwarf-999", [py, "-c", PY_LOOP], "dwarf", 999,
-                                "CPython (debug build, DWARF) running pure Python"))
         node = shutil.which("node")
-        if node:
-            out.append(Scenario("node-dwarf-999", [node, "--perf-basic-prof", "-e", JS_LOOP],
-                                "dwarf", 999, "node running a JavaScript loop"))
+        for cache in ("warm", "cold"):
+            suffix = "" if cache == "warm" else "-cold"
+            if py:
+                out.append(Scenario(f"cpython-dwarf-999{suffix}", [py, "-c", PY_LOOP], "dwarf",
+                                    999, f"CPython (debug build, DWARF) running pure Python, "
+                                    f"cprof's cache {cache}", cache=cache))
+            if node:
+                out.append(Scenario(f"node-dwarf-999{suffix}",
+                                    [node, "--perf-basic-prof", "-e", JS_LOOP], "dwarf", 999,
+                                    f"node running a JavaScript loop, cprof's cache {cache}",
+                                    cache=cache))
     return out
 
 
@@ -108,34 +130,41 @@ console.log(s);
 """
 
 CPROF_SUMMARY = re.compile(
-    r"cprof: (\d+) samples \((\d+) lost\).*?(?:; ([\d.]+)% of stacks complete)?; "
-    r"cprof used ([\d.]+) s of CPU")
+    r"cprof: (\d+) samples \((\d+) lost(?:, (\d+) of processes that could not be named)?\)"
+    r".*?(?:; ([\d.]+)% of stacks complete)?; cprof used ([\d.]+) s of CPU")
 CPROF_UNWIND = re.compile(r"median ([\d.]+) us each")
+
+
+def workload(sc, tmp):
+    return [a.replace("{tmp}", tmp) for a in sc.workload]
 
 
 def run_baseline(sc, tmp):
     if sc.system_wide:
         return system_wide(sc, None, tmp)
-    code, wall, cpu, _ = run_timed(sc.workload, cwd=tmp)
+    code, wall, cpu, _ = run_timed(workload(sc, tmp), cwd=tmp)
     return {"wl_wall": wall, "wl_cpu": cpu}
 
 
 SYSTEM_SECONDS = 10
 
 
-def system_wide(sc, profiler_argv, tmp):
-    """Two copies of the workload on the two CPUs; the profiler records -a for 10 s."""
+def system_wide(sc, profiler_argv, tmp, env=None):
+    """Copies of the workload on the two CPUs; the profiler records -a for 10 s."""
     t0 = time.monotonic()
-    wls = [subprocess.Popen(sc.workload, stdout=subprocess.DEVNULL, cwd=tmp) for _ in range(2)]
+    wls = [subprocess.Popen(workload(sc, tmp), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=tmp)
+           for _ in range(sc.copies)]
     r = {}
     if profiler_argv:
         err = open(os.path.join(tmp, "prof.err"), "w+")
-        prof = subprocess.Popen(profiler_argv, stdout=subprocess.DEVNULL, stderr=err)
+        p0 = time.monotonic()
+        prof = subprocess.Popen(profiler_argv, stdout=subprocess.DEVNULL, stderr=err, env=env)
         _, status, ru = os.wait4(prof.pid, 0)
         err.seek(0)
         r = {"prof_cpu": ru.ru_utime + ru.ru_stime, "prof_rss": ru.ru_maxrss,
              "prof_status": os.waitstatus_to_exitcode(status), "stderr": err.read(),
-             "exit_to_disk": 0.0}
+             "exit_to_disk": 0.0, "prof_wall": time.monotonic() - p0}
     cpu = 0.0
     for w in wls:
         _, _, ru = os.wait4(w.pid, 0)
@@ -144,27 +173,42 @@ def system_wide(sc, profiler_argv, tmp):
     return r
 
 
-def attach(workload, profiler_argv_fn, tmp):
+def attach(argv, profiler_argv_fn, tmp, env=None):
     """Start the workload, attach a profiler to it; return timings of both."""
     t0 = time.monotonic()
     # In tmp: node leaves an isolate-*.log where it runs.
-    wl = subprocess.Popen(workload, stdout=subprocess.DEVNULL, cwd=tmp)
+    wl = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=tmp)
     err = open(os.path.join(tmp, "prof.err"), "w+")
-    prof = subprocess.Popen(profiler_argv_fn(wl.pid), stdout=subprocess.DEVNULL, stderr=err)
-    _, _, wl_ru = os.wait4(wl.pid, 0)
-    wl_end = time.monotonic()
+    # A many-threaded workload is attached to once all its threads run.
+    if argv[0] == MANYTHREADS:
+        time.sleep(1.0)
+    p0 = time.monotonic()
+    prof = subprocess.Popen(profiler_argv_fn(wl.pid), stdout=subprocess.DEVNULL, stderr=err,
+                            env=env)
     _, status, pr_ru = os.wait4(prof.pid, 0)
     prof_end = time.monotonic()
+    _, _, wl_ru = os.wait4(wl.pid, 0)
+    wl_end = time.monotonic()
     err.seek(0)
     return {
+        "prof_wall": prof_end - p0,
         "wl_wall": wl_end - t0,
         "wl_cpu": wl_ru.ru_utime + wl_ru.ru_stime,
         "prof_cpu": pr_ru.ru_utime + pr_ru.ru_stime,
         "prof_rss": pr_ru.ru_maxrss,
-        "exit_to_disk": prof_end - wl_end,
+        "exit_to_disk": max(prof_end - wl_end, 0.0),
         "prof_status": os.waitstatus_to_exitcode(status),
         "stderr": err.read(),
     }
+
+
+# cprof's cache for the warm scenarios of this run, primed by one unmeasured run each.
+WARM_CACHE = tempfile.mkdtemp(prefix="cprof-bench-cache.")
+
+
+def cprof_env(sc, tmp):
+    cache = WARM_CACHE if sc.cache == "warm" else os.path.join(tmp, "cache")
+    return dict(os.environ, CPROF_CACHE_DIR=cache)
 
 
 def run_cprof(sc, tmp):
@@ -172,10 +216,12 @@ def run_cprof(sc, tmp):
     call_graph = "dwarf,16384" if sc.mode == "dwarf" else sc.mode
     argv = lambda target: [CPROF, "-v", "record", *target, "-F", str(sc.freq), "--call-graph",
                            call_graph, "-o", out]
+    duration = ["-d", str(sc.duration)] if sc.duration else []
+    env = cprof_env(sc, tmp)
     if sc.system_wide:
-        r = system_wide(sc, argv(["-a", "-d", str(SYSTEM_SECONDS)]), tmp)
+        r = system_wide(sc, argv(["-a", "-d", str(SYSTEM_SECONDS)]), tmp, env)
     else:
-        r = attach(sc.workload, lambda pid: argv(["-p", str(pid)]), tmp)
+        r = attach(workload(sc, tmp), lambda pid: argv(["-p", str(pid), *duration]), tmp, env)
     m = CPROF_SUMMARY.search(r["stderr"])
     if r["prof_status"] != 0 or not m:
         raise RuntimeError("cprof failed: " + r["stderr"])
@@ -187,7 +233,8 @@ def run_cprof(sc, tmp):
         "post_cpu": 0.0,
         "samples": samples,
         "lost": int(m.group(2)),
-        "complete": float(m.group(3)) if m.group(3) else None,
+        "unnamed": 100.0 * int(m.group(3) or 0) / samples if samples else None,
+        "complete": float(m.group(4)) if m.group(4) else None,
         "bytes": os.path.getsize(out),
         "unwind_us": float(u.group(1)) if u and sc.mode == "dwarf" else None,
     }
@@ -197,14 +244,17 @@ ENTRIES = ("_start", "__clone3", "__clone", "clone3", "clone", "start_thread")
 
 
 def perf_script_stats(path):
-    """Samples and the share whose last frame is a thread entry, from perf script text."""
-    samples = complete = 0
+    """Samples, those whose last frame is a thread entry and those of unnamed processes
+    (perf prints ":PID" for a comm it never learned), from perf script text."""
+    samples = complete = unnamed = 0
     last = None
     with open(path, errors="replace") as f:
         for line in f:
             if line.startswith("\t") or line.startswith(" "):
                 last = line.split()
                 continue
+            if line.strip() and last is None:
+                unnamed += line.startswith(":")
             if not line.strip():
                 if last is not None:
                     samples += 1
@@ -213,7 +263,7 @@ def perf_script_stats(path):
                 last = None
                 continue
             last = last or []
-    return samples, complete
+    return samples, complete, unnamed
 
 
 def run_perf(sc, tmp):
@@ -222,16 +272,17 @@ def run_perf(sc, tmp):
     # The target goes last: "-a -- sleep 10" ends perf's own options.
     argv = lambda target: ["perf", "record", "-q", "-e", "cpu-clock", "-F", str(sc.freq), *cg,
                            "-o", data, *target]
+    duration = ["--", "sleep", str(sc.duration)] if sc.duration else []
     if sc.system_wide:
         r = system_wide(sc, argv(["-a", "--", "sleep", str(SYSTEM_SECONDS)]), tmp)
     else:
-        r = attach(sc.workload, lambda pid: argv(["-p", str(pid)]), tmp)
+        r = attach(workload(sc, tmp), lambda pid: argv(["-p", str(pid), *duration]), tmp)
     if r["prof_status"] != 0:
         raise RuntimeError("perf record failed: " + r["stderr"])
     text = os.path.join(tmp, "perf.txt")
     with open(text, "w") as f:
         code, wall, cpu, rss = run_timed(["perf", "script", "-i", data], stdout=f)
-    samples, complete = perf_script_stats(text)
+    samples, complete, unnamed = perf_script_stats(text)
     _, _, report_cpu, _ = run_timed(["perf", "report", "--stdio", "-i", data])
     lost = 0
     code2, _, _, _ = run_timed(["perf", "report", "--stdio", "-i", data, "--stats"],
@@ -250,6 +301,7 @@ def run_perf(sc, tmp):
         "samples": samples,
         "lost": lost,
         "complete": 100.0 * complete / samples if samples else None,
+        "unnamed": 100.0 * unnamed / samples if samples else None,
         "bytes": os.path.getsize(data),
         "unwind_us": 1e6 * cpu / samples if samples and sc.mode == "dwarf" else None,
         "report_cpu": report_cpu,
@@ -310,6 +362,10 @@ def summarize(sc, runs):
                                    for r in rs]),
             "kernel_per_sample": kernel_cost,
             "report_cpu": col(rs, "report_cpu"),
+            "unnamed": col(rs, "unnamed"),
+            # Past the recording's length: setting up and finishing, for -d scenarios.
+            "overrun": med([r["prof_wall"] - sc.duration if sc.duration and "prof_wall" in r
+                            else None for r in rs]),
         }
     return rows
 
@@ -337,6 +393,10 @@ def table(sc, rows):
         f"{ratio(c['bps'], p['bps'])} |",
         f"| lost samples | {fmt(c['lost'], digits=0)} | {fmt(p['lost'], digits=0)} | |",
         f"| complete stacks (%) | {fmt(c['complete'], digits=1)} | {fmt(p['complete'], digits=1)} | |",
+        f"| samples of unnamed processes (%) | {fmt(c['unnamed'], digits=2)} | "
+        f"{fmt(p['unnamed'], digits=2)} | |",
+        f"| wall time past -d, setting up and finishing (s) | {fmt(c['overrun'])} | "
+        f"{fmt(p['overrun'])} | |",
         f"| peak RSS (MiB) | {fmt(c['rss'], digits=1)} | {fmt(p['rss'], digits=1)} | "
         f"{ratio(c['rss'], p['rss'])} |",
         f"| workload exit → symbolized profile (s) | {fmt(c['exit'])} | {fmt(p['exit'])} | "
@@ -521,6 +581,13 @@ def main():
         runs = {"none": [], "cprof": [], "perf": []}
         order = ["none", "cprof", "perf"]
         failures = []
+        if sc.cache == "warm":
+            # What a warm cache is: one run of cprof on this workload before, not measured.
+            with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
+                try:
+                    run_cprof(sc, tmp)
+                except RuntimeError as e:
+                    failures.append(f"cprof (priming the cache): {e}")
         for i in range(args.runs):
             for who in order[i % 3:] + order[:i % 3]:
                 with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
@@ -548,10 +615,12 @@ def main():
 # The issue's bar, checked against the tables: (scenarios, metric row, how to judge).
 SMALL_C = ["nofp-dwarf-999", "threads-dwarf-999", "deep-dwarf-999", "system-dwarf-999"]
 BIG = ["cpython-dwarf-999", "node-dwarf-999"]
+CHURN = ["churn-dwarf-999"]
 TEN_SECONDS = ["nofp-dwarf-99", "nofp-dwarf-999", "nofp-dwarf-4000", "system-dwarf-999",
                "cpython-dwarf-999", "node-dwarf-999"]
 DWARF = ["nofp-dwarf-99", "nofp-dwarf-999", "nofp-dwarf-4000", "threads-dwarf-999",
-         "deep-dwarf-999", "system-dwarf-999", "cpython-dwarf-999", "node-dwarf-999"]
+         "deep-dwarf-999", "system-dwarf-999", "cpython-dwarf-999", "node-dwarf-999",
+         "churn-dwarf-999", "threads1000-dwarf-999"]
 DWARF_999 = [n for n in DWARF if n.endswith("-999")]
 
 
@@ -594,7 +663,26 @@ def bar_section(kept):
               "total CPU to symbolized stacks (s)", 1 / 3, "≤ 1/3")
     ratio_bar("total CPU to symbolized stacks (s)", BIG,
               "total CPU to symbolized stacks (s)", 1 / 10, "≤ 1/10")
+    ratio_bar("total CPU to symbolized stacks (s)", CHURN,
+              "total CPU to symbolized stacks (s)", 1 / 2, "≤ 1/2")
     ratio_bar("bytes per sample", TEN_SECONDS, "bytes per sample", 1 / 1000, "≤ 1/1000")
+    for n in CHURN:
+        t = tables.get(n, {})
+        comp, unn = t.get("complete stacks (%)"), t.get("samples of unnamed processes (%)")
+        c = cell(comp[0]) if comp else None
+        if c:
+            out.append(f"| complete stacks ≥ 97 % | {n} | {c[1]:g} at least | "
+                       f"{comp[1].split(' ')[0]} | | {'met' if c[1] >= 97 else 'not met'} |")
+        u = cell(unn[0]) if unn else None
+        if u:
+            out.append(f"| samples of unnamed processes < 0.1 % | {n} | {u[2]:g} at most | "
+                       f"{unn[1].split(' ')[0]} | | {'met' if u[2] < 0.1 else 'not met'} |")
+    for n in ["threads1000-dwarf-999"]:
+        o = tables.get(n, {}).get("wall time past -d, setting up and finishing (s)")
+        c = cell(o[0]) if o else None
+        if c:
+            out.append(f"| starts and ends within 1 s of -d | {n} | {c[2]:g} at most | "
+                       f"{o[1].split(' ')[0]} | | {'met' if c[2] <= 1 else 'not met'} |")
     for n in DWARF_999:
         r = tables.get(n, {}).get("workload CPU slowdown (×)")
         c, p = (cell(r[0]), cell(r[1])) if r else (None, None)

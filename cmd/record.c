@@ -521,7 +521,7 @@ static double own_cpu_seconds(void)
 
 static void print_summary(const struct session_stats *st, const char *output, off_t size)
 {
-	char stacks[96] = "", wrote[32] = "";
+	char stacks[96] = "", wrote[32] = "", unnamed[64] = "";
 
 	if (log_get_level() < LOG_WARN)
 		return;
@@ -530,12 +530,17 @@ static void print_summary(const struct session_stats *st, const char *output, of
 			       100.0 * (double)(st->unwound - st->truncated) / (double)st->unwound);
 	if (size >= 0)
 		(void)snprintf(wrote, sizeof(wrote), " (%.1f KiB)", (double)size / 1024.0);
+	if (st->unnamed)
+		(void)snprintf(unnamed, sizeof(unnamed),
+			       ", %llu of processes that could not be named",
+			       (unsigned long long)st->unnamed);
 	fprintf(stderr,
-		"cprof: %llu samples (%llu lost) from %zu process%s in %.2f s%s; "
+		"cprof: %llu samples (%llu lost%s) from %zu process%s in %.2f s%s; "
 		"cprof used %.2f s of CPU; wrote %s%s\n",
-		(unsigned long long)st->samples, (unsigned long long)st->lost, st->processes,
-		st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9, stacks,
-		own_cpu_seconds(), strcmp(output, "-") == 0 ? "standard output" : output, wrote);
+		(unsigned long long)st->samples, (unsigned long long)st->lost, unnamed,
+		st->processes, st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9,
+		stacks, own_cpu_seconds(), strcmp(output, "-") == 0 ? "standard output" : output,
+		wrote);
 	log_info("%llu stacks unwound, median %.1f us each; %llu truncated",
 		 (unsigned long long)st->unwound, (double)st->unwind_median_ns / 1000.0,
 		 (unsigned long long)st->truncated);

@@ -478,6 +478,31 @@ gone:
 	return r;
 }
 
+int proc_table_scan_names(struct proc_table *t, const char *root)
+{
+	struct dirent *de;
+	DIR *dir = opendir(root);
+	char path[96];
+	int r = 0;
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && r == 0) {
+		int32_t pid;
+		struct proc *p;
+
+		if (!is_pid_name(de->d_name))
+			continue;
+		pid = (int32_t)strtol(de->d_name, NULL, 10);
+		r = proc_table_get(t, pid, &p);
+		(void)snprintf(path, sizeof(path), "%s/%d/comm", root, pid);
+		if (r == 0 && !p->comm[0])
+			(void)read_comm(path, p->comm);
+	}
+	(void)closedir(dir);
+	return r;
+}
+
 int proc_table_scan_all(struct proc_table *t, const char *root)
 {
 	struct dirent *de;
@@ -603,8 +628,7 @@ void proc_table_exit(struct proc_table *t, int32_t pid, int32_t tid)
 		return;
 	p = idtab_find(&t->procs, pid);
 	if (p && !p->exited) {
-		/* No user code runs after EXIT: the maps are of no more use. */
-		proc_clear_maps(p);
+		/* Its maps too: samples of the teardown carry the exit syscall's user stack. */
 		p->exited = true;
 		keep_exited(t, pid, true);
 	}

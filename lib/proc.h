@@ -59,6 +59,12 @@ int proc_table_get(struct proc_table *t, int32_t pid, struct proc **ret);
  */
 int proc_table_scan(struct proc_table *t, const char *root, int32_t pid);
 
+/*
+ * The name of every process in root, and nothing else: a few microseconds
+ * a process, for naming what runs while the events are switched on.
+ */
+int proc_table_scan_names(struct proc_table *t, const char *root);
+
 /* proc_table_scan for every process in root. Processes that vanish meanwhile are skipped. */
 int proc_table_scan_all(struct proc_table *t, const char *root);
 
@@ -102,8 +108,9 @@ int proc_table_comm(struct proc_table *t, int32_t pid, int32_t tid, const char *
 /*
  * PERF_RECORD_EXIT: thread tid is gone, and the process with it when
  * tid == pid. The kernel writes EXIT before it has torn the task down, and
- * samples of the teardown (exit_mmap, the last files closed) follow it, so
- * names are kept for the last few thousand exited tasks; their maps go.
+ * samples of the teardown (exit_mmap, the last files closed) follow it, with
+ * the exit syscall's user stack, so the last few thousand exited tasks are
+ * kept whole.
  */
 void proc_table_exit(struct proc_table *t, int32_t pid, int32_t tid);
 

@@ -65,6 +65,7 @@ struct reader_stats {
 	uint64_t corrupt;     /* ring reads ended by an impossible record */
 	size_t peak_queued;   /* the most bytes waiting for the session at once */
 	uint64_t full_passes; /* passes skipped because the queue was full */
+	bool realtime;	      /* the reader ran SCHED_FIFO (allowed to) */
 };
 
 /* After reader_stop. */

@@ -114,7 +114,8 @@ const struct perf_event_header *ring_next(struct ring *r)
 	}
 
 	r->pos += hdr.size;
-	if (first >= hdr.size)
+	/* The kernel keeps records 8-aligned; one that is not is handed out as an aligned copy. */
+	if (first >= hdr.size && !(off & 7))
 		return (const struct perf_event_header *)(r->data + off);
 
 	/* The record wraps: copy both halves out so the caller sees it whole. */
@@ -128,8 +129,12 @@ const struct perf_event_header *ring_next(struct ring *r)
 		r->copy = c;
 		r->copy_cap = hdr.size;
 	}
-	memcpy(r->copy, r->data + off, first);
-	memcpy(r->copy + first, r->data, hdr.size - first);
+	if (first >= hdr.size) {
+		memcpy(r->copy, r->data + off, hdr.size);
+	} else {
+		memcpy(r->copy, r->data + off, first);
+		memcpy(r->copy + first, r->data, hdr.size - first);
+	}
 	return (const struct perf_event_header *)r->copy;
 }
 

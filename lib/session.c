@@ -175,10 +175,6 @@ int session_open(const struct session_config *cfg, struct session **ret)
 		r = seed_targets(s, &tids, &ntids);
 		if (r < 0)
 			goto out;
-	} else {
-		r = proc_table_scan_all(s->procs, proc_root(s));
-		if (r < 0)
-			goto out;
 	}
 
 	r = sampler_open(&cfg->sampler, tids, ntids, &s->sampler);
@@ -231,7 +227,21 @@ int session_start(struct session *s)
 			return r;
 	}
 	s->running = true;
-	return 0;
+	/*
+	 * Maps and threads: /proc is read once the events run, not before, so
+	 * no process is born unseen in between. Every change after this point
+	 * comes as a record too, and those older than the scan, applied after
+	 * it, bring the model to the same state.
+	 */
+	if (s->cfg.child || s->cfg.npids || s->cfg.ntids)
+		return 0;
+	/*
+	 * Names first, a few microseconds a process: one that was born before
+	 * the events ran and lives only milliseconds may be gone before the
+	 * full scan reaches it, and its samples would have no name.
+	 */
+	r = proc_table_scan_names(s->procs, proc_root(s));
+	return r < 0 ? r : proc_table_scan_all(s->procs, proc_root(s));
 }
 
 /* Stack resolution: frames to profile locations. */
@@ -462,6 +472,7 @@ static int on_sample(struct session *s, const struct sample *smp)
 	comm = smp->pid == 0 ? "swapper"
 			     : proc_table_name(s->procs, proc_root(s), smp->pid, smp->tid);
 	pcomm = p && p->comm[0] ? p->comm : comm;
+	s->stats.unnamed += !comm;
 	labels[0] = (struct profile_label){.key = s->label_keys[LABEL_PID], .num = smp->pid};
 	labels[1] = (struct profile_label){.key = s->label_keys[LABEL_TID], .num = smp->tid};
 	labels[2] = (struct profile_label){.key = s->label_keys[LABEL_COMM]};
@@ -544,6 +555,11 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 	case PERF_RECORD_FORK:
 		if (smp.pid != smp.u.task.ppid)
 			forget(s, smp.pid); /* a reused pid */
+		/*
+		 * A parent born just before the events ran may have no name yet: it
+		 * has just forked, so /proc can still say, and the child inherits it.
+		 */
+		(void)proc_table_name(s->procs, proc_root(s), smp.u.task.ppid, smp.u.task.ptid);
 		return proc_table_fork(s->procs, smp.pid, smp.u.task.ppid, smp.tid,
 				       smp.u.task.ptid);
 	case PERF_RECORD_EXIT:

@@ -438,7 +438,7 @@ static bool table_sane(Elf *elf, size_t shstrndx, uint64_t eh_frame_addr, const 
 		    !table_value(&c, table_enc, sh.sh_addr, msb, &fde))
 			return false;
 		off = fde - eh_frame_addr;
-		if (!bsearch(&off, fdes, nfdes, sizeof(*fdes), off_cmp))
+		if (!nfdes || !bsearch(&off, fdes, nfdes, sizeof(*fdes), off_cmp))
 			return false;
 	}
 	return true;

@@ -26,7 +26,7 @@
 #define DEBUG_COPIES_MAX ((uint64_t)2 << 30)
 
 struct elfcache {
-	struct cache *cache; /* borrowed; NULL: no inflated debug copies */
+	struct cache *cache;	 /* borrowed; NULL: no inflated debug copies */
 	struct elf_file **files; /* pointers stay put: libdwfl modules hold them */
 	size_t nfiles, cap;
 	struct hashmap by_build_id, by_path;
@@ -168,8 +168,8 @@ static void find_debug(struct elfcache *c, struct elf_file *f)
 	link = dwelf_elf_gnu_debuglink(f->elf, &crc);
 	/* The module's ELF first (ours, lent): the search goes by its build id. */
 	fd = mod && dwfl_module_getelf(mod, &(GElf_Addr){0})
-		     ? dwfl_standard_find_debuginfo(mod, &userdata, f->path, 0, f->opened, link, crc,
-						    &name)
+		     ? dwfl_standard_find_debuginfo(mod, &userdata, f->path, 0, f->opened, link,
+						    crc, &name)
 		     : -1;
 	if (fd >= 0) {
 		Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -204,7 +204,8 @@ static bool copy_name(const struct elf_file *f, char *buf, size_t size)
 	       snprintf(buf, size, DEBUG_COPY_PREFIX "%s", f->build_id) < (int)size;
 }
 
-/* The inflated copy of f's debug file, if the cache has one of the right build id: its fd, or -1. */
+/* The inflated copy of f's debug file, if the cache has one of the right build id: its fd, or -1.
+ */
 static int open_debug_copy(struct elfcache *c, struct elf_file *f)
 {
 	char name[sizeof(DEBUG_COPY_PREFIX) + 48], id[41] = "";
@@ -251,8 +252,8 @@ static int find_symbolize_debuginfo(Dwfl_Module *mod, void **userdata, const cha
 		f->debug_from_copy = true;
 		return fd;
 	}
-	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-					    debuglink_file, debuglink_crc, debuginfo_file_name);
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
 }
 
 int elfcache_keep_debug(struct elfcache *c, struct elf_file *f)

@@ -362,8 +362,8 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	if (caller)
 		vaddr--;
 	/* The names a run before found, if it used the debug file found now. */
-	if (!f->names && symcache_open(s->cache, f->build_id, elfcache_debug_id(s->files, f),
-				       &f->names) < 0)
+	if (!f->names &&
+	    symcache_open(s->cache, f->build_id, elfcache_debug_id(s->files, f), &f->names) < 0)
 		return -ENOMEM;
 	if (!symcache_find(f->names, vaddr, frames, MAX_INLINE, &res)) {
 		mod = elfcache_module(s->files, f);

@@ -16,9 +16,9 @@
  * strings the frames name (offset 0 is ""), each NUL-terminated.
  */
 #define NAMES_PREFIX "names-"
-#define NAMES_MAX_FILE ((size_t)64 << 20)   /* one file: far past any real binary's samples */
+#define NAMES_MAX_FILE ((size_t)64 << 20)     /* one file: far past any real binary's samples */
 #define NAMES_MAX_TOTAL ((uint64_t)256 << 20) /* all of them: the oldest go first */
-#define NAMES_MAX_FRAMES 64		    /* an inline chain deeper than this is cut */
+#define NAMES_MAX_FRAMES 64		      /* an inline chain deeper than this is cut */
 
 static const char names_magic[8] = "cprofnm1";
 
@@ -88,12 +88,11 @@ int symcache_parse(const char *data, size_t len, const char *build_id,
 	    strncmp(h.build_id, build_id, sizeof(h.build_id)) != 0)
 		return -EBADMSG;
 	/* Names from another debug file than the one found now are not these names. */
-	if (h.debug_dev != debug->dev || h.debug_ino != debug->ino ||
-	    h.debug_size != debug->size || h.debug_mtime_ns != debug->mtime_ns ||
-	    h.debug_self != debug->self)
+	if (h.debug_dev != debug->dev || h.debug_ino != debug->ino || h.debug_size != debug->size ||
+	    h.debug_mtime_ns != debug->mtime_ns || h.debug_self != debug->self)
 		return -ESTALE;
-	if (h.nentries > len / sizeof(*e) || h.nframes > len / sizeof(*fr) ||
-	    h.strings_len > len || h.strings_len == 0)
+	if (h.nentries > len / sizeof(*e) || h.nframes > len / sizeof(*fr) || h.strings_len > len ||
+	    h.strings_len == 0)
 		return -EBADMSG;
 	size = sizeof(h) + h.nentries * sizeof(*e) + h.nframes * sizeof(*fr) + h.strings_len;
 	if (size != len)
@@ -241,7 +240,8 @@ int symcache_add(struct symcache *sc, uint64_t vaddr, const struct sym_frame *fr
 		.sym_offset = res->sym_offset,
 		.frame_off = (uint32_t)sc->nnew_frames,
 		.nframes = (uint16_t)n,
-		.flags = (res->has_sym_offset ? ENTRY_SYM_OFFSET : 0) | (res->dwarf ? ENTRY_DWARF : 0),
+		.flags = (res->has_sym_offset ? ENTRY_SYM_OFFSET : 0) |
+			 (res->dwarf ? ENTRY_DWARF : 0),
 	};
 	for (size_t i = 0; i < n; i++) {
 		struct new_frame *f = &sc->new_frames[sc->nnew_frames++];
@@ -386,8 +386,8 @@ int symcache_save(struct symcache *sc)
 	memcpy(buf, &h, sizeof(h));
 	memcpy(buf + sizeof(h), entries, nentries * sizeof(*entries));
 	memcpy(buf + sizeof(h) + nentries * sizeof(*entries), frames, nframes * sizeof(*frames));
-	memcpy(buf + sizeof(h) + nentries * sizeof(*entries) + nframes * sizeof(*frames),
-	       w.strings, w.len);
+	memcpy(buf + sizeof(h) + nentries * sizeof(*entries) + nframes * sizeof(*frames), w.strings,
+	       w.len);
 	r = cache_write(sc->cache, sc->file, buf, size);
 	if (r == 0)
 		r = cache_trim(sc->cache, NAMES_PREFIX, NAMES_MAX_TOTAL);

@@ -66,6 +66,27 @@ start_hot() {
 	read -r _ <"$tmp/ready"
 }
 
+# start_record ERRFILE [WRAPPER...] -- ARGS...: run WRAPPER cprof -v ARGS in the
+# background and return once it is recording; its stderr goes to ERRFILE, its
+# pid to $rec.
+start_record() {
+	err=$1
+	shift
+	wrapper=
+	while [ "$1" != -- ]; do
+		wrapper="$wrapper $1"
+		shift
+	done
+	shift
+	rm -f "$tmp/started"
+	mkfifo "$tmp/started"
+	# shellcheck disable=SC2086
+	$wrapper "$CPROF" -v "$@" 2>"$tmp/started" &
+	rec=$!
+	grep -q -m1 "recording" "$tmp/started"
+	cat "$tmp/started" >"$err" &
+}
+
 # go tool pprof, with a Go cache of its own so it runs anywhere.
 pprof() {
 	HOME=$tmp GOCACHE=$tmp/gocache GOFLAGS= go tool pprof "$@" 2>"$tmp/pprof.err"

@@ -5,7 +5,9 @@
  * (kallsyms_load) and as cprof's saved core table (kallsyms_parse_core:
  * a cache file, which the disk holds between runs). A table that
  * loads is then asked about addresses around its symbols and the input's
- * own words.
+ * own words. The input is also read as the other file of the cache, a
+ * file's saved names (symcache_parse), for the build id and debug file
+ * its header names.
  *
  * The text loader takes a path, the core parser a buffer: load() is the
  * one place that knows, so a change of either API changes only it.
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "symbolize/internal.h"
+#include "symbolize/symcache.h"
 #include "tests/fuzz/fuzz.h"
 
 enum format {
@@ -103,6 +106,42 @@ static void round_trip(const struct kallsyms *k)
 	free(buf);
 }
 
+/*
+ * The input as a names file, for whatever build id and debug file its
+ * header claims (a parse for any other fails at once): addresses of its
+ * own words asked, a name added, and the whole saved again in memory.
+ */
+static void names(const uint8_t *data, size_t size)
+{
+	struct elf_debug_id id = {0};
+	struct sym_frame frames[4];
+	struct symcache_result res;
+	struct symcache *sc;
+	char build_id[49] = "";
+	uint64_t a;
+
+	if (size < 120)
+		return;
+	memcpy(build_id, data + 8, 48);
+	memcpy(&id.dev, data + 56, 8);
+	memcpy(&id.ino, data + 64, 8);
+	memcpy(&id.size, data + 72, 8);
+	memcpy(&id.mtime_ns, data + 80, 8);
+	id.self = data[88] != 0;
+	if (symcache_open(NULL, build_id, &id, &sc) < 0)
+		abort();
+	if (symcache_parse((const char *)data, size, build_id, &id, sc) == 0) {
+		for (size_t i = 0; i + 8 <= size && i < 64 * 8; i += 8) {
+			memcpy(&a, data + i, 8);
+			if (symcache_find(sc, a, frames, 4, &res))
+				for (size_t j = 0; j < res.nframes; j++)
+					if (!frames[j].name || !frames[j].system_name)
+						abort();
+		}
+	}
+	symcache_free(sc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kallsyms *k;
@@ -118,5 +157,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			round_trip(k);
 		kallsyms_free(k);
 	}
+	names(data, size);
 	return 0;
 }

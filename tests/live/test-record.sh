@@ -86,12 +86,8 @@ check "idle time is labelled swapper, as perf names pid 0" \
 for sig in INT:130 TERM:143; do
 	want=${sig#*:}
 	sig=${sig%:*}
-	rm -f "$tmp/started" "$tmp/sig.pb.gz"
-	mkfifo "$tmp/started"
-	"$CPROF" -v record -p "$hot_pid" -o "$tmp/sig.pb.gz" 2>"$tmp/started" &
-	rec=$!
-	grep -q -m1 "recording" "$tmp/started"
-	cat "$tmp/started" >/dev/null &
+	rm -f "$tmp/sig.pb.gz"
+	start_record /dev/null -- record -p "$hot_pid" -o "$tmp/sig.pb.gz"
 	# Let it record for a moment: this is the recording's length, not a synchronization.
 	sleep 0.5
 	kill -"$sig" "$rec"

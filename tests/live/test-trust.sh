@@ -91,12 +91,7 @@ check "a directory as output is refused" sh -c "[ $rc -eq 1 ] && grep -q 'Is a d
 
 # 2. Failures leave the previous output whole and no temporary behind.
 cp "$tmp/small.pb.gz" "$tmp/prev.pb.gz"
-rm -f "$tmp/started"
-mkfifo "$tmp/started"
-"$CPROF" -v record -o "$tmp/prev.pb.gz" -- "$HOT" 30 2>"$tmp/started" &
-rec=$!
-grep -q -m1 "recording" "$tmp/started"
-cat "$tmp/started" >/dev/null &
+start_record /dev/null -- record -o "$tmp/prev.pb.gz" -- "$HOT" 30
 kill -KILL "$rec"
 wait "$rec" 2>/dev/null
 check "SIGKILL of record leaves the previous profile as it was" cmp -s "$tmp/small.pb.gz" "$tmp/prev.pb.gz"
@@ -295,12 +290,7 @@ check "report FILE --top -n 3 works" sh -c "[ \$? -eq 0 ] && grep -q 'flat%' '$t
 # 7. Exit codes: a command ended by Ctrl-C, and cprof interrupted.
 # setsid: cprof and its command in a process group of their own, as a
 # terminal's foreground job is; the group gets SIGINT as Ctrl-C sends it.
-rm -f "$tmp/started"
-mkfifo "$tmp/started"
-setsid "$CPROF" -v record -o "$tmp/ctrlc.pb.gz" -- "$HOT" 30 2>"$tmp/started" &
-rec=$!
-grep -q -m1 "recording" "$tmp/started"
-cat "$tmp/started" >"$tmp/ctrlc.err" &
+start_record "$tmp/ctrlc.err" setsid -- record -o "$tmp/ctrlc.pb.gz" -- "$HOT" 30
 env kill -INT -- "-$rec"
 wait "$rec"
 check "Ctrl-C on record -- COMMAND exits 130, 128 + SIGINT" [ $? -eq 130 ]
@@ -311,12 +301,7 @@ check "and still writes the profile" pprof_ok "$tmp/ctrlc.pb.gz"
 rm -f "$tmp/go"
 sh -c "while [ ! -e '$tmp/go' ]; do :; done; exec '$HOT' 0.5" &
 target=$!
-rm -f "$tmp/started"
-mkfifo "$tmp/started"
-"$CPROF" -v record -p "$target" -o "$tmp/exec.pb.gz" 2>"$tmp/started" &
-rec=$!
-grep -q -m1 "recording" "$tmp/started"
-cat "$tmp/started" >/dev/null &
+start_record /dev/null -- record -p "$target" -o "$tmp/exec.pb.gz"
 touch "$tmp/go"
 wait "$rec"
 check "record -p of a process that execs ends when it exits" [ $? -eq 0 ]

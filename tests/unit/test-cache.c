@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The cache directory's rules (lib/cache.c) and the files kept in it: a
+ * file's saved names (symbolize/symcache.c) and the kernel's saved symbols
+ * (symbolize/kallsyms.c) — each believed only when it is the user's own
+ * and whole, of this format, for this build and this debug file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/cache.h"
+#include "symbolize/internal.h"
+#include "symbolize/symcache.h"
+#include "tests/tap.h"
+
+static char dir[] = "/tmp/cprof-test-cache.XXXXXX";
+
+/* dir/name, in one of two buffers: enough for the two paths of a symlink(). */
+static char *at(const char *name)
+{
+	static char paths[2][256];
+	static int turn;
+	char *path = paths[turn++ & 1];
+
+	(void)snprintf(path, sizeof(paths[0]), "%s/%s", dir, name);
+	return path;
+}
+
+static void write_file(const char *name, const char *data, size_t len, mode_t mode)
+{
+	int fd = open(at(name), O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
+		abort();
+	(void)close(fd);
+	(void)chmod(at(name), mode);
+}
+
+static void test_directory(void)
+{
+	struct cache *c = NULL;
+
+	ok(cache_open(at("new/deeper"), &c) == 0 && c, "a missing directory is made, and used");
+	cache_free(c);
+	ok((stat(at("new"), &(struct stat){0}) == 0), "with its missing parents");
+	(void)mkdir(at("shared"), 0777);
+	(void)chmod(at("shared"), 01777);
+	ok(cache_open(at("shared"), &c) == -EACCES, "one others may write to is refused");
+	(void)symlink(at("new"), at("link"));
+	ok(cache_open(at("link"), &c) == -ELOOP, "one that is a symlink is refused");
+	(void)mkdir(at("theirs"), 0700);
+	if (geteuid() == 0 && chown(at("theirs"), 65534, 65534) == 0)
+		ok(cache_open(at("theirs"), &c) == -EPERM, "another user's is refused");
+	else
+		ok(true, "# SKIP another user's directory needs root to make");
+	write_file("plain", "x", 1, 0600);
+	ok(cache_open(at("plain"), &c) == -ENOTDIR, "a file is not a directory");
+}
+
+static void test_files(struct cache *c)
+{
+	char *buf = NULL;
+	size_t len;
+
+	ok(cache_write(c, "one", "hello", 5) == 0, "a file is written");
+	ok(cache_read(c, "one", 100, &buf, &len) == 0 && len == 5 && memcmp(buf, "hello", 5) == 0,
+	   "and read back whole");
+	free(buf);
+	ok(cache_read(c, "one", 4, &buf, &len) == -EFBIG, "past the bound it is refused");
+	ok(cache_read(c, "none", 100, &buf, &len) == -ENOENT, "a missing file is -ENOENT");
+	(void)mkfifo(at("cache/fifo"), 0600);
+	ok(cache_read(c, "fifo", 100, &buf, &len) == -EPERM, "a FIFO is refused, without blocking");
+	(void)symlink("/etc/passwd", at("cache/link"));
+	ok(cache_read(c, "link", 1 << 20, &buf, &len) == -ELOOP, "a symlink is not followed");
+	write_file("cache/open", "x", 1, 0666);
+	ok(cache_read(c, "open", 100, &buf, &len) == -EACCES, "a file others may write is refused");
+	if (geteuid() == 0) {
+		write_file("cache/theirs", "x", 1, 0600);
+		(void)chown(at("cache/theirs"), 65534, 65534);
+		ok(cache_read(c, "theirs", 100, &buf, &len) == -EPERM,
+		   "another user's file is refused");
+	} else {
+		ok(true, "# SKIP another user's file needs root to make");
+	}
+	ok(cache_write(c, "fifo", "y", 1) == 0 && cache_read(c, "fifo", 10, &buf, &len) == 0,
+	   "a refused file is replaced by the next write");
+	free(buf);
+}
+
+/* Saved names: what one run keeps, the next finds; anything amiss is an empty cache. */
+static void test_names(struct cache *c)
+{
+	static const char id[] = "0123456789abcdef0123456789abcdef01234567";
+	struct elf_debug_id debug = {.dev = 1, .ino = 2, .size = 3, .mtime_ns = 4};
+	struct sym_frame frames[2] =
+		{
+			{"inner", "_Z5innerv", "a.c", 10, 12},
+			{"outer", "outer", "b.c", 20, 25},
+		},
+			 got[4];
+	struct symcache_result res = {
+		.nframes = 2, .sym_offset = 5, .has_sym_offset = true, .dwarf = true};
+	struct symcache *sc;
+	char *data;
+	size_t len;
+
+	ok(symcache_open(c, id, &debug, &sc) == 0 && !symcache_find(sc, 0x1000, got, 4, &res),
+	   "a first run finds nothing");
+	ok(symcache_add(sc, 0x1000, frames, &res) == 0 &&
+		   symcache_add(sc, 0x2000, frames, &(struct symcache_result){0}) == 0,
+	   "and adds two addresses");
+	ok(symcache_find(sc, 0x1000, got, 4, &res) && res.nframes == 2 &&
+		   strcmp(got[1].name, "outer") == 0,
+	   "which it finds again at once");
+	ok(symcache_save(sc) == 0, "and saves");
+	symcache_free(sc);
+
+	ok(symcache_open(c, id, &debug, &sc) == 0 && symcache_find(sc, 0x1000, got, 4, &res) &&
+		   res.nframes == 2 && res.dwarf && res.has_sym_offset && res.sym_offset == 5 &&
+		   strcmp(got[0].system_name, "_Z5innerv") == 0 &&
+		   strcmp(got[1].file, "b.c") == 0 && got[1].line == 25,
+	   "the next run finds the names, lines and offsets");
+	ok(symcache_find(sc, 0x2000, got, 4, &res) && res.nframes == 0,
+	   "and that an address has none");
+	ok(symcache_add(sc, 0x1800, frames + 1, &(struct symcache_result){.nframes = 1}) == 0 &&
+		   symcache_save(sc) == 0,
+	   "it adds one more and saves");
+	symcache_free(sc);
+	ok(symcache_open(c, id, &debug, &sc) == 0 && symcache_find(sc, 0x1000, got, 4, &res) &&
+		   symcache_find(sc, 0x1800, got, 4, &res) &&
+		   symcache_find(sc, 0x2000, got, 4, &res),
+	   "the file then holds old and new");
+	symcache_free(sc);
+
+	debug.mtime_ns++;
+	ok(symcache_open(c, id, &debug, &sc) == 0 && !symcache_find(sc, 0x1000, got, 4, &res),
+	   "names from another debug file are not used");
+	symcache_free(sc);
+	debug.mtime_ns--;
+
+	if (cache_read(c, "names-0123456789abcdef0123456789abcdef01234567", 1 << 20, &data, &len) <
+	    0)
+		abort();
+	/* Cut short, a flipped magic (another version), another build's id: each is not used. */
+	for (int damage = 0; damage < 4; damage++) {
+		static const char *const what[] = {"cut short", "of another version",
+						   "of another build", "with its strings damaged"};
+		char *copy = malloc(len);
+
+		memcpy(copy, data, len);
+		if (damage == 1)
+			copy[7] = '9';
+		else if (damage == 2)
+			copy[8] = 'f';
+		else if (damage == 3)
+			copy[len - 1] = 'x'; /* the last string runs off the end */
+		if (cache_write(c, "names-0123456789abcdef0123456789abcdef01234567", copy,
+				damage == 0 ? len / 2 : len) < 0)
+			abort();
+		ok(symcache_open(c, id, &debug, &sc) == 0 &&
+			   !symcache_find(sc, 0x1000, got, 4, &res),
+		   "a names file %s is not used", what[damage]);
+		symcache_free(sc);
+		free(copy);
+	}
+	free(data);
+}
+
+int main(void)
+{
+	struct cache *c;
+
+	if (!mkdtemp(dir))
+		abort();
+	test_directory();
+	if (cache_open(at("cache"), &c) < 0)
+		abort();
+	test_files(c);
+	test_names(c);
+	cache_free(c);
+	{
+		char cmd[300];
+
+		(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		(void)!system(cmd);
+	}
+	return tap_done();
+}
