@@ -404,7 +404,7 @@ out:
 struct budget {
 	ProtobufCAllocator base; /* first: protobuf-c passes its allocator_data, which is us */
 	size_t left;
-	bool exceeded;
+	bool exceeded, out_of_memory;
 };
 
 /* Each block carries its size, so free can give it back to the budget. */
@@ -420,8 +420,10 @@ static void *budget_alloc(void *data, size_t size)
 		return NULL;
 	}
 	block = malloc(size + BLOCK_HEADER);
-	if (!block)
+	if (!block) {
+		b->out_of_memory = true;
 		return NULL;
+	}
 	memcpy(block, &size, sizeof(size));
 	b->left -= size + BLOCK_HEADER;
 	return block + BLOCK_HEADER;
@@ -735,7 +737,7 @@ int pprof_read(const void *data, size_t size, size_t max_memory, struct profile 
 	if (!msg) {
 		log_debug("protobuf-c: cannot unpack a perftools.profiles.Profile%s",
 			  budget.exceeded ? ": over the memory budget" : "");
-		r = budget.exceeded ? -E2BIG : -EINVAL;
+		r = budget.exceeded ? -E2BIG : budget.out_of_memory ? -ENOMEM : -EINVAL;
 		goto out;
 	}
 	rd.msg = msg;

@@ -300,8 +300,13 @@ static uint8_t cie_fde_encoding(const Dwarf_CIE *cie, unsigned addr_size)
 	return DW_EH_PE_absptr;
 }
 
-/* The section named name (or .zNAME, as Go writes it), inflated as libdw would; NULL if none. */
-static Elf_Scn *find_section(Elf *elf, size_t shstrndx, const char *name, GElf_Shdr *ret)
+/*
+ * The section named name as libdw reads it: .eh_frame and .eh_frame_hdr
+ * raw, whatever their flags say (inflate false); .debug_frame, or .zNAME
+ * as Go writes it, inflated, and not at all when that fails. NULL if none.
+ */
+static Elf_Scn *find_section(Elf *elf, size_t shstrndx, const char *name, bool inflate,
+			     GElf_Shdr *ret)
 {
 	Elf_Scn *scn = NULL;
 
@@ -312,10 +317,11 @@ static Elf_Scn *find_section(Elf *elf, size_t shstrndx, const char *name, GElf_S
 		    !(n = elf_strptr(elf, shstrndx, ret->sh_name)))
 			continue;
 		if (strcmp(n, name) == 0)
-			return (ret->sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0
+			return inflate && (ret->sh_flags & SHF_COMPRESSED) &&
+					       elf_compress(scn, 0, 0) < 0
 				       ? NULL
 				       : scn;
-		if (n[0] == '.' && n[1] == 'z' && strcmp(n + 2, name + 1) == 0)
+		if (inflate && n[0] == '.' && n[1] == 'z' && strcmp(n + 2, name + 1) == 0)
 			return elf_compress_gnu(scn, 0, 0) < 0 ? NULL : scn;
 	}
 	return NULL;
@@ -401,7 +407,7 @@ static bool table_sane(Elf *elf, size_t shstrndx, uint64_t eh_frame_addr, const 
 		       size_t nfdes, bool msb)
 {
 	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(elf, shstrndx, ".eh_frame_hdr", &sh);
+	Elf_Scn *scn = find_section(elf, shstrndx, ".eh_frame_hdr", false, &sh);
 	Elf_Data *data = scn ? elf_rawdata(scn, NULL) : NULL;
 	struct cursor c;
 	uint8_t ptr_enc, count_enc, table_enc;
@@ -482,7 +488,7 @@ static bool section_sane(Elf *elf, const char *name, bool eh_frame)
 	if (!ident)
 		return true;
 	scn = elf_getshdrstrndx(elf, &shstrndx) == 0 && shstrndx != 0
-		      ? find_section(elf, shstrndx, name, &sh)
+		      ? find_section(elf, shstrndx, name, !eh_frame, &sh)
 		      : NULL;
 	if (!scn)
 		return !eh_frame || !has_eh_frame_phdr(elf);

@@ -268,6 +268,19 @@ head -c 1073741824 /dev/zero | gzip -1 >"$tmp/gzip-bomb.gz"
 /usr/bin/time -f %M -o "$tmp/rss" "$CPROF" report "$tmp/gzip-bomb.gz" >/dev/null 2>"$tmp/err"
 check "a gzip bomb stops at --max-memory ($(tail -n 1 "$tmp/rss") KiB)" \
 	sh -c "grep -q 'expands to more than --max-memory' '$tmp/err' && [ \$(tail -n 1 '$tmp/rss') -lt 600000 ]"
+# Out of memory for real: the allocator says no (ulimit -v; under AddressSanitizer,
+# which reserves terabytes of address space, its own RSS limit does the same).
+if (ulimit -v 400000 && "$CPROF" --version) >/dev/null 2>&1; then
+	(ulimit -v 400000 && "$CPROF" report --max-memory 4G "$tmp/samples-bomb.pb.gz") \
+		>/dev/null 2>"$tmp/err"
+else
+	ASAN_OPTIONS="$ASAN_OPTIONS:allocator_may_return_null=1:soft_rss_limit_mb=400" \
+		"$CPROF" report --max-memory 4G "$tmp/samples-bomb.pb.gz" >/dev/null 2>"$tmp/err"
+fi
+rc=$?
+check "a report that runs out of memory fails with exit 1 ($rc), not a crash" [ $rc -eq 1 ]
+check "and says so in one line" \
+	sh -c "[ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q 'Cannot allocate memory' '$tmp/err'"
 "$CPROF" report /dev/zero >/dev/null 2>"$tmp/err"
 check "report /dev/zero says it is a device" grep -q "it is a device, not a profile" "$tmp/err"
 "$CPROF" report --nodefraction nan "$tmp/small.pb.gz" >/dev/null 2>"$tmp/err"
