@@ -307,12 +307,10 @@ static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, ui
 	return 0;
 }
 
-static int user_location(struct session *s, struct proc *p, uint64_t pc, uint32_t flags,
-			 uint32_t *ret)
+/* The executable mapping of p holding pc; NULL when there is none. */
+static struct proc_map *user_map(struct session *s, struct proc *p, uint64_t pc)
 {
 	struct proc_map *pm = p ? proc_map_find(p, pc) : NULL;
-	uint32_t mapping = 0;
-	int r;
 
 	if (!pm && p && !p->rescanned) {
 		/* Seeded before we saw its mmaps, or a map we missed: /proc knows now. */
@@ -320,6 +318,16 @@ static int user_location(struct session *s, struct proc *p, uint64_t pc, uint32_
 		if (proc_rescan_maps(p, proc_root(s)) == 0)
 			pm = proc_map_find(p, pc);
 	}
+	return pm;
+}
+
+static int user_location(struct session *s, struct proc *p, uint64_t pc, uint32_t flags,
+			 uint32_t *ret)
+{
+	struct proc_map *pm = user_map(s, p, pc);
+	uint32_t mapping = 0;
+	int r;
+
 	if (pm) {
 		r = mapping_of(s, p, pm, &mapping);
 		if (r < 0)
@@ -423,7 +431,7 @@ static int on_sample(struct session *s, const struct sample *smp)
 
 	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
 		enum { CTX_NONE, CTX_KERNEL, CTX_USER } ctx = CTX_NONE;
-		bool first = true;
+		bool first = true, cut = false;
 
 		for (uint64_t i = 0; i < smp->u.s.nr_callchain && n < MAX_FRAMES; i++) {
 			uint64_t pc = smp->u.s.callchain[i];
@@ -443,9 +451,24 @@ static int on_sample(struct session *s, const struct sample *smp)
 			/* The first pc of each context is where it was interrupted, not a return
 			 * address. */
 			flags = first ? 0 : PROFILE_LOCATION_CALLER;
+			/*
+			 * The kernel follows user frame pointers wherever they lead: a
+			 * return address in no executable mapping is data, where code
+			 * without frame pointers left the chain. The stack ends there.
+			 */
+			if (ctx == CTX_USER && !first && !user_map(s, p, pc)) {
+				cut = true;
+				break;
+			}
 			first = false;
 			r = ctx == CTX_KERNEL ? kernel_location(s, pc, flags, &s->locs[n])
 					      : user_location(s, p, pc, flags, &s->locs[n]);
+			if (r < 0)
+				return r;
+			n++;
+		}
+		if (cut) {
+			r = truncated_location(s, &s->locs[n]);
 			if (r < 0)
 				return r;
 			n++;

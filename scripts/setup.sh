@@ -9,12 +9,14 @@ set -eu
 packages="meson ninja-build pkg-config gcc libc6-dev make
 libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev"
 # Tests: go tool pprof (golang-go), g++ and binutils for workloads, debuginfod,
-# util-linux (unshare, setpriv), Node.js for the JIT test, and the consumers
+# util-linux (unshare, setpriv), Node.js for the JIT test, the consumers
 # of the report views: callgrind_annotate (valgrind), dot (graphviz), a
-# headless browser (chromium) and python3's XML parser.
+# headless browser (chromium) and python3's XML parser; perf, the reference
+# names are compared with, and libc's debug files (ld.so's and libc's
+# internal functions have names only there).
 if [ "${1:-}" = test ]; then
 	packages="$packages g++ binutils golang-go util-linux debuginfod libdebuginfod1
-valgrind graphviz chromium python3 xz-utils"
+valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg"
 fi
 
 missing=

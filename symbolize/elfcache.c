@@ -345,6 +345,10 @@ static void file_free(struct elf_file *f)
 	free(f->image);
 	free(f->loads);
 	free(f->syms);
+	for (size_t i = 0; i < f->nowned_names; i++)
+		free(f->owned_names[i]);
+	free(f->owned_names);
+	free(f->classes);
 	free(f->path);
 	free(f->opened);
 	free(f);
@@ -682,58 +686,4 @@ Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f)
 	f->mod = elfcache_report(c, f, f->dwfl, 0);
 	(void)dwfl_report_end(f->dwfl, NULL, NULL);
 	return f->mod;
-}
-
-static int by_symbol_addr(const void *a, const void *b)
-{
-	const struct elf_symbol *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	/* At one address, the sized symbol first: it is the one that covers. */
-	return x->size > y->size ? -1 : x->size < y->size;
-}
-
-static void load_symbols(struct elfcache *c, struct elf_file *f)
-{
-	Dwfl_Module *mod = elfcache_module(c, f);
-	int n = mod ? dwfl_module_getsymtab(mod) : -1;
-	size_t cap = 0;
-
-	f->syms_loaded = true;
-	for (int i = 1; i < n; i++) {
-		GElf_Sym sym;
-		GElf_Addr addr;
-		const char *name = dwfl_module_getsym_info(mod, i, &sym, &addr, NULL, NULL, NULL);
-		int type = GELF_ST_TYPE(sym.st_info);
-
-		if (!name || !*name || sym.st_shndx == SHN_UNDEF ||
-		    (type != STT_FUNC && type != STT_GNU_IFUNC))
-			continue;
-		if (VEC_PUSH_RESERVE(f->syms, f->nsyms, cap) < 0)
-			break;
-		f->syms[f->nsyms++] = (struct elf_symbol){addr, sym.st_size, name};
-	}
-	if (f->nsyms > 1)
-		qsort(f->syms, f->nsyms, sizeof(*f->syms), by_symbol_addr);
-}
-
-const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
-			    GElf_Addr *ret_offset)
-{
-	size_t lo;
-
-	if (!f->syms_loaded)
-		load_symbols(c, f);
-	lo = UPPER_BOUND(f->syms, f->nsyms, struct elf_symbol, addr, vaddr);
-	/* The nearest symbols at or below vaddr: the first whose extent covers it. */
-	for (size_t i = lo; i-- > 0 && lo - i <= 8;) {
-		const struct elf_symbol *s = &f->syms[i];
-
-		if (vaddr < s->addr + (s->size ? s->size : 1)) {
-			*ret_offset = vaddr - s->addr;
-			return s->name;
-		}
-	}
-	return NULL;
 }

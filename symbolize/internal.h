@@ -96,18 +96,37 @@ struct elf_file {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	bool dwfl_tried;
-	/* Its function symbols sorted by address, built on first lookup. */
+	/* Its function symbols sorted by address, built on first lookup (elfsyms.c). */
 	struct elf_symbol *syms;
 	size_t nsyms;
 	bool syms_loaded;
+	char **owned_names; /* names made for PLT entries */
+	size_t nowned_names, owned_names_cap;
+	/* Where its functions that end or switch stacks lie, for the unwinder. */
+	struct fn_range *classes;
+	size_t nclasses;
+	bool classes_loaded;
 	/* Its .eh_frame rules for the fast unwinder, made on first use (cfi.h). */
 	struct cfi_rules *cfi;
 	bool cfi_checked, cfi_sane; /* cfi_file_is_sane's answer, once asked */
 };
 
 struct elf_symbol {
-	GElf_Addr addr, size;
-	const char *name; /* libdwfl's, valid while the file's Dwfl lives */
+	GElf_Addr addr, end; /* [addr, end): a size-0 symbol's reaches the next symbol */
+	const char *name;    /* libdwfl's, or the file's own (PLT entries) */
+	bool label;	     /* size 0 in the symbol table: a sized symbol takes precedence */
+};
+
+/* What a function means to the unwinder. */
+enum fn_class {
+	FN_PLAIN,
+	FN_ENTRY,  /* a thread's first frame: a stack that reaches it is complete */
+	FN_SWITCH, /* switches stacks: its callers are on a stack the sample did not copy */
+};
+
+struct fn_range {
+	GElf_Addr start, end;
+	enum fn_class class;
 };
 
 /*
@@ -203,6 +222,13 @@ Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f);
  */
 const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
 			    GElf_Addr *ret_offset);
+
+/*
+ * The class of the function containing vaddr (bias 0): entries by name
+ * (_start, clone, runtime.goexit, ...) or as the file's entry point,
+ * Go's stack switches by name. Looked up per frame: a short list per file.
+ */
+enum fn_class elfcache_fn_class(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr);
 
 /* Demangle a C++ or Rust symbol; NULL when it is not mangled. Caller frees. */
 char *demangle(const char *sym);

@@ -285,19 +285,22 @@ fail:
 	return -1;
 }
 
-/* Find and check pid's perf map: in its own /tmp first, as the pid it knows itself by. */
+/*
+ * Find and check pid's perf map: in its own /tmp, as the pid it knows
+ * itself by, while its root can be seen; else (it is gone: the map is read
+ * at the end of a recording) /tmp as we see it.
+ */
 static int find_map(struct jitmaps *j, int32_t pid)
 {
 	struct owner o;
 	char path[96];
-	int fd;
 
 	process_owner(pid, &o);
-	(void)snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", pid, o.ns_pid);
-	fd = open_trusted(j, path, &o);
-	if (fd >= 0 || access(path, F_OK) == 0 || errno != EACCES)
-		return fd;
-	/* Its root is not ours to see (or it is gone): /tmp as we see it. */
+	(void)snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	if (access(path, X_OK) == 0) {
+		(void)snprintf(path, sizeof(path), "/proc/%d/root/tmp/perf-%d.map", pid, o.ns_pid);
+		return open_trusted(j, path, &o);
+	}
 	(void)snprintf(path, sizeof(path), "/tmp/perf-%d.map", pid);
 	return open_trusted(j, path, &o);
 }

@@ -14,6 +14,7 @@
 #include "lib/log.h"
 #include "lib/vec.h"
 #include "lib/hash.h"
+#include "symbolize/curanges.h"
 #include "symbolize/dieindex.h"
 #include "symbolize/internal.h"
 #include "symbolize/jitmap.h"
@@ -47,6 +48,12 @@ struct symbolize {
 	} * cus;
 	size_t ncus, cus_cap;
 	struct hashmap cu_map;
+	/* Units by their own ranges, for modules without .debug_aranges (curanges.h). */
+	struct unit_ranges {
+		Dwfl_Module *mod;
+		struct curanges *index; /* NULL when it could not be built */
+	} * ranges;
+	size_t nranges, ranges_cap;
 };
 
 /* kallsyms-BOOT_ID, the cache file for this boot's kernel symbols; -ENOENT without a boot id. */
@@ -105,6 +112,9 @@ void symbolize_free(struct symbolize *s)
 	free(s->vmlinux_path);
 	for (size_t i = 0; i < s->ncus; i++)
 		dieindex_free(s->cus[i].index);
+	for (size_t i = 0; i < s->nranges; i++)
+		curanges_free(s->ranges[i].index);
+	free(s->ranges);
 	free(s->cus);
 	hashmap_release(&s->cu_map);
 	jitmaps_free(s->jit);
@@ -132,21 +142,34 @@ void symbolize_bind(struct symbolize *s, struct session_observer *ret)
 }
 
 /*
- * Intern frames (innermost first) as the lines of location loc. Symbol
- * versions ("__libc_start_main@@GLIBC_2.34") are cut from the name; the
- * full symbol stays in system_name.
+ * How much of a symbol is the function's name, as perf and Go print it:
+ * not a symbol version ("__libc_start_main@@GLIBC_2.34"; a PLT entry's
+ * "@plt" stays), nor the ".abi0" Go's symbol table gives its assembly
+ * functions. The full symbol stays in system_name.
  */
+static size_t display_len(const char *name)
+{
+	const char *at = strchr(name, '@');
+	size_t len = strlen(name);
+
+	if (at && at != name && strcmp(at, "@plt") != 0)
+		len = (size_t)(at - name);
+	if (len > 5 && strncmp(name + len - 5, ".abi0", 5) == 0)
+		len -= 5;
+	return len;
+}
+
+/* Intern frames (innermost first) as the lines of location loc. */
 static int set_lines(struct profile *p, uint32_t loc, const struct sym_frame *frames, size_t n)
 {
 	struct profile_line lines[MAX_INLINE];
 	int r;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *name = frames[i].name, *at = strchr(name, '@');
+		const char *name = frames[i].name;
 		struct profile_function fn = {.start_line = frames[i].start_line};
 
-		r = profile_intern_n(p, name, at && at != name ? (size_t)(at - name) : strlen(name),
-				     &fn.name);
+		r = profile_intern_n(p, name, display_len(name), &fn.name);
 		if (r == 0)
 			r = profile_intern(p, frames[i].system_name, &fn.system_name);
 		if (r == 0)
@@ -221,24 +244,71 @@ static struct dieindex *cu_index(struct symbolize *s, Dwfl_Module *mod, Dwarf_Di
 	return s->cus[s->ncus++].index;
 }
 
+/*
+ * The unit holding vaddr and its line there: libdwfl's, found through
+ * .debug_aranges, else from the units' own ranges (curanges.h: Go).
+ */
+static Dwarf_Die *unit_at(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vaddr, Dwarf_Die *mem,
+			  Dwarf_Addr *ret_bias, int *ret_line, const char **ret_file)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, vaddr, ret_bias);
+	struct unit_ranges *u = NULL;
+	Dwfl_Line *src;
+	Dwarf_Line *line;
+	Dwarf *dbg;
+
+	*ret_line = 0;
+	*ret_file = NULL;
+	if (cu) {
+		src = dwfl_module_getsrc(mod, vaddr);
+		if (src)
+			*ret_file = dwfl_lineinfo(src, NULL, ret_line, NULL, NULL, NULL);
+		return cu;
+	}
+	dbg = dwfl_module_getdwarf(mod, ret_bias);
+	if (!dbg)
+		return NULL;
+	/* Few modules lack aranges: a list will do. */
+	for (size_t i = 0; i < s->nranges && !u; i++)
+		if (s->ranges[i].mod == mod)
+			u = &s->ranges[i];
+	if (!u) {
+		if (VEC_PUSH_RESERVE(s->ranges, s->nranges, s->ranges_cap) < 0)
+			return NULL;
+		u = &s->ranges[s->nranges++];
+		*u = (struct unit_ranges){mod, curanges_new(dbg)};
+	}
+	if (!u->index || !curanges_lookup(u->index, dbg, vaddr - *ret_bias, mem))
+		return NULL;
+	if ((line = dwarf_getsrc_die(mem, vaddr - *ret_bias))) {
+		(void)dwarf_lineno(line, ret_line);
+		*ret_file = dwarf_linesrc(line, NULL, NULL);
+	}
+	return mem;
+}
+
 static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vaddr,
 			   struct sym_frame *frames, char **owned, size_t *nowned)
 {
 	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(mod, vaddr, &bias), *scopes = NULL, *chain = NULL;
+	Dwarf_Die cu_mem, *cu, *scopes = NULL, *chain = NULL;
 	Dwarf_Die dies[MAX_INLINE];
 	Dwarf_Off offs[MAX_INLINE];
 	struct dieindex *index;
-	Dwfl_Line *src;
 	Dwarf *dbg;
 	size_t n = 0;
 	int line = 0, nscopes, nchain = 0, first = -1;
+	/*
+	 * The file each frame runs in, where its function names none (Go's
+	 * inlined functions): the line table's for the innermost, then the
+	 * file of each inlined call's site.
+	 */
+	const char *file = NULL;
+	Dwarf_Files *files = NULL;
 
+	cu = unit_at(s, mod, vaddr, &cu_mem, &bias, &line, &file);
 	if (!cu)
 		return 0;
-	src = dwfl_module_getsrc(mod, vaddr);
-	if (src)
-		(void)dwfl_lineinfo(src, NULL, &line, NULL, NULL, NULL);
 	index = cu_index(s, mod, cu);
 	dbg = dwfl_module_getdwarf(mod, &bias);
 	if (index && dbg) {
@@ -269,7 +339,7 @@ static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vad
 		Dwarf_Die *die = chain ? &chain[i] : &scopes[first];
 		int tag = dwarf_tag(die), decl_line = 0;
 		Dwarf_Attribute attr;
-		Dwarf_Word call_line;
+		Dwarf_Word call_line, call_file;
 		const char *name, *system;
 		char *dem;
 
@@ -284,7 +354,7 @@ static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vad
 		frames[n++] = (struct sym_frame){
 			.name = name,
 			.system_name = system ? system : name,
-			.file = dwarf_decl_file(die),
+			.file = dwarf_decl_file(die) ? dwarf_decl_file(die) : file,
 			.start_line = decl_line,
 			.line = line,
 		};
@@ -295,6 +365,10 @@ static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vad
 			line = (int)call_line;
 		else
 			line = 0;
+		file = NULL;
+		if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &call_file) == 0 &&
+		    (files || dwarf_getsrcfiles(cu, &files, NULL) == 0))
+			file = dwarf_filesrc(files, call_file, NULL, NULL);
 	}
 out:
 	if (chain != dies)
@@ -337,18 +411,36 @@ static size_t compute_names(struct symbolize *s, struct elf_file *f, Dwfl_Module
 	return n;
 }
 
+/* The names at vaddr of f: the symbol cache's, else computed now and remembered there. */
+static int names_at(struct symbolize *s, struct elf_file *f, uint64_t vaddr,
+		    struct sym_frame *frames, char **owned, size_t *nowned,
+		    struct symcache_result *res)
+{
+	Dwfl_Module *mod;
+
+	if (symcache_find(f->names, vaddr, frames, MAX_INLINE, res))
+		return 0;
+	mod = elfcache_module(s->files, f);
+	if (!mod) {
+		*res = (struct symcache_result){0};
+		return 0;
+	}
+	f->dwarf_loaded = true;
+	(void)compute_names(s, f, mod, vaddr, frames, owned, nowned, res);
+	return symcache_add(f->names, vaddr, frames, res);
+}
+
 static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_dwarf,
 			  bool *ret_ok)
 {
 	const struct profile_location *l = profile_location(p, loc);
 	const struct profile_mapping *m = &p->mappings[l->mapping - 1];
-	const bool caller = l->flags & PROFILE_LOCATION_CALLER;
+	bool caller = l->flags & PROFILE_LOCATION_CALLER;
 	struct sym_frame frames[MAX_INLINE];
 	struct symcache_result res;
 	char *owned[MAX_INLINE];
 	size_t nowned = 0;
 	struct elf_file *f;
-	Dwfl_Module *mod;
 	uint64_t vaddr;
 	int r = 0;
 
@@ -365,13 +457,15 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	if (!f->names &&
 	    symcache_open(s->cache, f->build_id, elfcache_debug_id(s->files, f), &f->names) < 0)
 		return -ENOMEM;
-	if (!symcache_find(f->names, vaddr, frames, MAX_INLINE, &res)) {
-		mod = elfcache_module(s->files, f);
-		if (!mod)
-			return 0;
-		f->dwarf_loaded = true;
-		(void)compute_names(s, f, mod, vaddr, frames, owned, &nowned, &res);
-		r = symcache_add(f->names, vaddr, frames, &res);
+	r = names_at(s, f, vaddr, frames, owned, &nowned, &res);
+	/*
+	 * Nothing before a return address: it is a function's first byte, where
+	 * the kernel "returns" from a signal handler into the restorer (Go's
+	 * runtime.sigreturn). That function is the frame's.
+	 */
+	if (r == 0 && caller && res.nframes == 0) {
+		caller = false;
+		r = names_at(s, f, ++vaddr, frames, owned, &nowned, &res);
 	}
 	*ret_dwarf = res.dwarf;
 	if (r == 0 && res.has_sym_offset) {

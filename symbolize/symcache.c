@@ -20,7 +20,8 @@
 #define NAMES_MAX_TOTAL ((uint64_t)256 << 20) /* all of them: the oldest go first */
 #define NAMES_MAX_FRAMES 64		      /* an inline chain deeper than this is cut */
 
-static const char names_magic[8] = "cprofnm1";
+/* Bumped whenever the names computed for an address change (PLT entries, demangling). */
+static const char names_magic[8] = "cprofnm2";
 
 struct saved_header {
 	char magic[8];

@@ -80,12 +80,10 @@ struct unwind {
 	size_t nframes, max;
 	bool have_fp;
 	Dwarf_Word last_fp;
-	/*
-	 * A read outside the stack copy and the mapped files failed. A register
-	 * that could not be restored may end libdwfl's walk as if the frame were
-	 * the outermost one, so such a walk must prove it reached an entry point.
-	 */
-	bool read_failed;
+	/* The last frame's sp (its callee's CFA): every frame's must be above the last's. */
+	uint64_t last_sp;
+	/* libdwfl's walk went down the stack or out of the copy: it ends there, truncated. */
+	bool went_down;
 };
 
 /* Thread callbacks: one thread, the current sample's, frozen in its stack copy. */
@@ -143,16 +141,7 @@ static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *a
 	struct unwind *u = arg;
 
 	(void)dwfl;
-	if (stack_word(u, addr, result) || read_file(u, addr, result))
-		return true;
-	/*
-	 * Below the sampled sp lie only slots a function already popped (its
-	 * CFI still names them in the epilogue); no frame's return address is
-	 * ever there, so such a read cannot have ended the walk early.
-	 */
-	if (addr >= u->cur.sp)
-		u->read_failed = true;
-	return false;
+	return stack_word(u, addr, result) || read_file(u, addr, result);
 }
 
 static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
@@ -392,10 +381,22 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 {
 	struct unwind *u = arg;
 	Dwarf_Addr pc;
+	Dwarf_Word sp;
 	bool activation;
 
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
+	/*
+	 * A caller's sp is its callee's CFA, above the callee's sp: a frame
+	 * whose sp is not (a stack switch, a misread rule) is no caller.
+	 */
+	if (dwfl_frame_reg(state, arch_dwarf_sp(), &sp) == 0) {
+		if (u->nframes > 0 && (sp <= u->last_sp || sp - u->cur.sp > u->cur.stack_size)) {
+			u->went_down = true;
+			return DWARF_CB_ABORT;
+		}
+		u->last_sp = sp;
+	}
 	u->frames[u->nframes++] = (struct session_frame){.pc = pc, .caller = !activation};
 	/* Where CFI runs out, the frame pointer of the last good frame is the way on. */
 	u->have_fp = dwfl_frame_reg(state, arch_dwarf_fp(), &u->last_fp) == 0;
@@ -405,98 +406,101 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 /*
  * Frame pointers from fp on: saved fp at [fp], return address at [fp + 8],
  * for as long as the chain stays in the stack copy, moves up the stack and
- * returns into mapped code. A saved fp of 0 is the outermost frame.
+ * returns into mapped code. A saved fp of 0 is the outermost frame. An fp
+ * below the last frame's sp is a stale value, not this frame's.
  */
-static bool walk_frame_pointers(struct unwind *u, uint64_t fp)
+static void walk_frame_pointers(struct unwind *u, uint64_t fp)
 {
+	if (fp < u->last_sp)
+		return;
 	while (u->nframes < u->max) {
 		uint64_t next, ra;
 
-		if ((fp & 7) || !stack_word(u, fp, &next) || !stack_word(u, fp + 8, &ra))
-			return false;
-		if (ra == 0)
-			return true;
-		if (!proc_map_find(u->cur.p, ra))
-			return false;
+		if ((fp & 7) || !stack_word(u, fp, &next) || !stack_word(u, fp + 8, &ra) ||
+		    ra == 0 || !proc_map_find(u->cur.p, ra))
+			return;
 		u->frames[u->nframes++] = (struct session_frame){.pc = ra, .caller = true};
-		if (next == 0)
-			return true;
 		if (next <= fp)
-			return false;
+			return;
 		fp = next;
 	}
-	return false;
-}
-
-/*
- * Does the walk end in a thread's first frame? _start for the main thread,
- * clone/clone3 for the others (glibc and musl spellings).
- */
-/* How far past a file's entry point its entry stub's first call may lie. */
-#define ENTRY_STUB_MAX 64
-
-static bool ends_at_entry(struct unwind *u, struct uproc *up)
-{
-	static const char *const entries[] = {
-		"_start", "__clone", "__clone3", "clone", "clone3", "__start", "_start_c",
-	};
-	const struct session_frame *f;
-	const struct umod *m;
-	const char *name;
-	GElf_Addr off;
-	uint64_t pc;
-
-	if (u->nframes == 0)
-		return false;
-	f = &u->frames[u->nframes - 1];
-	pc = f->pc - (f->caller ? 1 : 0);
-	m = umod_find(up, pc);
-	/*
-	 * The file's entry point: a program's or ld.so's _start, which a stripped
-	 * file does not name. Entry stubs are a few instructions before their call.
-	 */
-	if (m && m->f->entry && pc - m->bias - m->f->entry < ENTRY_STUB_MAX)
-		return true;
-	/* The file's sorted symbols: dwfl_module_addrname scans them all, every call. */
-	name = m ? elfcache_symbol(u->files, m->f, pc - m->bias, &off) : NULL;
-	if (!name)
-		return false;
-	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
-		if (strcmp(name, entries[i]) == 0)
-			return true;
-	return false;
 }
 
 /* Where CFI ran out: frame pointers from u->last_fp on, if there is one. */
-static void fp_tail(struct unwind *u, struct uproc *up, bool *ret_complete)
+static void fp_tail(struct unwind *u)
 {
 	if (u->have_fp)
-		*ret_complete = walk_frame_pointers(u, u->last_fp) || (up && ends_at_entry(u, up));
+		walk_frame_pointers(u, u->last_fp);
+}
+
+/*
+ * Every walk ends here, whichever found its frames. The stack is cut
+ * before a return address in no executable mapping (data the walk took
+ * for one), and after an entry (complete: the thread's first frame) or a
+ * stack switch (what lies above is on a stack the sample did not copy).
+ * It is complete only at an entry, or where the outermost frame's CFI
+ * marks it so (the ABI's undefined return address): however a walk
+ * stopped otherwise, on a failed read, a rule it could not apply or a
+ * zero return address, the rest of the stack is not known to be empty.
+ */
+static void settle(struct unwind *u, const struct uproc *up, bool *ret_complete)
+{
+	size_t n = u->nframes;
+
+	*ret_complete = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct session_frame *fr = &u->frames[i];
+		/* A return address is the instruction after the call: the call's function. */
+		const uint64_t at = fr->pc - (fr->caller ? 1 : 0);
+		const struct proc_map *m = proc_map_find(u->cur.p, at);
+		const struct umod *mod;
+		enum fn_class class;
+
+		if (i > 0 && (!m || !(m->prot & PROT_EXEC))) {
+			n = i;
+			break;
+		}
+		mod = up ? umod_find(up, at) : NULL;
+		class = mod ? elfcache_fn_class(u->files, mod->f, at - mod->bias) : FN_PLAIN;
+		if (class != FN_PLAIN) {
+			*ret_complete = class == FN_ENTRY;
+			u->nframes = i + 1;
+			return;
+		}
+	}
+	u->nframes = n;
+	if (n > 0 && up) {
+		const struct session_frame *fr = &u->frames[n - 1];
+		const uint64_t at = fr->pc - (fr->caller ? 1 : 0);
+		const struct umod *mod = umod_find(up, at);
+		struct cfi_rule r;
+
+		*ret_complete = mod &&
+				cfi_rule_at(u->files, mod->f, at - mod->bias, &r) == CFI_FOUND &&
+				r.ra == CFI_UNDEFINED;
+	}
 }
 
 /* libdwfl's walk of the current sample into u->frames: the reference, and the fallback. */
-static int slow_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_complete)
+static void slow_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 {
 	Dwfl *dwfl;
 	int r;
 
-	*ret_complete = false;
 	u->nframes = 0;
 	u->have_fp = false;
-	u->read_failed = false;
+	u->went_down = false;
+	u->last_sp = u->cur.sp;
 	dwfl = up ? uproc_dwfl(u, up) : NULL;
 	if (dwfl) {
 		r = dwfl_getthread_frames(dwfl, u->cur.tid, frame_cb, u);
-		if (r == 0 && (!u->read_failed || ends_at_entry(u, up))) {
-			*ret_complete = true;
-			return (int)u->nframes;
-		}
-		if (r == 0) {
-			/* Ran out of stack copy: frame pointers cannot read past it either. */
-			return (int)u->nframes;
-		}
-		if (u->nframes == u->max)
-			return (int)u->nframes;
+		/*
+		 * Its end (an undefined return address, a failed read of the stack
+		 * copy: frame pointers cannot read past it either), the frame limit,
+		 * or a frame that was no caller: settled as it is.
+		 */
+		if (r == 0 || u->nframes == u->max || u->went_down)
+			return;
 		log_debug("unwind: pid %d: stopped after %zu frames: %s", up->pid, u->nframes,
 			  r < 0 ? dwfl_errmsg(-1) : "aborted");
 	}
@@ -506,8 +510,7 @@ static int slow_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_
 		u->last_fp = u->cur.fp;
 		u->have_fp = true;
 	}
-	fp_tail(u, up, ret_complete);
-	return (int)u->nframes;
+	fp_tail(u);
 }
 
 enum walk {
@@ -535,6 +538,7 @@ static enum walk fp_step(struct unwind *u, struct walk_regs *w, uint64_t *ret_ra
 	if (!w->fp_known || w->fp == 0 || w->sp >= w->fp + 16) {
 		u->have_fp = w->fp_known;
 		u->last_fp = w->fp;
+		u->last_sp = w->sp;
 		return WALK_FP_TAIL;
 	}
 	if (!stack_word(u, w->fp, &prev_fp) || !stack_word(u, w->fp + 8, ret_ra) || *ret_ra == 0)
@@ -553,11 +557,10 @@ static enum walk fp_step(struct unwind *u, struct walk_regs *w, uint64_t *ret_ra
  * libdwfl then walks the sample from the start (--verify-unwind checks the
  * two agree).
  */
-static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_complete)
+static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 {
 	struct walk_regs w = {u->cur.sp, u->cur.fp, true};
 
-	*ret_complete = false;
 	u->nframes = 0;
 	for (;;) {
 		/* A return address is the instruction after the call: the call's rule applies. */
@@ -593,16 +596,16 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool
 			cfa = w.fp + (uint64_t)(int64_t)r.cfa_off;
 		else
 			return WALK_FALLBACK;
-		if (r.ra == CFI_UNDEFINED) {
-			/* The ABI's mark of the outermost frame (_start, clone). */
-			*ret_complete = true;
+		/* The ABI's mark of the outermost frame (_start, clone): settle() sees it too. */
+		if (r.ra == CFI_UNDEFINED)
 			return WALK_DONE;
-		}
+		/* A caller's sp, the CFA, is above its callee's: else this is no frame. */
+		if (cfa <= w.sp)
+			return WALK_DONE;
 		if (!stack_word(u, cfa + (uint64_t)(int64_t)r.ra_off, &ra)) {
 			if (cfa + (uint64_t)(int64_t)r.ra_off < u->cur.sp + u->cur.stack_size)
 				return WALK_FALLBACK;
 			/* Deeper than the stack copy: the walk ends here, short of the entry. */
-			*ret_complete = ends_at_entry(u, up);
 			return WALK_DONE;
 		}
 		if (r.fp == CFI_AT_CFA) {
@@ -612,11 +615,9 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc, bool
 			w.fp_known = false;
 		}
 		w.sp = cfa;
-		if (ra == 0) {
-			/* libdwfl too takes a zero return address for the end of the stack. */
-			*ret_complete = true;
+		/* libdwfl too ends the walk at a zero return address. */
+		if (ra == 0)
 			return WALK_DONE;
-		}
 		pc = ra;
 	}
 }
@@ -632,7 +633,8 @@ static void verify(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_co
 	if (vec_reserve(&u->check, &u->check_cap, n ? n : 1, sizeof(*u->check)) < 0)
 		return;
 	memcpy(u->check, u->frames, n * sizeof(*u->check));
-	(void)slow_walk(u, up, pc, ret_complete);
+	slow_walk(u, up, pc);
+	settle(u, up, ret_complete);
 	same = u->nframes == n && *ret_complete == complete;
 	for (size_t i = 0; same && i < n; i++)
 		same = u->check[i].pc == u->frames[i].pc &&
@@ -669,12 +671,13 @@ static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
 	u->max = max;
 
 	up = uproc_get(u, p);
-	switch (up ? fast_walk(u, up, pc, ret_complete) : WALK_FALLBACK) {
+	switch (up ? fast_walk(u, up, pc) : WALK_FALLBACK) {
 	case WALK_FP_TAIL:
-		fp_tail(u, up, ret_complete);
+		fp_tail(u);
 		/* fall through */
 	case WALK_DONE:
 		u->stats.fast++;
+		settle(u, up, ret_complete);
 		if (u->verify)
 			verify(u, up, pc, ret_complete);
 		return (int)u->nframes;
@@ -682,7 +685,9 @@ static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
 		break;
 	}
 	u->stats.slow++;
-	return slow_walk(u, up, pc, ret_complete);
+	slow_walk(u, up, pc);
+	settle(u, up, ret_complete);
+	return (int)u->nframes;
 }
 
 void unwind_verify(struct unwind *u, bool on)

@@ -7,7 +7,12 @@ set -u
 tap_n=0
 tap_failed=0
 tmp=$(mktemp -d /tmp/cprof-test.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+# CPROF_TEST_KEEP=1 keeps it, for a look at what a failing test left.
+if [ "${CPROF_TEST_KEEP:-}" = 1 ]; then
+	echo "# scratch directory: $tmp"
+else
+	trap 'rm -rf "$tmp"' EXIT
+fi
 # cprof's cache (the kernel's symbols of this boot) starts empty in each script.
 export CPROF_CACHE_DIR="$tmp/cache"
 
@@ -34,7 +39,23 @@ diag() {
 	sed 's/^/# /' "$@"
 }
 
+# Whatever a test did, the profiles cprof recorded in $tmp hold no impossible
+# stack: no frame outside an executable mapping, no run of frames repeated.
+check_recorded_stacks() {
+	[ -n "${PPROF_DUMP:-}" ] || return 0
+	# Every file, whatever its name (caches aside): pprof-dump picks cprof's profiles.
+	find "$tmp" \( -path "$tmp/gocache" -o -path "$tmp/cache" \) -prune -o \
+		-type f -size -65536k -exec "$PPROF_DUMP" --check-stacks {} + >"$tmp/stacks.out"
+	if [ $? -eq 0 ]; then
+		ok "no impossible stack in the recorded profiles ($(tail -n 1 "$tmp/stacks.out"))"
+	else
+		not_ok "impossible stacks in the recorded profiles"
+		head -n 20 "$tmp/stacks.out" | diag
+	fi
+}
+
 done_testing() {
+	check_recorded_stacks
 	echo "1..$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
@@ -90,6 +111,15 @@ start_record() {
 # go tool pprof, with a Go cache of its own so it runs anywhere.
 pprof() {
 	HOME=$tmp GOCACHE=$tmp/gocache GOFLAGS= go tool pprof "$@" 2>"$tmp/pprof.err"
+}
+
+# go_build OUT SOURCE [FLAGS...]: build tests/go/SOURCE with Debian's Go, offline, caches in $tmp.
+go_build() {
+	out=$1
+	src=$2
+	shift 2
+	(cd "$SRCDIR/go" && HOME=$tmp GOCACHE=$tmp/gocache GO111MODULE=off GOFLAGS= \
+		go build "$@" -o "$out" "$src")
 }
 
 require_go() {

@@ -5,8 +5,7 @@
 require_go
 
 # Built fresh in the suite, with the Go toolchain the setup step installs.
-if ! (cd "$SRCDIR/go" && HOME=$tmp GOCACHE=$tmp/gocache GO111MODULE=off GOFLAGS= \
-	go build -o "$tmp/cpuprof" cpuprof.go) 2>"$tmp/build.err"; then
+if ! go_build "$tmp/cpuprof" cpuprof.go 2>"$tmp/build.err"; then
 	not_ok "build the Go program"
 	diag "$tmp/build.err"
 	done_testing

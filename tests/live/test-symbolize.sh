@@ -108,6 +108,8 @@ check "an overload has its own name" \
 	grep -q "^function shapes::Circle::area(int) | _ZN6shapes6Circle4areaEi |" "$tmp/dump"
 check "a template instance is demangled" \
 	grep -q "^function shapes::Accumulator<unsigned long>::spin(unsigned long, int) | _ZN6shapes11AccumulatorImE4spinEmi |" "$tmp/dump"
+check "a function template is named without the return type its mangling holds, as perf and pprof name it" \
+	grep -q "^function shapes::scale<unsigned long>(unsigned long) | _ZN6shapes5scaleImEET_S1_ |" "$tmp/dump"
 
 # 5. JIT: node's perf map names its JavaScript functions.
 if command -v node >/dev/null; then

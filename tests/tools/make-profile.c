@@ -12,6 +12,11 @@
  *	make-profile extreme FILE	 values at INT64_MIN and INT64_MAX, sums that overflow
  *	make-profile inlines FILE N	 a location N lines deep, N times on N stacks: N^3 frames
  *	make-profile escapes FILE	 names and labels holding terminal escape sequences
+ * and for the symbolizer, a file's code at given addresses, to be symbolized:
+ *	make-profile at FILE BINARY BASE VADDR...	 one mapping of BINARY as loaded at
+ *						 its own addresses (file offset 0 at
+ *						 BASE, its first PT_LOAD's address),
+ *						 one sample per VADDR (all hex)
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -120,6 +125,17 @@ int main(int argc, char **argv)
 		profile_intern_mapping(p, &m, &mapping);
 		profile_add_location(p, mapping, strtoull(argv[3], NULL, 16), 0, NULL, 0, &loc);
 		add(p, &loc, 1, 1);
+	} else if (strcmp(argv[1], "at") == 0 && argc >= 5) {
+		struct profile_mapping m = {.limit = UINT64_MAX >> 1};
+		uint32_t mapping, loc;
+
+		m.start = strtoull(argv[4], NULL, 16);
+		profile_intern(p, argv[3], &m.file);
+		profile_intern_mapping(p, &m, &mapping);
+		for (int i = 5; i < argc; i++) {
+			profile_intern_location(p, mapping, strtoull(argv[i], NULL, 16), 0, &loc);
+			add(p, &loc, 1, 1);
+		}
 	} else if (strcmp(argv[1], "nosym") == 0) {
 		struct profile_mapping m = {.start = 0x400000, .limit = 0x500000};
 		uint32_t mapping, locs[3];
