@@ -2,7 +2,9 @@
 /*
  * Fuzz target: the .eh_frame of a profiled binary (hostile input, DESIGN.md
  * Trust) through the CFI-rule compiler of the fast unwinder
- * (symbolize/cfi.c), asked about pcs across the file.
+ * (symbolize/cfi.c), and its symbol table, relocations and PLT through the
+ * symbol loader (symbolize/elfsyms.c: names, the unwinder's function
+ * classes), asked about pcs across the file.
  *
  * The input is a whole ELF file, opened from memory and set up as
  * symbolize/elfcache.c's try_open sets up a file it opens: the ELF handle,
@@ -29,7 +31,10 @@
 
 static volatile uint64_t sink;
 
-static void ask(struct elf_file *f, uint64_t pc)
+/* The ELF cache the symbol loader hangs off: no file of it is used, one serves every input. */
+static struct elfcache *cache;
+
+static void ask_cfi(struct elf_file *f, uint64_t pc)
 {
 	struct cfi_rule first = {0}, again = {0};
 	enum cfi_found a = cfi_rule_at(NULL, f, pc, &first), b = cfi_rule_at(NULL, f, pc, &again);
@@ -39,6 +44,17 @@ static void ask(struct elf_file *f, uint64_t pc)
 		abort();
 	if (a == CFI_FOUND)
 		sink += first.cfa_reg + (uint64_t)first.cfa_off + first.ra + first.fp;
+}
+
+static void ask(struct elf_file *f, uint64_t pc)
+{
+	GElf_Addr off = 0;
+	const char *name = elfcache_symbol(cache, f, pc, &off);
+
+	if (name)
+		sink += strlen(name) + off;
+	sink += elfcache_fn_class(cache, f, pc);
+	ask_cfi(f, pc);
 }
 
 static void ask_segment(struct elf_file *f, const GElf_Phdr *ph, const uint8_t *data, size_t size)
@@ -64,12 +80,13 @@ static void ask_segment(struct elf_file *f, const GElf_Phdr *ph, const uint8_t *
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct elf_file f = {.fd = -1};
+	struct elf_file f = {.fd = -1, .path = (char *)"fuzz"};
 	GElf_Ehdr eh;
 	char *image;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
+	if (elf_version(EV_CURRENT) == EV_NONE || (!cache && elfcache_new(NULL, NULL, &cache) < 0))
 		abort();
+	f.owner = cache;
 	/* libelf may write into the image it reads from; the input is not ours to write. */
 	image = malloc(size ? size : 1);
 	if (!image)
@@ -86,6 +103,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ask(&f, 0);
 	ask(&f, UINT64_MAX);
 out:
+	if (f.dwfl)
+		dwfl_end(f.dwfl);
+	free(f.syms);
+	for (size_t i = 0; i < f.nowned_names; i++)
+		free(f.owned_names[i]);
+	free(f.owned_names);
+	free(f.classes);
 	cfi_rules_free(f.cfi);
 	if (f.elf)
 		(void)elf_end(f.elf);
