@@ -44,7 +44,7 @@ NOFP = os.path.join(BUILD, "tests", "nofp")
 HOT = os.path.join(BUILD, "tests", "hot")
 MAKE_PROFILE = os.path.join(BUILD, "tests", "make-profile")
 MANYTHREADS = os.path.join(BUILD, "tests", "manythreads")
-CHURN = os.path.join(ROOT, "tests", "workloads", "churn.sh")
+CHURN_SH = os.path.join(ROOT, "tests", "workloads", "churn.sh")
 RESYMBOLIZE = os.path.join(BUILD, "tests", "resymbolize")
 PPROF_DUMP = os.path.join(BUILD, "tests", "pprof-dump")
 
@@ -93,7 +93,7 @@ def scenarios(quick):
                             "-a for 10 s, both CPUs busy with two copies of the workload",
                             system_wide=True))
         out.append(Scenario("churn-dwarf-999",
-                            ["sh", CHURN, str(SYSTEM_SECONDS + 4), "build", "{tmp}/build"],
+                            ["sh", CHURN_SH, str(SYSTEM_SECONDS + 4), "build", "{tmp}/build"],
                             "dwarf", 999, "-a for 10 s while make -j2 rebuilds 40 C files in a "
                             "loop beside a shell loop of short processes", system_wide=True,
                             copies=1))
@@ -615,7 +615,7 @@ def main():
 # The bar, checked against the tables: (scenarios, metric row, how to judge).
 SMALL_C = ["nofp-dwarf-999", "threads-dwarf-999", "deep-dwarf-999", "system-dwarf-999"]
 BIG = ["cpython-dwarf-999", "node-dwarf-999"]
-CHURN = ["churn-dwarf-999"]
+BUSY = ["churn-dwarf-999"]
 TEN_SECONDS = ["nofp-dwarf-99", "nofp-dwarf-999", "nofp-dwarf-4000", "system-dwarf-999",
                "cpython-dwarf-999", "node-dwarf-999"]
 DWARF = ["nofp-dwarf-99", "nofp-dwarf-999", "nofp-dwarf-4000", "threads-dwarf-999",
@@ -663,10 +663,10 @@ def bar_section(kept):
               "total CPU to symbolized stacks (s)", 1 / 3, "≤ 1/3")
     ratio_bar("total CPU to symbolized stacks (s)", BIG,
               "total CPU to symbolized stacks (s)", 1 / 10, "≤ 1/10")
-    ratio_bar("total CPU to symbolized stacks (s)", CHURN,
+    ratio_bar("total CPU to symbolized stacks (s)", BUSY,
               "total CPU to symbolized stacks (s)", 1 / 2, "≤ 1/2")
     ratio_bar("bytes per sample", TEN_SECONDS, "bytes per sample", 1 / 1000, "≤ 1/1000")
-    for n in CHURN:
+    for n in BUSY:
         t = tables.get(n, {})
         comp, unn = t.get("complete stacks (%)"), t.get("samples of unnamed processes (%)")
         c = cell(comp[0]) if comp else None

@@ -307,9 +307,12 @@ static void build_tables(struct unwind *u, struct uproc *up, struct proc *p)
 				up->mods[up->nmods++] = (struct umod){x->start, x->end, bias, f};
 		}
 	}
-	/* Maps of different files interleave: the tables are sorted once, here. */
-	qsort(up->mods, up->nmods, sizeof(*up->mods), umod_cmp);
-	qsort(up->ranges, up->nranges, sizeof(*up->ranges), urange_cmp);
+	/* Maps of different files interleave: the tables are sorted once, here.
+	 * (A process still being exec'd may have none: no NULL to qsort.) */
+	if (up->nmods > 1)
+		qsort(up->mods, up->nmods, sizeof(*up->mods), umod_cmp);
+	if (up->nranges > 1)
+		qsort(up->ranges, up->nranges, sizeof(*up->ranges), urange_cmp);
 	up->generation = p->generation;
 }
 
