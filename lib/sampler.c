@@ -63,6 +63,7 @@ struct sampler {
 	struct ring **rings;
 	struct pollfd *pfds; /* one per ring (the fd it is mapped from), then the wake fd */
 	size_t nrings;
+	size_t nhup; /* rings whose tasks are gone, out of the poll set */
 	int wake_fd; /* an eventfd: sampler_wake ends a wait */
 	uint64_t sample_type;
 	uint64_t regs_mask;
@@ -356,15 +357,24 @@ size_t sampler_nevents(const struct sampler *s)
 
 int sampler_wait(struct sampler *s, int timeout_ms, bool *ret_hup)
 {
-	size_t hup = 0;
 	uint64_t n;
 
 	s->pfds[s->nrings] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
 	if (poll(s->pfds, s->nrings + 1, timeout_ms) < 0)
 		return -errno;
-	for (size_t i = 0; i < s->nrings; i++)
-		hup += (s->pfds[i].revents & POLLHUP) != 0;
-	*ret_hup = s->nrings && hup == s->nrings;
+	/*
+	 * A hung-up fd polls ready for ever: left in the set, one exited
+	 * thread of many (or the command's end, before its parent is told)
+	 * would turn every later wait into a spin. Its ring is still read by
+	 * every pass; only the wait forgets it (poll skips negative fds).
+	 */
+	for (size_t i = 0; i < s->nrings; i++) {
+		if ((s->pfds[i].revents & POLLHUP) && s->pfds[i].fd >= 0) {
+			s->pfds[i].fd = -1;
+			s->nhup++;
+		}
+	}
+	*ret_hup = s->nrings && s->nhup == s->nrings;
 	if (s->pfds[s->nrings].revents & POLLIN)
 		(void)!read(s->wake_fd, &n, sizeof(n));
 	return 0;
