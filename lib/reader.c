@@ -14,6 +14,17 @@
 
 #define DEFAULT_MAX_QUEUED ((size_t)64 << 20)
 #define POLL_MS 100
+/*
+ * The reader allocates only while the queue grows past what it had: the
+ * batches delivered come back as spares with their buffers. A reader that
+ * mapped and unmapped memory every pass would take its process's mmap
+ * lock, which an ordinary thread may hold when a thousand others preempt
+ * it (the reader stalled 100 ms and more, and the rings overflowed); and
+ * the main thread freeing the reader's memory would take its arena's lock.
+ * A few spares, each no larger than a busy machine's pass, bound what is kept.
+ */
+#define MAX_SPARE 4
+#define MAX_SPARE_BYTES ((size_t)8 << 20)
 
 /* One pass over every ring: its records back to back, each 8-aligned as in the ring. */
 struct batch {
@@ -32,6 +43,8 @@ struct reader {
 	pthread_mutex_t lock;
 	pthread_cond_t ready; /* a batch was queued, or the thread ended */
 	struct batch *head, *tail;
+	struct batch *spare; /* delivered, their buffers kept for reuse */
+	size_t nspare;
 	size_t queued;
 	bool stop, done, hup;
 	bool realtime; /* the thread got SCHED_FIFO */
@@ -44,6 +57,48 @@ static void batch_free(struct batch *b)
 		return;
 	free(b->data);
 	free(b);
+}
+
+/* A batch to fill: a spare one emptied, or a new one. */
+static struct batch *batch_get(struct reader *r)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&r->lock);
+	b = r->spare;
+	if (b) {
+		r->spare = b->next;
+		r->nspare--;
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!b)
+		return calloc(1, sizeof(*b));
+	b->next = NULL;
+	b->len = 0;
+	return b;
+}
+
+/* b kept as a spare, if few are; false when it is not. The lock is held. */
+static bool keep_spare(struct reader *r, struct batch *b)
+{
+	if (r->nspare >= MAX_SPARE || b->cap > MAX_SPARE_BYTES)
+		return false;
+	b->next = r->spare;
+	r->spare = b;
+	r->nspare++;
+	return true;
+}
+
+/* Done with b: kept as a spare or freed. */
+static void batch_put(struct reader *r, struct batch *b)
+{
+	bool kept;
+
+	pthread_mutex_lock(&r->lock);
+	kept = keep_spare(r, b);
+	pthread_mutex_unlock(&r->lock);
+	if (!kept)
+		batch_free(b);
 }
 
 /* Room for n more bytes at the end of b; NULL when out of memory. */
@@ -114,7 +169,7 @@ static int batch_add(struct batch *b, const struct reader_config *cfg,
  */
 static struct batch *read_pass(struct reader *r)
 {
-	struct batch *b = calloc(1, sizeof(*b));
+	struct batch *b = batch_get(r);
 
 	if (!b)
 		return NULL;
@@ -132,10 +187,12 @@ static struct batch *read_pass(struct reader *r)
 	return b;
 }
 
+/* Called with the lock held. */
 static void queue_batch(struct reader *r, struct batch *b)
 {
 	if (!b->len) {
-		batch_free(b);
+		if (!keep_spare(r, b))
+			batch_free(b);
 		return;
 	}
 	if (r->tail)
@@ -151,17 +208,7 @@ static void queue_batch(struct reader *r, struct batch *b)
 static void *run(void *arg)
 {
 	struct reader *r = arg;
-	struct sched_param rt = {.sched_priority = 1};
 	bool stop = false;
-
-	/*
-	 * Where the caller may (root, CAP_SYS_NICE), the reader runs ahead of
-	 * every ordinary task: on a machine with a thousand runnable threads an
-	 * ordinary thread waits its turn for longer than a ring takes to fill.
-	 * It only copies records and sleeps in poll, a few percent of one CPU
-	 * at most, and the kernel's RT throttling bounds even a bug's cost.
-	 */
-	r->realtime = pthread_setschedparam(pthread_self(), SCHED_FIFO, &rt) == 0;
 
 	while (!stop) {
 		bool hup = false, full;
@@ -189,9 +236,39 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/*
+ * Where the caller may (root, CAP_SYS_NICE), the reader runs ahead of every
+ * ordinary task: on a machine with a thousand runnable threads an ordinary
+ * thread waits its turn for longer than a ring takes to fill. It is born
+ * SCHED_FIFO, not switched once it first runs: that first turn could come
+ * seconds late. It only copies records and sleeps in poll, a few percent of
+ * one CPU at most, and the kernel's RT throttling bounds even a bug's cost.
+ * Returns 0, or the error of pthread_create (EPERM where not allowed).
+ */
+static int create_realtime(struct reader *r)
+{
+	struct sched_param rt = {.sched_priority = 1};
+	pthread_attr_t attr;
+	int e;
+
+	e = pthread_attr_init(&attr);
+	if (e)
+		return e;
+	e = pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	if (!e)
+		e = pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+	if (!e)
+		e = pthread_attr_setschedparam(&attr, &rt);
+	if (!e)
+		e = pthread_create(&r->thread, &attr, run, r);
+	(void)pthread_attr_destroy(&attr);
+	return e;
+}
+
 int reader_new(struct sampler *s, const struct reader_config *cfg, struct reader **ret)
 {
 	struct reader *r = calloc(1, sizeof(*r));
+	pthread_mutexattr_t mattr;
 	sigset_t all, old;
 	int e;
 
@@ -201,12 +278,22 @@ int reader_new(struct sampler *s, const struct reader_config *cfg, struct reader
 	r->cfg = *cfg;
 	if (!r->cfg.max_queued)
 		r->cfg.max_queued = DEFAULT_MAX_QUEUED;
-	pthread_mutex_init(&r->lock, NULL);
+	/*
+	 * Priority inheritance: the main thread holding the lock while a
+	 * thousand ordinary threads preempt it would stall the reader behind it.
+	 */
+	pthread_mutexattr_init(&mattr);
+	(void)pthread_mutexattr_setprotocol(&mattr, PTHREAD_PRIO_INHERIT);
+	pthread_mutex_init(&r->lock, &mattr);
+	pthread_mutexattr_destroy(&mattr);
 	pthread_cond_init(&r->ready, NULL);
 	/* Signals are the main thread's to handle: the reader is born with them blocked. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&r->thread, NULL, run, r);
+	e = create_realtime(r);
+	r->realtime = e == 0;
+	if (e)
+		e = pthread_create(&r->thread, NULL, run, r);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (e) {
 		reader_free(r);
@@ -218,7 +305,7 @@ int reader_new(struct sampler *s, const struct reader_config *cfg, struct reader
 }
 
 /* Hand each queued batch to fn, oldest first; the lock is not held meanwhile. */
-static int deliver(struct batch *list, reader_fn fn, void *ctx)
+static int deliver(struct reader *r, struct batch *list, reader_fn fn, void *ctx)
 {
 	int ret = 0;
 
@@ -234,7 +321,7 @@ static int deliver(struct batch *list, reader_fn fn, void *ctx)
 		}
 		if (ret == 0)
 			ret = fn(ctx, NULL);
-		batch_free(b);
+		batch_put(r, b);
 		if (ret < 0)
 			break;
 	}
@@ -242,7 +329,7 @@ static int deliver(struct batch *list, reader_fn fn, void *ctx)
 		struct batch *b = list;
 
 		list = b->next;
-		batch_free(b);
+		batch_put(r, b);
 	}
 	return ret;
 }
@@ -271,7 +358,7 @@ int reader_take(struct reader *r, int timeout_ms, reader_fn fn, void *ctx, bool 
 	r->queued = 0;
 	*ret_hup = r->hup;
 	pthread_mutex_unlock(&r->lock);
-	return deliver(list, fn, ctx);
+	return deliver(r, list, fn, ctx);
 }
 
 void reader_stop(struct reader *r)
@@ -295,6 +382,12 @@ void reader_free(struct reader *r)
 		struct batch *b = r->head;
 
 		r->head = b->next;
+		batch_free(b);
+	}
+	while (r->spare) {
+		struct batch *b = r->spare;
+
+		r->spare = b->next;
 		batch_free(b);
 	}
 	pthread_cond_destroy(&r->ready);
