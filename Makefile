@@ -38,6 +38,11 @@ demo: setup all
 test:
 	./scripts/test.sh
 
+# After an intended change to a view: rewrite tests/data/golden/, then read its diff.
+golden: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+	UPDATE_GOLDEN=1 meson test -C $(BUILD) golden
+
 test-plain: $(BUILD)/build.ninja
 	meson test -C $(BUILD) --print-errorlogs
 
