@@ -29,39 +29,6 @@
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 
-struct stacks;
-
-/* The views a profile can be shown as (cmd/view.c). */
-enum view_kind {
-	VIEW_TOP,
-	VIEW_TREE,
-	VIEW_TRACES,
-	VIEW_FOLDED,
-	VIEW_PERF_SCRIPT,
-	VIEW_FLAMEGRAPH,
-	VIEW_CALLGRIND,
-	VIEW_DOT,
-};
-
-struct view_opts {
-	enum view_kind kind;
-	const char *file;    /* NULL or "-": stdout */
-	size_t nodecount;    /* top and dot: rows or nodes at most, 0 for the default */
-	double nodefraction; /* top and tree */
-	bool icicle;	     /* flame graph: root at the top */
-	const char *title;   /* flame graph */
-	const struct stacks *base_stacks; /* flame graph: --diff-base */
-};
-
-/*
- * Write view v of st, to stdout or to v->file (temporary name, then
- * renamed). Returns 0 or a negative errno.
- */
-int view_write(const struct view_opts *v, const struct stacks *st);
-
-/* Write view v of st to out (v->file is not used). Returns 0 or a negative errno. */
-int view_write_to(const struct view_opts *v, const struct stacks *st, FILE *out);
-
 /*
  * Print "cprof: <what>: <strerror(-err)>" plus an optional hint, the one way
  * commands report a failed operation. Returns 1 (the failure exit code).

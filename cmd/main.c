@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "lib/log.h"
+#include "lib/base/log.h"
 
 struct command {
 	const char *name;

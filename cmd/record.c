@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
-#include "lib/cache.h"
-#include "lib/log.h"
-#include "lib/outfile.h"
-#include "lib/parse.h"
-#include "lib/session.h"
-#include "lib/stacks.h"
+#include "lib/base/cache.h"
+#include "lib/base/log.h"
+#include "lib/base/outfile.h"
+#include "lib/base/parse.h"
+#include "lib/collect/session.h"
+#include "lib/views/stacks.h"
+#include "lib/views/view.h"
 #include "proto/pprof.h"
 #include "symbolize/symbolize.h"
 #include "symbolize/unwind.h"
@@ -467,7 +468,7 @@ static int write_output(const struct profile *p, enum view_kind format, struct o
 {
 	/* Our own recording: no bound on what its stacks may take. */
 	struct stacks_options so = {.sample_index = (int)p->ntypes - 1, .max_memory = SIZE_MAX};
-	struct view_opts v = {.kind = format};
+	struct view_options v = {.kind = format};
 	struct stacks *st = NULL;
 	FILE *f;
 	int r;
@@ -573,7 +574,7 @@ static const char *cache_refusal(int r)
 }
 
 /*
- * cprof's cache (lib/cache.h), or NULL: caching is an optimization, never a
+ * cprof's cache (lib/base/cache.h), or NULL: caching is an optimization, never a
  * reason to fail. A directory that is not the user's own alone (sudo
  * leaving HOME at another user's, a symlink into /tmp) is not used, and -v
  * says why.

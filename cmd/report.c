@@ -7,9 +7,10 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "lib/log.h"
-#include "lib/parse.h"
-#include "lib/stacks.h"
+#include "lib/base/log.h"
+#include "lib/base/parse.h"
+#include "lib/views/stacks.h"
+#include "lib/views/view.h"
 #include "proto/pprof.h"
 
 static const char usage[] =
@@ -63,7 +64,7 @@ struct report_opts {
 	const char *diff_base;
 	uint64_t nodecount;
 	uint64_t max_memory;
-	struct view_opts view;
+	struct view_options view;
 	struct stacks_options filter;
 	int views; /* how many view options were given */
 };

@@ -10,9 +10,9 @@
 
 #include <zlib.h>
 
-#include "lib/hash.h"
-#include "lib/log.h"
-#include "lib/vec.h"
+#include "lib/base/hash.h"
+#include "lib/base/log.h"
+#include "lib/base/vec.h"
 #include "proto/pprof.h"
 #include "proto/profile.pb-c.h"
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "lib/profile.h"
+#include "lib/profile/profile.h"
 
 /*
  * pprof files: profile.proto messages, gzip-compressed when written, gzip or

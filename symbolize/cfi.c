@@ -6,9 +6,9 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
-#include "lib/arch.h"
-#include "lib/hash.h"
-#include "lib/vec.h"
+#include "lib/perf/arch.h"
+#include "lib/base/hash.h"
+#include "lib/base/vec.h"
 #include "symbolize/cfi.h"
 
 struct cfi_entry {

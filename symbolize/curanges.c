@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdlib.h>
 
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/curanges.h"
 
 struct curange {

@@ -4,8 +4,8 @@
 
 #include <dwarf.h>
 
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/dieindex.h"
 
 struct range {

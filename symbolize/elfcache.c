@@ -10,13 +10,13 @@
 
 #include <elfutils/libdwelf.h>
 
-#include "lib/hash.h"
-#include "lib/log.h"
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/base/hash.h"
+#include "lib/base/log.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/cfi.h"
-#include "lib/cache.h"
-#include "lib/outfile.h"
+#include "lib/base/cache.h"
+#include "lib/base/outfile.h"
 #include "symbolize/elfcopy.h"
 #include "symbolize/internal.h"
 #include "symbolize/symcache.h"
@@ -210,7 +210,7 @@ static int open_debug_copy(struct elfcache *c, struct elf_file *f)
 {
 	char name[sizeof(DEBUG_COPY_PREFIX) + 48], id[41] = "";
 	const unsigned char *bits;
-	const void *raw;
+	const void *raw = NULL;
 	ssize_t n;
 	Elf *elf;
 	int fd;

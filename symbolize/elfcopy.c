@@ -4,7 +4,7 @@
 
 #include <gelf.h>
 
-#include "lib/log.h"
+#include "lib/base/log.h"
 #include "symbolize/elfcopy.h"
 
 bool elfcopy_is_compressed(Elf *elf)

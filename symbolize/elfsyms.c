@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/internal.h"
 
 /* A symbol as read, before extents are settled. */

@@ -9,7 +9,7 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
-#include "lib/proc.h"
+#include "lib/collect/proc.h"
 
 /* Helpers shared inside symbolize/ only; nothing here leaves the folder. */
 
@@ -43,7 +43,7 @@ bool kallsyms_core(const struct kallsyms *k, uint64_t *ret_start, uint64_t *ret_
  * The core kernel's text symbols of a full table as a saved file's bytes
  * (kallsyms_save_core: *ret caller frees), and back (kallsyms_parse_core).
  * They cannot change until the next boot, unlike modules' and BPF
- * programs', so a copy kept for the boot (lib/cache.h) spares later runs
+ * programs', so a copy kept for the boot (lib/base/cache.h) spares later runs
  * the kernel's formatting of all of /proc/kallsyms. Parsing trusts nothing:
  * -EBADMSG for anything that is not such a file, whole and consistent.
  */

@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/hash.h"
-#include "lib/log.h"
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/base/hash.h"
+#include "lib/base/log.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/jitmap.h"
 
 /* A perf map read past this is cut here: names for 2-4 million functions. */

@@ -8,8 +8,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/internal.h"
 
 struct ksym {

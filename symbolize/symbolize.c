@@ -10,10 +10,10 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 
-#include "lib/cache.h"
-#include "lib/log.h"
-#include "lib/vec.h"
-#include "lib/hash.h"
+#include "lib/base/cache.h"
+#include "lib/base/log.h"
+#include "lib/base/vec.h"
+#include "lib/base/hash.h"
 #include "symbolize/curanges.h"
 #include "symbolize/dieindex.h"
 #include "symbolize/internal.h"

@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "lib/profile.h"
-#include "lib/session.h"
+#include "lib/profile/profile.h"
+#include "lib/collect/session.h"
 
 /*
  * Names for the locations of a profile, once per unique location after
@@ -34,7 +34,7 @@ struct symbolize_options {
 	 */
 	const char *vmlinux;
 	/*
-	 * cprof's cache (lib/cache.h), borrowed: the core kernel's symbols are
+	 * cprof's cache (lib/base/cache.h), borrowed: the core kernel's symbols are
 	 * kept there for the current boot (kallsyms-BOOT_ID), so later runs
 	 * need not read all of /proc/kallsyms. NULL for no cache.
 	 */

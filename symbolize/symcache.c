@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cache.h"
-#include "lib/hash.h"
-#include "lib/log.h"
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/base/cache.h"
+#include "lib/base/hash.h"
+#include "lib/base/log.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/symcache.h"
 
 /*

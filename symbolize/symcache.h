@@ -9,7 +9,7 @@
 #include "symbolize/internal.h"
 
 /*
- * A file's symbolized addresses, kept in cprof's cache (lib/cache.h) across
+ * A file's symbolized addresses, kept in cprof's cache (lib/base/cache.h) across
  * runs, one file per build id (names-BUILDID). Naming an address from
  * DWARF first inflates the debug file's sections (libc6-dbg's: some
  * 120 ms of CPU), and what a build id's addresses are called cannot change

@@ -12,13 +12,13 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 
-#include "lib/arch.h"
-#include "lib/hash.h"
-#include "lib/log.h"
-#include "lib/proc.h"
-#include "lib/sample.h"
-#include "lib/search.h"
-#include "lib/vec.h"
+#include "lib/perf/arch.h"
+#include "lib/base/hash.h"
+#include "lib/base/log.h"
+#include "lib/collect/proc.h"
+#include "lib/perf/decode.h"
+#include "lib/base/search.h"
+#include "lib/base/vec.h"
 #include "symbolize/cfi.h"
 #include "symbolize/internal.h"
 #include "symbolize/unwind.h"
@@ -653,7 +653,7 @@ static void verify(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_co
 			  i < n ? u->check[i].pc : 0, i < u->nframes ? u->frames[i].pc : 0);
 }
 
-static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
+static int unwind_sample(void *ctx, struct proc *p, const struct perf_record *smp,
 			 struct session_frame *frames, size_t max, bool *ret_complete)
 {
 	struct unwind *u = ctx;
@@ -677,7 +677,7 @@ static int unwind_sample(void *ctx, struct proc *p, const struct sample *smp,
 	switch (up ? fast_walk(u, up, pc) : WALK_FALLBACK) {
 	case WALK_FP_TAIL:
 		fp_tail(u);
-		/* fall through */
+		__attribute__((fallthrough)); /* clang wants it spelled so */
 	case WALK_DONE:
 		u->stats.fast++;
 		settle(u, up, ret_complete);

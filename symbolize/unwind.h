@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/session.h"
+#include "lib/collect/session.h"
 
 /*
  * Online DWARF unwinding of sampled user stacks: the session's unwinder.

@@ -15,9 +15,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cmd/cmd.h"
-#include "lib/profile.h"
-#include "lib/stacks.h"
+#include "lib/profile/profile.h"
+#include "lib/views/stacks.h"
+#include "lib/views/view.h"
 #include "proto/pprof.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -64,7 +64,7 @@ static uint32_t input_hash(const uint8_t *data, size_t size)
 /*
  * The perf-script view prints one record per event, as perf does: a sample
  * whose samples/count is N comes out N times, each with its whole stack.
- * Its bound (lib/script.c) is set for real recordings, millions of
+ * Its bound (lib/views/script.c) is set for real recordings, millions of
  * records, and a few bytes of profile can reach it: output as designed,
  * but more than libFuzzer's -timeout allows. Such profiles skip that view
  * here. The estimate counts every sample's samples/count, even those a
@@ -94,12 +94,12 @@ static bool script_is_long(const struct stacks *st)
 	return lines > FUZZ_SCRIPT_MAX_LINES;
 }
 
-static void write_views(const struct stacks *st, const struct view_opts *opts)
+static void write_views(const struct stacks *st, const struct view_options *opts)
 {
 	FILE *out = devnull();
 
 	for (size_t i = 0; i < sizeof(views) / sizeof(views[0]); i++) {
-		struct view_opts v = *opts;
+		struct view_options v = *opts;
 
 		v.kind = views[i];
 		if (v.kind == VIEW_PERF_SCRIPT && script_is_long(st))
@@ -145,7 +145,7 @@ static void round_trip(const struct profile *p)
 static void diff_views(const struct profile *p, const struct stacks_options *o,
 		       const struct stacks *st)
 {
-	struct view_opts v = {.kind = VIEW_TOP};
+	struct view_options v = {.kind = VIEW_TOP};
 	struct stacks *diff = NULL;
 
 	/* The flame graph colors by difference: the base's own stacks beside p's. */
@@ -169,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint32_t h = input_hash(data, size);
 	const size_t npat = sizeof(patterns) / sizeof(patterns[0]);
 	struct stacks_options o = {0};
-	struct view_opts v = {0};
+	struct view_options v = {0};
 	struct profile *p = NULL;
 	struct stacks *st = NULL;
 	int index;

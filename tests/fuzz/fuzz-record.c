@@ -6,7 +6,7 @@
  * The input is a stream of records as the kernel writes them: each a
  * struct perf_event_header whose size frames it, then its body. It is
  * decoded three ways, with the sample_type and sample_regs_user that
- * lib/sampler.c's fill_attr asks for (no call graph, --call-graph=fp,
+ * lib/perf/sampler.c's fill_attr asks for (no call graph, --call-graph=fp,
  * --call-graph=dwarf), and then played into a fake ring, as the kernel
  * would, starting near the end of the data area so that records and even
  * headers wrap. What the ring reader returns goes through the merge, and
@@ -22,10 +22,10 @@
 
 #include <linux/perf_event.h>
 
-#include "lib/arch.h"
-#include "lib/merge.h"
-#include "lib/ring.h"
-#include "lib/sample.h"
+#include "lib/perf/arch.h"
+#include "lib/perf/merge.h"
+#include "lib/perf/ring.h"
+#include "lib/perf/decode.h"
 #include "tests/fuzz/fuzz.h"
 
 struct config {
@@ -63,7 +63,7 @@ static void touch(const void *p, uint64_t n)
 }
 
 /* Read every byte a decoded record claims, as the session and the unwinder will. */
-static void use(const struct sample *s)
+static void use(const struct perf_record *s)
 {
 	switch (s->type) {
 	case PERF_RECORD_SAMPLE:
@@ -98,10 +98,10 @@ static void use(const struct sample *s)
 
 static void decode(const struct perf_event_header *rec, const struct config *c)
 {
-	struct sample s;
+	struct perf_record s;
 
-	sink += sample_time(rec, c->sample_type);
-	if (sample_decode(rec, c->sample_type, c->regs_mask, &s) == 0)
+	sink += perf_record_time(rec, c->sample_type);
+	if (perf_record_decode(rec, c->sample_type, c->regs_mask, &s) == 0)
 		use(&s);
 }
 
@@ -146,7 +146,7 @@ struct delivery {
 static int deliver(void *ctx, const struct perf_event_header *rec)
 {
 	struct delivery *d = ctx;
-	uint64_t t = sample_time(rec, d->c->sample_type);
+	uint64_t t = perf_record_time(rec, d->c->sample_type);
 
 	/* The merge's promise: each batch it hands out is in time order. */
 	if (t < d->last_time)
@@ -206,7 +206,7 @@ static void ring_stream(const uint8_t *data, size_t size, size_t data_size, uint
 			if (rec->size < sizeof(*rec))
 				abort();
 			decode(rec, c);
-			if (merge_push(m, rec, sample_time(rec, c->sample_type)) < 0)
+			if (merge_push(m, rec, perf_record_time(rec, c->sample_type)) < 0)
 				abort();
 			pushed++;
 		}

@@ -83,8 +83,8 @@ cat >"$tmp/records.c" <<'EOF'
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/ring.h"
-#include "lib/sampler.h"
+#include "lib/perf/ring.h"
+#include "lib/perf/sampler.h"
 
 static volatile unsigned long sink;
 

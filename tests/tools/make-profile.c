@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/profile.h"
+#include "lib/profile/profile.h"
 #include "proto/pprof.h"
 
 static uint32_t function_location(struct profile *p, const char *name, uint64_t addr)

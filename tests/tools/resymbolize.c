@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/profile.h"
+#include "lib/profile/profile.h"
 #include "proto/pprof.h"
 #include "symbolize/symbolize.h"
 

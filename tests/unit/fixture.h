@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#include "lib/profile.h"
+#include "lib/profile/profile.h"
 
 static uint32_t fixture_function(struct profile *p, const char *name)
 {

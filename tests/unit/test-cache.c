@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The cache directory's rules (lib/cache.c) and the files kept in it: a
+ * The cache directory's rules (lib/base/cache.c) and the files kept in it: a
  * file's saved names (symbolize/symcache.c) and the kernel's saved symbols
  * (symbolize/kallsyms.c) — each believed only when it is the user's own
  * and whole, of this format, for this build and this debug file.
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/cache.h"
+#include "lib/base/cache.h"
 #include "symbolize/internal.h"
 #include "symbolize/symcache.h"
 #include "tests/tap.h"

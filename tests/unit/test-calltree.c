@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The call tree (lib/calltree.h), root first, from the stacks of
+ * The call tree (lib/views/calltree.h), root first, from the stacks of
  * fixture.h's profile: values through each node and ending in it, depths,
  * kinds, the children's order, and --diff-base values by frame name.
  */
 #include <string.h>
 
-#include "lib/calltree.h"
+#include "lib/views/calltree.h"
 #include "tests/tap.h"
 #include "tests/unit/fixture.h"
 

@@ -4,7 +4,7 @@
 
 #include <linux/perf_event.h>
 
-#include "lib/merge.h"
+#include "lib/perf/merge.h"
 #include "tests/tap.h"
 
 struct rec {

@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/hash.h"
-#include "lib/parse.h"
+#include "lib/base/hash.h"
+#include "lib/base/parse.h"
 #include "tests/tap.h"
 
 static const uint32_t keys[] = {5, 21, 37, 53, 69, 85, 101, 3};

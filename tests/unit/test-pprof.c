@@ -12,7 +12,7 @@
 
 #include <zlib.h>
 
-#include "lib/profile.h"
+#include "lib/profile/profile.h"
 #include "proto/pprof.h"
 #include "proto/profile.pb-c.h"
 #include "tests/tap.h"

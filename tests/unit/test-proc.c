@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/proc.h"
+#include "lib/collect/proc.h"
 #include "tests/tap.h"
 
 static struct proc_map map(uint64_t start, uint64_t end, uint64_t pgoff, const char *path)

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/profile.h"
+#include "lib/profile/profile.h"
 #include "tests/tap.h"
 
 static void strings(struct profile *p)

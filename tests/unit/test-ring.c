@@ -10,7 +10,7 @@
 
 #include <linux/perf_event.h>
 
-#include "lib/ring.h"
+#include "lib/perf/ring.h"
 #include "tests/tap.h"
 
 #define DATA 256

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stacks every view draws (lib/stacks.h) from the hand-built profile of
+ * The stacks every view draws (lib/views/stacks.h) from the hand-built profile of
  * fixture.h: frame names as pprof gives them, inline chains, the sample
  * index, every filter, --lines, --diff-base and the memory bound.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "lib/stacks.h"
+#include "lib/views/stacks.h"
 #include "tests/tap.h"
 #include "tests/unit/fixture.h"
 

@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/perf/arch.h"
+#include "lib/base/log.h"
+#include "lib/perf/merge.h"
+#include "lib/collect/proc.h"
+#include "lib/perf/reader.h"
+#include "lib/perf/decode.h"
+#include "lib/collect/session.h"
+#include "lib/base/vec.h"
+
+#define MAX_FRAMES 1024
+#define MAX_TIMINGS (1u << 20) /* unwind times kept for the median: 4 MiB at most */
+
+enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, LABEL_TIME, LABEL_CPU, NLABELS };
+
+struct session {
+	struct session_config cfg;
+	struct sampler *sampler;
+	struct reader *reader;
+	struct merge *merge;
+	struct proc_table *procs;
+	struct profile *profile;
+	struct session_stats stats;
+	uint64_t sample_type, regs_mask;
+	uint32_t label_keys[NLABELS];
+	uint32_t nanoseconds;	     /* the unit of the time label */
+	uint32_t kernel_mapping;     /* profile mapping id, 0 until the first kernel frame */
+	uint32_t truncated_location; /* the "[truncated]" frame, 0 until needed */
+	bool running;
+	struct timespec start_mono;
+	uint32_t *unwind_ns; /* a sample of unwind times, for the median */
+	size_t nunwind_ns, unwind_ns_cap;
+	uint32_t locs[MAX_FRAMES];
+	struct session_frame frames[MAX_FRAMES];
+};
+
+static const char *proc_root(const struct session *s)
+{
+	return s->cfg.proc_root ? s->cfg.proc_root : "/proc";
+}
+
+static int setup_profile(struct session *s)
+{
+	static const char *const keys[NLABELS] = {"pid", "tid", "comm", "process", "time", "cpu"};
+	const struct sampler_event *ev = s->cfg.sampler.event;
+	struct profile *p = s->profile;
+	int r;
+
+	r = profile_add_type(p, "samples", "count");
+	if (r < 0)
+		return r;
+	r = profile_add_type(p, ev->value_type, ev->value_unit);
+	if (r < 0)
+		return r;
+	p->period_type = p->types[1];
+	/* For clock events the period is fixed by the frequency; counted events vary. */
+	if (strcmp(ev->value_unit, "nanoseconds") == 0 && s->cfg.sampler.freq)
+		p->period = (int64_t)(1000000000ULL / s->cfg.sampler.freq);
+	for (int i = 0; i < NLABELS; i++) {
+		r = profile_intern(p, keys[i], &s->label_keys[i]);
+		if (r < 0)
+			return r;
+	}
+	return profile_intern(p, "nanoseconds", &s->nanoseconds);
+}
+
+/* Add id to ids[0..*n) unless it is there. The lists are short: what a user typed. */
+static int add_unique(int32_t **ids, size_t *n, size_t *cap, int32_t id)
+{
+	int r;
+
+	for (size_t i = 0; i < *n; i++)
+		if ((*ids)[i] == id)
+			return 0;
+	r = vec_reserve(ids, cap, *n + 1, sizeof(**ids));
+	if (r == 0)
+		(*ids)[(*n)++] = id;
+	return r;
+}
+
+/*
+ * Follow the given processes (every current thread) or threads (each
+ * alone), seeding their processes' maps. Each process and thread once:
+ * "-p S,S" or a process and one of its threads must not open every event
+ * twice and count every sample twice.
+ */
+static int seed_targets(struct session *s, int32_t **ret_tids, size_t *ret_n)
+{
+	const bool threads = s->cfg.ntids > 0;
+	const int32_t *ids = threads ? s->cfg.tids : s->cfg.pids;
+	const size_t nids = threads ? s->cfg.ntids : s->cfg.npids;
+	int32_t *procs = NULL, *all = NULL;
+	size_t nprocs = 0, procs_cap = 0, n = 0, cap = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < nids && r == 0; i++) {
+		int32_t tgid;
+
+		r = proc_tgid(proc_root(s), ids[i], &tgid);
+		if (r == 0)
+			r = add_unique(&procs, &nprocs, &procs_cap, tgid);
+		if (r == 0 && threads)
+			r = add_unique(&all, &n, &cap, ids[i]);
+	}
+	for (size_t i = 0; i < nprocs && r == 0; i++) {
+		int32_t *tids = NULL;
+		size_t ntids = 0;
+
+		r = proc_table_scan(s->procs, proc_root(s), procs[i]);
+		if (r < 0 || threads)
+			continue;
+		r = proc_list_tasks(proc_root(s), procs[i], &tids, &ntids);
+		for (size_t j = 0; j < ntids && r == 0; j++)
+			r = add_unique(&all, &n, &cap, tids[j]);
+		free(tids);
+	}
+	free(procs);
+	if (r < 0) {
+		free(all);
+		return r;
+	}
+	*ret_tids = all;
+	*ret_n = n;
+	return 0;
+}
+
+int session_open(const struct session_config *cfg, struct session **ret)
+{
+	int32_t *tids = NULL;
+	size_t ntids = 0;
+	struct session *s;
+	int r;
+
+	if (cfg->sampler.callgraph == SAMPLER_CALLGRAPH_DWARF && !cfg->unwinder)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->merge = merge_new();
+	s->procs = proc_table_new();
+	s->profile = profile_new();
+	if (!s->merge || !s->procs || !s->profile) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = setup_profile(s);
+	if (r < 0)
+		goto out;
+
+	if (cfg->child) {
+		struct proc *p;
+
+		/* Its maps now are ours; its exec will bring its own. */
+		r = proc_table_get(s->procs, cfg->child, &p);
+		if (r < 0)
+			goto out;
+		r = proc_table_comm(s->procs, cfg->child, cfg->child,
+				    cfg->child_comm ? cfg->child_comm : "", false);
+		if (r < 0)
+			goto out;
+		tids = malloc(sizeof(*tids));
+		if (!tids) {
+			r = -ENOMEM;
+			goto out;
+		}
+		tids[0] = cfg->child;
+		ntids = 1;
+	} else if (cfg->npids || cfg->ntids) {
+		r = seed_targets(s, &tids, &ntids);
+		if (r < 0)
+			goto out;
+	}
+
+	r = sampler_open(&cfg->sampler, tids, ntids, &s->sampler);
+	if (r < 0)
+		goto out;
+	s->sample_type = sampler_sample_type(s->sampler);
+	s->regs_mask = sampler_regs_mask(s->sampler);
+	s->stats.events = sampler_nevents(s->sampler);
+	s->stats.rings = sampler_nrings(s->sampler);
+	r = reader_new(
+		s->sampler,
+		&(struct reader_config){.sample_type = s->sample_type, .regs_mask = s->regs_mask},
+		&s->reader);
+out:
+	free(tids);
+	if (r < 0) {
+		session_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+void session_free(struct session *s)
+{
+	if (!s)
+		return;
+	reader_free(s->reader); /* before the rings it reads */
+	sampler_free(s->sampler);
+	merge_free(s->merge);
+	proc_table_free(s->procs);
+	profile_free(s->profile);
+	free(s->unwind_ns);
+	free(s);
+}
+
+int session_start(struct session *s)
+{
+	struct timespec rt;
+	int r;
+
+	(void)clock_gettime(CLOCK_REALTIME, &rt);
+	(void)clock_gettime(CLOCK_MONOTONIC, &s->start_mono);
+	s->stats.start_realtime_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+	s->profile->time_nanos = s->stats.start_realtime_ns;
+	/* With a child, enable_on_exec starts the events at its exec. */
+	if (!s->cfg.sampler.enable_on_exec) {
+		r = sampler_enable(s->sampler);
+		if (r < 0)
+			return r;
+	}
+	s->running = true;
+	/*
+	 * Maps and threads: /proc is read once the events run, not before, so
+	 * no process is born unseen in between. Every change after this point
+	 * comes as a record too, and those older than the scan, applied after
+	 * it, bring the model to the same state.
+	 */
+	if (s->cfg.child || s->cfg.npids || s->cfg.ntids)
+		return 0;
+	/*
+	 * Names first, a few microseconds a process: one that was born before
+	 * the events ran and lives only milliseconds may be gone before the
+	 * full scan reaches it, and its samples would have no name.
+	 */
+	r = proc_table_scan_names(s->procs, proc_root(s));
+	return r < 0 ? r : proc_table_scan_all(s->procs, proc_root(s));
+}
+
+/* Stack resolution: frames to profile locations. */
+
+static int kernel_location(struct session *s, uint64_t pc, uint32_t flags, uint32_t *ret)
+{
+	int r;
+
+	if (!s->kernel_mapping) {
+		struct profile_mapping m = {
+			.start = arch_kernel_start(),
+			.limit = UINT64_MAX,
+			.flags = PROFILE_MAPPING_KERNEL,
+		};
+
+		r = profile_intern(s->profile, "[kernel.kallsyms]", &m.file);
+		if (r < 0)
+			return r;
+		r = profile_intern_mapping(s->profile, &m, &s->kernel_mapping);
+		if (r < 0)
+			return r;
+	}
+	return profile_intern_location(s->profile, s->kernel_mapping, pc, flags, ret);
+}
+
+static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, uint32_t *ret)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct profile_mapping m = {
+		.start = pm->start,
+		.limit = pm->end,
+		.offset = pm->pgoff,
+		.pid = p->pid,
+	};
+	char id[2 * PROC_BUILD_ID_MAX + 1];
+	int r;
+
+	if (pm->profile_mapping) {
+		*ret = pm->profile_mapping;
+		return 0;
+	}
+	if (s->cfg.observer)
+		s->cfg.observer->map_sampled(s->cfg.observer->ctx, p->pid, pm);
+	r = profile_intern(s->profile, pm->path, &m.file);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < pm->build_id_size; i++) {
+		id[2 * i] = hex[pm->build_id[i] >> 4];
+		id[2 * i + 1] = hex[pm->build_id[i] & 15];
+	}
+	id[2 * pm->build_id_size] = '\0';
+	r = profile_intern(s->profile, id, &m.build_id);
+	if (r < 0)
+		return r;
+	/* Code in anonymous memory or a memfd is JIT output: its names are per process. */
+	if (proc_map_is_anon(pm))
+		m.flags |= PROFILE_MAPPING_ANON;
+	/* Identical maps of forked processes share one mapping, with the first pid as hint. */
+	r = profile_intern_mapping(s->profile, &m, &pm->profile_mapping);
+	if (r < 0)
+		return r;
+	*ret = pm->profile_mapping;
+	return 0;
+}
+
+/* The executable mapping of p holding pc; NULL when there is none. */
+static struct proc_map *user_map(struct session *s, struct proc *p, uint64_t pc)
+{
+	struct proc_map *pm = p ? proc_map_find(p, pc) : NULL;
+
+	if (!pm && p && !p->rescanned) {
+		/* Seeded before we saw its mmaps, or a map we missed: /proc knows now. */
+		p->rescanned = true;
+		if (proc_rescan_maps(p, proc_root(s)) == 0)
+			pm = proc_map_find(p, pc);
+	}
+	return pm;
+}
+
+static int user_location(struct session *s, struct proc *p, uint64_t pc, uint32_t flags,
+			 uint32_t *ret)
+{
+	struct proc_map *pm = user_map(s, p, pc);
+	uint32_t mapping = 0;
+	int r;
+
+	if (pm) {
+		r = mapping_of(s, p, pm, &mapping);
+		if (r < 0)
+			return r;
+	} else {
+		s->stats.unmapped++;
+	}
+	return profile_intern_location(s->profile, mapping, pc, flags, ret);
+}
+
+/* The frame that marks a stack the unwinder could not finish. */
+static int truncated_location(struct session *s, uint32_t *ret)
+{
+	struct profile_function fn = {0};
+	struct profile_line line = {0};
+	int r;
+
+	if (!s->truncated_location) {
+		r = profile_intern(s->profile, "[truncated]", &fn.name);
+		if (r < 0)
+			return r;
+		fn.system_name = fn.name;
+		r = profile_intern_function(s->profile, &fn, &line.function);
+		if (r < 0)
+			return r;
+		/* Already symbolized: the symbolizer must leave it alone. */
+		r = profile_add_location(s->profile, 0, 0, PROFILE_LOCATION_SYMBOLIZED, &line, 1,
+					 &s->truncated_location);
+		if (r < 0)
+			return r;
+	}
+	*ret = s->truncated_location;
+	return 0;
+}
+
+static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
+}
+
+/* DWARF mode: the user part of the stack, unwound from the sample's registers and stack copy. */
+static int unwound_user(struct session *s, struct proc *p, const struct perf_record *smp, size_t *n)
+{
+	const struct session_unwinder *u = s->cfg.unwinder;
+	struct timespec t0, t1;
+	bool complete = false;
+	int k, r;
+
+	if (!p->nmaps && !p->rescanned) {
+		/* A process we have seen no maps of: /proc has them. */
+		p->rescanned = true;
+		(void)proc_rescan_maps(p, proc_root(s));
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	k = u->unwind(u->ctx, p, smp, s->frames, MAX_FRAMES - *n - 1, &complete);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (k < 0)
+		return k;
+	if (s->nunwind_ns < MAX_TIMINGS &&
+	    VEC_PUSH_RESERVE(s->unwind_ns, s->nunwind_ns, s->unwind_ns_cap) == 0) {
+		int64_t ns = elapsed_ns(&t0, &t1);
+
+		s->unwind_ns[s->nunwind_ns++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
+	}
+	for (int i = 0; i < k; i++) {
+		r = user_location(s, p, s->frames[i].pc,
+				  s->frames[i].caller ? PROFILE_LOCATION_CALLER : 0, &s->locs[*n]);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	s->stats.unwound++;
+	if (!complete && k > 0) {
+		s->stats.truncated++;
+		r = truncated_location(s, &s->locs[*n]);
+		if (r < 0)
+			return r;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int on_sample(struct session *s, const struct perf_record *smp)
+{
+	struct profile_label labels[NLABELS];
+	int64_t values[2] = {1, (int64_t)smp->u.s.period};
+	const char *comm, *pcomm;
+	struct proc *p = NULL;
+	size_t n = 0;
+	int r;
+
+	if (smp->pid > 0) {
+		r = proc_table_get(s->procs, smp->pid, &p);
+		if (r < 0)
+			return r;
+		if (!p->sampled) {
+			p->sampled = true;
+			s->stats.processes++;
+		}
+	}
+
+	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
+		enum { CTX_NONE, CTX_KERNEL, CTX_USER } ctx = CTX_NONE;
+		bool first = true, cut = false;
+
+		for (uint64_t i = 0; i < smp->u.s.nr_callchain && n < MAX_FRAMES; i++) {
+			uint64_t pc = smp->u.s.callchain[i];
+			uint32_t flags;
+
+			if (pc >= PERF_CONTEXT_MAX) {
+				/* Guest and unknown (newer, deferred) contexts: skip their frames.
+				 */
+				ctx = pc == PERF_CONTEXT_KERNEL ? CTX_KERNEL
+				      : pc == PERF_CONTEXT_USER ? CTX_USER
+								: CTX_NONE;
+				first = true;
+				continue;
+			}
+			if (ctx == CTX_NONE)
+				continue;
+			/* The first pc of each context is where it was interrupted, not a return
+			 * address. */
+			flags = first ? 0 : PROFILE_LOCATION_CALLER;
+			/*
+			 * The kernel follows user frame pointers wherever they lead: a
+			 * return address in no executable mapping is data, where code
+			 * without frame pointers left the chain. The stack ends there.
+			 */
+			if (ctx == CTX_USER && !first && !user_map(s, p, pc)) {
+				cut = true;
+				break;
+			}
+			first = false;
+			r = ctx == CTX_KERNEL ? kernel_location(s, pc, flags, &s->locs[n])
+					      : user_location(s, p, pc, flags, &s->locs[n]);
+			if (r < 0)
+				return r;
+			n++;
+		}
+		if (cut) {
+			r = truncated_location(s, &s->locs[n]);
+			if (r < 0)
+				return r;
+			n++;
+		}
+	}
+	if (s->cfg.unwinder && smp->u.s.regs_abi && smp->u.s.stack && p) {
+		r = unwound_user(s, p, smp, &n);
+		if (r < 0)
+			return r;
+	}
+	if (n == 0) {
+		/* No callchain asked for (or none usable): the sampled ip alone. */
+		bool kernel =
+			(smp->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
+
+		r = kernel ? kernel_location(s, smp->u.s.ip, 0, &s->locs[0])
+			   : user_location(s, p, smp->u.s.ip, 0, &s->locs[0]);
+		if (r < 0)
+			return r;
+		n = 1;
+	}
+
+	/* pid 0 is the idle task of every CPU; perf calls it swapper, and so do we. */
+	comm = smp->pid == 0 ? "swapper"
+			     : proc_table_name(s->procs, proc_root(s), smp->pid, smp->tid);
+	pcomm = p && p->comm[0] ? p->comm : comm;
+	s->stats.unnamed += !comm;
+	labels[0] = (struct profile_label){.key = s->label_keys[LABEL_PID], .num = smp->pid};
+	labels[1] = (struct profile_label){.key = s->label_keys[LABEL_TID], .num = smp->tid};
+	labels[2] = (struct profile_label){.key = s->label_keys[LABEL_COMM]};
+	labels[3] = (struct profile_label){.key = s->label_keys[LABEL_PROCESS]};
+	labels[4] = (struct profile_label){.key = s->label_keys[LABEL_TIME],
+					   .num = (int64_t)smp->time,
+					   .num_unit = s->nanoseconds};
+	labels[5] = (struct profile_label){.key = s->label_keys[LABEL_CPU], .num = smp->cpu};
+	r = profile_intern(s->profile, comm ? comm : "[unknown]", &labels[2].str);
+	if (r < 0)
+		return r;
+	r = profile_intern(s->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
+	if (r < 0)
+		return r;
+	/* With times every sample is its own; without, equal ones merge. */
+	r = s->cfg.keep_times
+		    ? profile_add_sample(s->profile, s->locs, n, values, labels, NLABELS, 0)
+		    : profile_add_sample(s->profile, s->locs, n, values, labels, LABEL_TIME,
+					 PROFILE_ADD_MERGE);
+	if (r < 0)
+		return r;
+	s->stats.samples++;
+	return 0;
+}
+
+static int on_mmap(struct session *s, const struct perf_record *smp)
+{
+	struct proc_map m = {
+		.start = smp->u.mmap.addr,
+		.end = smp->u.mmap.addr + smp->u.mmap.len,
+		.pgoff = smp->u.mmap.pgoff,
+		.ino = smp->u.mmap.ino,
+		.dev_major = smp->u.mmap.maj,
+		.dev_minor = smp->u.mmap.min,
+		.prot = smp->u.mmap.prot,
+		.build_id_size = smp->u.mmap.build_id_size,
+		.path = (char *)smp->u.mmap.filename,
+	};
+	struct proc *p;
+	int r;
+
+	/* With mmap_data off only executable maps are reported; kernel ones have pid -1. */
+	if (smp->pid <= 0)
+		return 0;
+	memcpy(m.build_id, smp->u.mmap.build_id, sizeof(m.build_id));
+	r = proc_table_get(s->procs, smp->pid, &p);
+	if (r < 0)
+		return r;
+	return proc_map_insert(p, &m);
+}
+
+/* A process image is gone: the unwinder's state for it is stale. */
+static void forget(struct session *s, int32_t pid)
+{
+	if (s->cfg.unwinder && s->cfg.unwinder->forget)
+		s->cfg.unwinder->forget(s->cfg.unwinder->ctx, pid);
+}
+
+static int on_record(void *ctx, const struct perf_event_header *rec)
+{
+	struct session *s = ctx;
+	struct perf_record smp;
+	int r;
+
+	r = perf_record_decode(rec, s->sample_type, s->regs_mask, &smp);
+	if (r < 0) {
+		s->stats.bad_records++;
+		return 0;
+	}
+	switch (smp.type) {
+	case PERF_RECORD_SAMPLE:
+		return on_sample(s, &smp);
+	case PERF_RECORD_MMAP2:
+		return on_mmap(s, &smp);
+	case PERF_RECORD_COMM:
+		if (smp.misc & PERF_RECORD_MISC_COMM_EXEC)
+			forget(s, smp.pid);
+		return proc_table_comm(s->procs, smp.pid, smp.tid, smp.u.comm.comm,
+				       smp.misc & PERF_RECORD_MISC_COMM_EXEC);
+	case PERF_RECORD_FORK:
+		if (smp.pid != smp.u.task.ppid)
+			forget(s, smp.pid); /* a reused pid */
+		/*
+		 * A parent born just before the events ran may have no name yet: it
+		 * has just forked, so /proc can still say, and the child inherits it.
+		 */
+		(void)proc_table_name(s->procs, proc_root(s), smp.u.task.ppid, smp.u.task.ptid);
+		return proc_table_fork(s->procs, smp.pid, smp.u.task.ppid, smp.tid,
+				       smp.u.task.ptid);
+	case PERF_RECORD_EXIT:
+		if (smp.pid == smp.tid)
+			forget(s, smp.pid);
+		proc_table_exit(s->procs, smp.pid, smp.tid);
+		return 0;
+	case PERF_RECORD_LOST:
+	case PERF_RECORD_LOST_SAMPLES:
+		s->stats.lost += smp.u.lost.lost;
+		return 0;
+	case PERF_RECORD_THROTTLE:
+		s->stats.throttled++;
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* A record the reader took: into the time-ordered merge; the end of a pass: a merge round. */
+static int on_read(void *ctx, const struct perf_event_header *rec)
+{
+	struct session *s = ctx;
+
+	if (!rec)
+		return merge_round(s->merge, on_record, s);
+	return merge_push(s->merge, rec, perf_record_time(rec, s->sample_type));
+}
+
+int session_poll(struct session *s, int timeout_ms, bool *ret_hup)
+{
+	return reader_take(s->reader, timeout_ms, on_read, s, ret_hup);
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int session_stop(struct session *s)
+{
+	struct reader_stats rs;
+	struct timespec now;
+	bool hup;
+	int r;
+
+	if (!s->running)
+		return 0;
+	s->running = false;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	s->stats.duration_ns = elapsed_ns(&s->start_mono, &now);
+	s->profile->duration_nanos = s->stats.duration_ns;
+	r = sampler_disable(s->sampler);
+	if (r < 0)
+		log_debug("disabling events: %s", strerror(-r));
+	/* The reader's last pass sees everything written before the events stopped. */
+	reader_stop(s->reader);
+	r = reader_take(s->reader, 0, on_read, s, &hup);
+	if (r < 0)
+		return r;
+	reader_get_stats(s->reader, &rs);
+	s->stats.bad_records += rs.corrupt;
+	s->stats.peak_queued = rs.peak_queued;
+	r = merge_flush(s->merge, on_record, s);
+	if (s->nunwind_ns) {
+		qsort(s->unwind_ns, s->nunwind_ns, sizeof(*s->unwind_ns), u32_cmp);
+		s->stats.unwind_median_ns = s->unwind_ns[s->nunwind_ns / 2];
+	}
+	return r;
+}
+
+struct profile *session_profile(struct session *s)
+{
+	return s->profile;
+}
+
+struct profile *session_profile_detach(struct session *s)
+{
+	struct profile *p = s->profile;
+
+	s->profile = NULL;
+	return p;
+}
+
+const struct session_stats *session_stats(const struct session *s)
+{
+	return &s->stats;
+}

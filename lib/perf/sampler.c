@@ -1,0 +1,396 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/perf_event.h>
+
+#include "lib/perf/arch.h"
+#include "lib/base/log.h"
+#include "lib/base/parse.h"
+#include "lib/perf/sampler.h"
+#include "lib/base/vec.h"
+
+#define DEFAULT_RING_PAGES 128 /* 512 KiB with 4 KiB pages, perf's default for root */
+#define DWARF_RING_PAGES 512   /* 2 MiB: ~128 samples of 16 KiB stack copies */
+#define MIN_RING_PAGES 8
+
+static const struct sampler_event events[] = {
+	{"cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, "cpu", "nanoseconds"},
+	{"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, "cpu", "nanoseconds"},
+	{"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"},
+	{"faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"},
+	{"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "context-switches",
+	 "count"},
+	{"cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "context-switches", "count"},
+	{"cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, "cpu-migrations",
+	 "count"},
+	{"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles", "count"},
+	{"cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles", "count"},
+	{"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, "instructions", "count"},
+	{"cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, "cache-misses", "count"},
+	{"branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, "branch-misses",
+	 "count"},
+};
+
+const struct sampler_event *sampler_event_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (strcmp(events[i].name, name) == 0)
+			return &events[i];
+	return NULL;
+}
+
+const struct sampler_event *sampler_event_default(void)
+{
+	return &events[0];
+}
+
+/* Samplers alive in this process: switch_all's prctl switches all their events at once. */
+static int live_samplers;
+
+struct sampler {
+	int *fds;
+	size_t nfds, fds_cap;
+	struct ring **rings;
+	struct pollfd *pfds; /* one per ring (the fd it is mapped from), then the wake fd */
+	size_t nrings;
+	size_t nhup; /* rings whose tasks are gone, out of the poll set */
+	int wake_fd; /* an eventfd: sampler_wake ends a wait */
+	uint64_t sample_type;
+	uint64_t regs_mask;
+};
+
+int sampler_online_cpus(bool **ret)
+{
+	long n = sysconf(_SC_NPROCESSORS_CONF);
+	char buf[256];
+	bool *cpus;
+	FILE *f;
+	int r;
+
+	if (n <= 0)
+		return -EINVAL;
+	cpus = calloc((size_t)n, sizeof(*cpus));
+	if (!cpus)
+		return -ENOMEM;
+	f = fopen("/sys/devices/system/cpu/online", "re");
+	if (f && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		r = parse_cpu_list(buf, cpus, (size_t)n);
+	} else {
+		r = -ENOENT;
+	}
+	if (f)
+		(void)fclose(f);
+	if (r < 0) /* no sysfs: assume every configured CPU is online */
+		for (long i = 0; i < n; i++)
+			cpus[i] = true;
+	*ret = cpus;
+	return (int)n;
+}
+
+static void fill_attr(const struct sampler_config *cfg, bool tasks, size_t ring_bytes,
+		      struct perf_event_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->size = sizeof(*attr);
+	attr->type = cfg->event->type;
+	attr->config = cfg->event->config;
+	attr->freq = 1;
+	attr->sample_freq = cfg->freq;
+	attr->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |
+			    PERF_SAMPLE_PERIOD;
+	if (cfg->callgraph == SAMPLER_CALLGRAPH_FP)
+		attr->sample_type |= PERF_SAMPLE_CALLCHAIN;
+	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF) {
+		/* The kernel walks its own part; the user part is ours to unwind. */
+		attr->sample_type |=
+			PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
+		attr->exclude_callchain_user = 1;
+		attr->sample_regs_user = arch_regs_mask();
+		attr->sample_stack_user = cfg->stack_size;
+	}
+	attr->disabled = 1;
+	attr->enable_on_exec = cfg->enable_on_exec;
+	attr->inherit = tasks;
+	attr->exclude_kernel = cfg->exclude_kernel;
+	attr->exclude_hv = 1;
+	/* Side-band records to keep the process model current, stamped like samples. */
+	attr->mmap = 1;
+	attr->mmap2 = 1;
+	attr->comm = 1;
+	attr->comm_exec = 1;
+	attr->task = 1;
+	attr->sample_id_all = 1;
+	attr->build_id = 1;
+	/* One clock on every CPU, so records from different rings compare. */
+	attr->use_clockid = 1;
+	attr->clockid = CLOCK_MONOTONIC;
+	/* Wake the reader a quarter full: few wakeups, room left while it drains. */
+	attr->watermark = 1;
+	attr->wakeup_watermark = (uint32_t)(ring_bytes / 4);
+}
+
+static int event_open(struct perf_event_attr *attr, int32_t pid, int cpu)
+{
+	int fd = (int)syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+
+	if (fd >= 0 || !attr->build_id || (errno != EINVAL && errno != E2BIG))
+		return fd < 0 ? -errno : fd;
+	/* Kernels before 5.12 know no build_id bit: MMAP2 then carries device and inode. */
+	log_debug("perf_event_open: no build_id in mmap2 records on this kernel");
+	attr->build_id = 0;
+	fd = (int)syscall(SYS_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+void sampler_free(struct sampler *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nrings; i++)
+		ring_free(s->rings[i]);
+	for (size_t i = 0; i < s->nfds; i++)
+		(void)close(s->fds[i]);
+	if (s->wake_fd >= 0)
+		(void)close(s->wake_fd);
+	__atomic_sub_fetch(&live_samplers, 1, __ATOMIC_RELAXED);
+	free(s->rings);
+	free(s->pfds);
+	free(s->fds);
+	free(s);
+}
+
+static int add_fd(struct sampler *s, int fd)
+{
+	int r = VEC_PUSH_RESERVE(s->fds, s->nfds, s->fds_cap);
+
+	if (r < 0) {
+		(void)close(fd);
+		return r;
+	}
+	s->fds[s->nfds++] = fd;
+	return 0;
+}
+
+/* Open this CPU's events and map its ring; the first event owns the ring. */
+static int open_cpu(struct sampler *s, struct perf_event_attr *attr, int cpu, const int32_t *tids,
+		    size_t ntids, size_t *pages)
+{
+	int leader = -1, r = 0;
+	size_t opened = 0;
+
+	for (size_t i = 0; i < (ntids ? ntids : 1); i++) {
+		int32_t pid = ntids ? tids[i] : -1;
+		int fd = event_open(attr, pid, cpu);
+
+		if (fd == -ESRCH) {
+			/* The thread exited since we listed it: nothing to sample there. */
+			continue;
+		}
+		if (fd < 0)
+			return fd;
+		r = add_fd(s, fd);
+		if (r < 0)
+			return r;
+		opened++;
+		if (leader < 0) {
+			struct ring *ring;
+
+			leader = fd;
+			/* Should fit_ring guess wrong, settle for less than asked. */
+			while ((r = ring_open(fd, *pages, &ring)) == -EPERM &&
+			       *pages > MIN_RING_PAGES)
+				*pages /= 2;
+			if (r < 0)
+				return r;
+			s->rings[s->nrings] = ring;
+			s->pfds[s->nrings++] = (struct pollfd){.fd = fd, .events = POLLIN};
+		} else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, leader) < 0) {
+			return -errno;
+		}
+	}
+	return opened ? 0 : -ESRCH;
+}
+
+/*
+ * Unprivileged users may lock kernel.perf_event_mlock_kb per CPU for rings
+ * (the kernel multiplies it by the online CPUs); root is not limited. Fit
+ * the ring under it, so the wakeup watermark is set for the real size.
+ */
+static size_t fit_ring(size_t pages)
+{
+	unsigned long kb = 516;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), max;
+	FILE *f;
+
+	if (geteuid() == 0)
+		return pages;
+	f = fopen("/proc/sys/kernel/perf_event_mlock_kb", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &kb) != 1)
+			kb = 516;
+		(void)fclose(f);
+	}
+	max = kb * 1024 / page; /* the control page counts too */
+	while (pages > MIN_RING_PAGES && pages + 1 > max)
+		pages /= 2;
+	return pages;
+}
+
+int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t ntids,
+		 struct sampler **ret)
+{
+	size_t pages = cfg->ring_pages				   ? cfg->ring_pages
+		       : cfg->callgraph == SAMPLER_CALLGRAPH_DWARF ? DWARF_RING_PAGES
+								   : DEFAULT_RING_PAGES;
+	struct perf_event_attr attr;
+	bool *online = NULL;
+	struct sampler *s;
+	int ncpu, r;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	__atomic_add_fetch(&live_samplers, 1, __ATOMIC_RELAXED);
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wake_fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	ncpu = sampler_online_cpus(&online);
+	if (ncpu < 0) {
+		r = ncpu;
+		goto out;
+	}
+	s->rings = calloc((size_t)ncpu, sizeof(*s->rings));
+	s->pfds = calloc((size_t)ncpu + 1, sizeof(*s->pfds));
+	if (!s->rings || !s->pfds) {
+		r = -ENOMEM;
+		goto out;
+	}
+	pages = fit_ring(pages);
+	fill_attr(cfg, ntids > 0, pages * (size_t)sysconf(_SC_PAGESIZE), &attr);
+	s->sample_type = attr.sample_type;
+	s->regs_mask = attr.sample_regs_user;
+	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF && !s->regs_mask) {
+		r = -EOPNOTSUPP; /* no register table for this architecture */
+		goto out;
+	}
+
+	r = -ENODEV; /* no CPU selected is online */
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		if (!online[cpu])
+			continue;
+		if (cfg->cpus && ((size_t)cpu >= cfg->ncpus || !cfg->cpus[cpu]))
+			continue;
+		r = open_cpu(s, &attr, cpu, tids, ntids, &pages);
+		if (r < 0)
+			goto out;
+	}
+out:
+	free(online);
+	if (r < 0) {
+		sampler_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static int ioctl_all(struct sampler *s, unsigned long req)
+{
+	for (size_t i = 0; i < s->nfds; i++)
+		if (ioctl(s->fds[i], req, 0) < 0)
+			return -errno;
+	return 0;
+}
+
+/*
+ * Every event at once when this is the process's only sampler: prctl's
+ * PR_TASK_PERF_EVENTS_* act on every event the process opened, where an
+ * ioctl per event costs some 30 µs — 60 ms each way for a process of a
+ * thousand threads on two CPUs. With other samplers about (serve), one
+ * ioctl per event, so as not to switch theirs.
+ */
+static int switch_all(struct sampler *s, bool on)
+{
+	if (__atomic_load_n(&live_samplers, __ATOMIC_RELAXED) == 1 &&
+	    prctl(on ? PR_TASK_PERF_EVENTS_ENABLE : PR_TASK_PERF_EVENTS_DISABLE, 0, 0, 0, 0) == 0)
+		return 0;
+	return ioctl_all(s, on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE);
+}
+
+int sampler_enable(struct sampler *s)
+{
+	return switch_all(s, true);
+}
+
+int sampler_disable(struct sampler *s)
+{
+	return switch_all(s, false);
+}
+
+size_t sampler_nrings(const struct sampler *s)
+{
+	return s->nrings;
+}
+
+struct ring *sampler_ring(const struct sampler *s, size_t i)
+{
+	return s->rings[i];
+}
+
+size_t sampler_nevents(const struct sampler *s)
+{
+	return s->nfds;
+}
+
+int sampler_wait(struct sampler *s, int timeout_ms, bool *ret_hup)
+{
+	uint64_t n;
+
+	s->pfds[s->nrings] = (struct pollfd){.fd = s->wake_fd, .events = POLLIN};
+	if (poll(s->pfds, s->nrings + 1, timeout_ms) < 0)
+		return -errno;
+	/*
+	 * A hung-up fd polls ready for ever: left in the set, one exited
+	 * thread of many (or the command's end, before its parent is told)
+	 * would turn every later wait into a spin. Its ring is still read by
+	 * every pass; only the wait forgets it (poll skips negative fds).
+	 */
+	for (size_t i = 0; i < s->nrings; i++) {
+		if ((s->pfds[i].revents & POLLHUP) && s->pfds[i].fd >= 0) {
+			s->pfds[i].fd = -1;
+			s->nhup++;
+		}
+	}
+	*ret_hup = s->nrings && s->nhup == s->nrings;
+	if (s->pfds[s->nrings].revents & POLLIN)
+		(void)!read(s->wake_fd, &n, sizeof(n));
+	return 0;
+}
+
+void sampler_wake(struct sampler *s)
+{
+	(void)!write(s->wake_fd, &(uint64_t){1}, sizeof(uint64_t));
+}
+
+uint64_t sampler_sample_type(const struct sampler *s)
+{
+	return s->sample_type;
+}
+
+uint64_t sampler_regs_mask(const struct sampler *s)
+{
+	return s->regs_mask;
+}

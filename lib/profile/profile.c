@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/profile/profile.h"
+#include "lib/base/vec.h"
+
+struct profile *profile_new(void)
+{
+	struct profile *p = calloc(1, sizeof(*p));
+	uint32_t empty;
+
+	if (!p)
+		return NULL;
+	/* pprof requires string_table[0] == "". */
+	if (profile_intern_n(p, "", 0, &empty) < 0) {
+		profile_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nstr; i++)
+		free(p->strs[i]);
+	free(p->strs);
+	free(p->types);
+	free(p->comments);
+	free(p->mappings);
+	free(p->functions);
+	free(p->locations);
+	free(p->lines);
+	free(p->samples);
+	free(p->locs);
+	free(p->labels);
+	free(p->values);
+	hashmap_release(&p->str_index);
+	hashmap_release(&p->mapping_index);
+	hashmap_release(&p->function_index);
+	hashmap_release(&p->location_index);
+	hashmap_release(&p->sample_index);
+	free(p);
+}
+
+/* Strings. */
+
+struct str_key {
+	const struct profile *p;
+	const char *s;
+	size_t len;
+};
+
+static bool str_eq(const void *ctx, uint32_t idx)
+{
+	const struct str_key *k = ctx;
+	const char *have = k->p->strs[idx];
+
+	return strncmp(have, k->s, k->len) == 0 && have[k->len] == '\0';
+}
+
+int profile_intern_n(struct profile *p, const char *s, size_t len, uint32_t *ret)
+{
+	struct str_key key;
+	uint64_t h;
+	char *copy;
+	int r;
+
+	/* A string cut at an embedded NUL is what every C consumer would see anyway. */
+	len = strnlen(s, len);
+	key = (struct str_key){p, s, len};
+	h = hash_bytes(s, len, 0);
+	if (hashmap_find(&p->str_index, h, str_eq, &key, ret))
+		return 0;
+	if (p->nstr >= UINT32_MAX)
+		return -ENOMEM;
+	r = VEC_PUSH_RESERVE(p->strs, p->nstr, p->strs_cap);
+	if (r < 0)
+		return r;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	r = hashmap_insert(&p->str_index, h, (uint32_t)p->nstr);
+	if (r < 0) {
+		free(copy);
+		return r;
+	}
+	p->strs[p->nstr] = copy;
+	*ret = (uint32_t)p->nstr++;
+	return 0;
+}
+
+int profile_intern(struct profile *p, const char *s, uint32_t *ret)
+{
+	return profile_intern_n(p, s, strlen(s), ret);
+}
+
+const char *profile_str(const struct profile *p, uint32_t idx)
+{
+	return idx < p->nstr ? p->strs[idx] : "";
+}
+
+/* Types and comments. */
+
+int profile_add_type(struct profile *p, const char *type, const char *unit)
+{
+	struct profile_value_type vt;
+	struct profile_value_type *types;
+	int r;
+
+	if (p->nsamples)
+		return -EBUSY;
+	r = profile_intern(p, type, &vt.type);
+	if (r < 0)
+		return r;
+	r = profile_intern(p, unit, &vt.unit);
+	if (r < 0)
+		return r;
+	types = realloc(p->types, (p->ntypes + 1) * sizeof(*types));
+	if (!types)
+		return -ENOMEM;
+	types[p->ntypes++] = vt;
+	p->types = types;
+	return 0;
+}
+
+int profile_find_type(const struct profile *p, const char *type)
+{
+	for (size_t i = 0; i < p->ntypes; i++)
+		if (strcmp(profile_str(p, p->types[i].type), type) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int profile_add_comment(struct profile *p, const char *comment)
+{
+	uint32_t s;
+	int r;
+
+	r = profile_intern(p, comment, &s);
+	if (r < 0)
+		return r;
+	r = VEC_PUSH_RESERVE(p->comments, p->ncomments, p->comments_cap);
+	if (r < 0)
+		return r;
+	p->comments[p->ncomments++] = s;
+	return 0;
+}
+
+/* Mappings, functions, locations: interned by value through their hash indexes. */
+
+/*
+ * The pid is a hint for finding the file, not part of a mapping's identity,
+ * except for anonymous memory, whose contents are the process's own.
+ */
+struct mapping_key {
+	const struct profile *p;
+	const struct profile_mapping *m;
+};
+
+static bool mapping_eq(const void *ctx, uint32_t idx)
+{
+	const struct mapping_key *k = ctx;
+	const struct profile_mapping *a = &k->p->mappings[idx], *b = k->m;
+
+	return a->start == b->start && a->limit == b->limit && a->offset == b->offset &&
+	       a->file == b->file && a->build_id == b->build_id && a->flags == b->flags &&
+	       (!(a->flags & PROFILE_MAPPING_ANON) || a->pid == b->pid);
+}
+
+static uint64_t mapping_hash(const struct profile_mapping *m)
+{
+	uint64_t h = hash_u64(m->start, m->limit);
+
+	h = hash_u64(m->offset, h);
+	h = hash_u64(((uint64_t)m->file << 32) | m->build_id, h);
+	return hash_u64(m->flags, h);
+}
+
+int profile_intern_mapping(struct profile *p, const struct profile_mapping *m, uint32_t *ret_id)
+{
+	struct mapping_key key = {p, m};
+	uint64_t h = mapping_hash(m);
+	uint32_t idx;
+	int r;
+
+	if (hashmap_find(&p->mapping_index, h, mapping_eq, &key, &idx)) {
+		*ret_id = idx + 1;
+		return 0;
+	}
+	r = VEC_PUSH_RESERVE(p->mappings, p->nmappings, p->mappings_cap);
+	if (r < 0)
+		return r;
+	r = hashmap_insert(&p->mapping_index, h, (uint32_t)p->nmappings);
+	if (r < 0)
+		return r;
+	p->mappings[p->nmappings++] = *m;
+	*ret_id = (uint32_t)p->nmappings;
+	return 0;
+}
+
+struct function_key {
+	const struct profile *p;
+	const struct profile_function *f;
+};
+
+static bool function_eq(const void *ctx, uint32_t idx)
+{
+	const struct function_key *k = ctx;
+	const struct profile_function *a = &k->p->functions[idx], *b = k->f;
+
+	return a->name == b->name && a->system_name == b->system_name &&
+	       a->filename == b->filename && a->start_line == b->start_line;
+}
+
+int profile_intern_function(struct profile *p, const struct profile_function *f, uint32_t *ret_id)
+{
+	struct function_key key = {p, f};
+	uint64_t h = hash_u64(((uint64_t)f->name << 32) | f->system_name, f->filename);
+	uint32_t idx;
+	int r;
+
+	h = hash_u64((uint64_t)f->start_line, h);
+	if (hashmap_find(&p->function_index, h, function_eq, &key, &idx)) {
+		*ret_id = idx + 1;
+		return 0;
+	}
+	r = VEC_PUSH_RESERVE(p->functions, p->nfunctions, p->functions_cap);
+	if (r < 0)
+		return r;
+	r = hashmap_insert(&p->function_index, h, (uint32_t)p->nfunctions);
+	if (r < 0)
+		return r;
+	p->functions[p->nfunctions++] = *f;
+	*ret_id = (uint32_t)p->nfunctions;
+	return 0;
+}
+
+static int push_lines(struct profile *p, const struct profile_line *lines, size_t n,
+		      uint32_t *ret_off)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		if (lines[i].function == 0 || lines[i].function > p->nfunctions)
+			return -EINVAL;
+	if (p->nlines + n > UINT32_MAX)
+		return -ENOMEM;
+	r = vec_reserve(&p->lines, &p->lines_cap, p->nlines + n, sizeof(*p->lines));
+	if (r < 0)
+		return r;
+	if (n)
+		memcpy(&p->lines[p->nlines], lines, n * sizeof(*lines));
+	*ret_off = (uint32_t)p->nlines;
+	p->nlines += n;
+	return 0;
+}
+
+int profile_add_location(struct profile *p, uint32_t mapping, uint64_t address, uint32_t flags,
+			 const struct profile_line *lines, size_t nline, uint32_t *ret_id)
+{
+	struct profile_location *l;
+	uint32_t off;
+	int r;
+
+	if (mapping > p->nmappings)
+		return -EINVAL;
+	r = VEC_PUSH_RESERVE(p->locations, p->nlocations, p->locations_cap);
+	if (r < 0)
+		return r;
+	r = push_lines(p, lines, nline, &off);
+	if (r < 0)
+		return r;
+	l = &p->locations[p->nlocations++];
+	*l = (struct profile_location){
+		.mapping = mapping,
+		.flags = flags,
+		.address = address,
+		.line_off = off,
+		.nline = (uint32_t)nline,
+	};
+	*ret_id = (uint32_t)p->nlocations;
+	return 0;
+}
+
+struct location_key {
+	const struct profile *p;
+	uint32_t mapping, flags;
+	uint64_t address;
+};
+
+static bool location_eq(const void *ctx, uint32_t idx)
+{
+	const struct location_key *k = ctx;
+	const struct profile_location *l = &k->p->locations[idx];
+
+	/* Symbolization sets flags of its own: compare only the caller bit. */
+	return l->mapping == k->mapping && l->address == k->address &&
+	       (l->flags & PROFILE_LOCATION_CALLER) == k->flags;
+}
+
+int profile_intern_location(struct profile *p, uint32_t mapping, uint64_t address, uint32_t flags,
+			    uint32_t *ret_id)
+{
+	struct location_key key = {p, mapping, flags & PROFILE_LOCATION_CALLER, address};
+	uint64_t h = hash_u64(address, ((uint64_t)mapping << 1) | key.flags);
+	uint32_t idx;
+	int r;
+
+	if (hashmap_find(&p->location_index, h, location_eq, &key, &idx)) {
+		*ret_id = idx + 1;
+		return 0;
+	}
+	r = hashmap_insert(&p->location_index, h, (uint32_t)p->nlocations);
+	if (r < 0)
+		return r;
+	r = profile_add_location(p, mapping, address, flags, NULL, 0, ret_id);
+	if (r < 0)
+		(void)hashmap_remove(&p->location_index, h, (uint32_t)p->nlocations);
+	return r;
+}
+
+int profile_set_lines(struct profile *p, uint32_t id, const struct profile_line *lines,
+		      size_t nline)
+{
+	uint32_t off;
+	int r;
+
+	if (id == 0 || id > p->nlocations)
+		return -EINVAL;
+	/* Locations get lines once, after aggregation: appending wastes nothing in practice. */
+	r = push_lines(p, lines, nline, &off);
+	if (r < 0)
+		return r;
+	p->locations[id - 1].line_off = off;
+	p->locations[id - 1].nline = (uint32_t)nline;
+	return 0;
+}
+
+/* Samples. */
+
+struct sample_key {
+	const struct profile *p;
+	const uint32_t *locs;
+	size_t nloc;
+	const struct profile_label *labels;
+	size_t nlabel;
+};
+
+static bool sample_eq(const void *ctx, uint32_t idx)
+{
+	const struct sample_key *k = ctx;
+	const struct profile_sample *s = &k->p->samples[idx];
+
+	if (s->nloc != k->nloc || s->nlabel != k->nlabel)
+		return false;
+	if (memcmp(&k->p->locs[s->loc_off], k->locs, k->nloc * sizeof(*k->locs)) != 0)
+		return false;
+	for (size_t i = 0; i < k->nlabel; i++) {
+		const struct profile_label *a = &k->p->labels[s->label_off + i], *b = &k->labels[i];
+
+		if (a->key != b->key || a->str != b->str || a->num != b->num ||
+		    a->num_unit != b->num_unit)
+			return false;
+	}
+	return true;
+}
+
+static uint64_t sample_hash(const struct sample_key *k)
+{
+	uint64_t h = hash_bytes(k->locs, k->nloc * sizeof(*k->locs), k->nloc);
+
+	for (size_t i = 0; i < k->nlabel; i++) {
+		const struct profile_label *l = &k->labels[i];
+
+		h = hash_u64(((uint64_t)l->key << 32) | l->str, h);
+		h = hash_u64((uint64_t)l->num, h);
+	}
+	return h;
+}
+
+int profile_add_sample(struct profile *p, const uint32_t *locs, size_t nloc, const int64_t *values,
+		       const struct profile_label *labels, size_t nlabel, unsigned flags)
+{
+	struct sample_key key = {p, locs, nloc, labels, nlabel};
+	struct profile_sample *s;
+	uint64_t h = 0;
+	uint32_t idx;
+	int r;
+
+	for (size_t i = 0; i < nloc; i++)
+		if (locs[i] == 0 || locs[i] > p->nlocations)
+			return -EINVAL;
+	if (flags & PROFILE_ADD_MERGE) {
+		h = sample_hash(&key);
+		if (hashmap_find(&p->sample_index, h, sample_eq, &key, &idx)) {
+			int64_t *v = &p->values[p->samples[idx].value_off];
+
+			for (size_t i = 0; i < p->ntypes; i++)
+				v[i] += values[i];
+			return 0;
+		}
+	}
+	if (p->nlocs + nloc > UINT32_MAX || p->nlabels + nlabel > UINT32_MAX ||
+	    p->nsamples >= UINT32_MAX)
+		return -ENOMEM;
+	r = VEC_PUSH_RESERVE(p->samples, p->nsamples, p->samples_cap);
+	if (r < 0)
+		return r;
+	r = vec_reserve(&p->locs, &p->locs_cap, p->nlocs + nloc, sizeof(*p->locs));
+	if (r < 0)
+		return r;
+	r = vec_reserve(&p->labels, &p->labels_cap, p->nlabels + nlabel, sizeof(*p->labels));
+	if (r < 0)
+		return r;
+	r = vec_reserve(&p->values, &p->values_cap, p->nvalues + p->ntypes, sizeof(*p->values));
+	if (r < 0)
+		return r;
+	if (flags & PROFILE_ADD_MERGE) {
+		r = hashmap_insert(&p->sample_index, h, (uint32_t)p->nsamples);
+		if (r < 0)
+			return r;
+	}
+
+	s = &p->samples[p->nsamples++];
+	s->loc_off = (uint32_t)p->nlocs;
+	s->nloc = (uint32_t)nloc;
+	s->label_off = (uint32_t)p->nlabels;
+	s->nlabel = (uint32_t)nlabel;
+	s->value_off = p->nvalues;
+	if (nloc)
+		memcpy(&p->locs[p->nlocs], locs, nloc * sizeof(*locs));
+	p->nlocs += nloc;
+	if (nlabel)
+		memcpy(&p->labels[p->nlabels], labels, nlabel * sizeof(*labels));
+	p->nlabels += nlabel;
+	if (p->ntypes)
+		memcpy(&p->values[p->nvalues], values, p->ntypes * sizeof(*values));
+	p->nvalues += p->ntypes;
+	return 0;
+}
