@@ -128,3 +128,17 @@ uint64_t hash_bytes(const void *data, size_t n, uint64_t seed)
 	}
 	return h;
 }
+
+int hashmap_find_or_add(struct hashmap *map, uint64_t hash, hashmap_eq_fn eq, const void *ctx,
+			uint32_t next, uint32_t *ret_idx)
+{
+	int r;
+
+	if (hashmap_find(map, hash, eq, ctx, ret_idx))
+		return 1;
+	r = hashmap_insert(map, hash, next);
+	if (r < 0)
+		return r;
+	*ret_idx = next;
+	return 0;
+}

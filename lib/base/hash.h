@@ -41,6 +41,16 @@ void hashmap_release(struct hashmap *map);
 bool hashmap_find(const struct hashmap *map, uint64_t hash, hashmap_eq_fn eq, const void *ctx,
 		  uint32_t *ret_idx);
 
+/*
+ * The find-else-insert every interning table does: find the object as
+ * hashmap_find does (returns 1, *ret_idx its index), or else add next, the
+ * index the caller's array will give it (returns 0, *ret_idx = next: the
+ * caller now fills that slot), or -ENOMEM. Reserve the array's room first,
+ * so that a failure leaves no index pointing past it.
+ */
+int hashmap_find_or_add(struct hashmap *map, uint64_t hash, hashmap_eq_fn eq, const void *ctx,
+			uint32_t next, uint32_t *ret_idx);
+
 /* Add idx under hash; the caller has checked it is absent. Returns 0 or -ENOMEM. */
 int hashmap_insert(struct hashmap *map, uint64_t hash, uint32_t idx);
 

@@ -189,18 +189,16 @@ int profile_intern_mapping(struct profile *p, const struct profile_mapping *m, u
 	uint32_t idx;
 	int r;
 
-	if (hashmap_find(&p->mapping_index, h, mapping_eq, &key, &idx)) {
-		*ret_id = idx + 1;
-		return 0;
-	}
 	r = VEC_PUSH_RESERVE(p->mappings, p->nmappings, p->mappings_cap);
 	if (r < 0)
 		return r;
-	r = hashmap_insert(&p->mapping_index, h, (uint32_t)p->nmappings);
+	r = hashmap_find_or_add(&p->mapping_index, h, mapping_eq, &key, (uint32_t)p->nmappings,
+				&idx);
 	if (r < 0)
 		return r;
-	p->mappings[p->nmappings++] = *m;
-	*ret_id = (uint32_t)p->nmappings;
+	if (r == 0)
+		p->mappings[p->nmappings++] = *m;
+	*ret_id = idx + 1;
 	return 0;
 }
 
@@ -226,18 +224,16 @@ int profile_intern_function(struct profile *p, const struct profile_function *f,
 	int r;
 
 	h = hash_u64((uint64_t)f->start_line, h);
-	if (hashmap_find(&p->function_index, h, function_eq, &key, &idx)) {
-		*ret_id = idx + 1;
-		return 0;
-	}
 	r = VEC_PUSH_RESERVE(p->functions, p->nfunctions, p->functions_cap);
 	if (r < 0)
 		return r;
-	r = hashmap_insert(&p->function_index, h, (uint32_t)p->nfunctions);
+	r = hashmap_find_or_add(&p->function_index, h, function_eq, &key, (uint32_t)p->nfunctions,
+				&idx);
 	if (r < 0)
 		return r;
-	p->functions[p->nfunctions++] = *f;
-	*ret_id = (uint32_t)p->nfunctions;
+	if (r == 0)
+		p->functions[p->nfunctions++] = *f;
+	*ret_id = idx + 1;
 	return 0;
 }
 

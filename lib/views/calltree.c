@@ -53,15 +53,13 @@ static int child(struct builder *b, uint32_t parent, const struct stacks *st,
 	struct calltree_node *n;
 	int r;
 
-	if (hashmap_find(&b->index, h, child_eq, &k, ret))
-		return 0;
-	if (!create)
-		return -ENOENT; /* a base-only path has no node of ours to hang on */
+	if (!create) /* a base-only path has no node of ours to hang on */
+		return hashmap_find(&b->index, h, child_eq, &k, ret) ? 0 : -ENOENT;
 	r = VEC_PUSH_RESERVE(t->nodes, t->n, t->cap);
 	if (r == 0)
-		r = hashmap_insert(&b->index, h, (uint32_t)t->n);
-	if (r < 0)
-		return r;
+		r = hashmap_find_or_add(&b->index, h, child_eq, &k, (uint32_t)t->n, ret);
+	if (r != 0)
+		return r < 0 ? r : 0;
 	n = &t->nodes[t->n];
 	*n = (struct calltree_node){
 		.node = f->node,

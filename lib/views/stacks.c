@@ -54,19 +54,14 @@ static int node_take(struct builder *b, char *name, uint32_t *ret)
 	uint64_t h = hash_bytes(name, strlen(name), 0);
 	int r;
 
-	if (hashmap_find(&b->by_name, h, name_eq, &key, ret)) {
-		free(name);
-		return 0;
-	}
 	r = VEC_PUSH_RESERVE(s->names, s->nnodes, s->names_cap);
 	if (r == 0)
-		r = hashmap_insert(&b->by_name, h, (uint32_t)s->nnodes);
-	if (r < 0) {
-		free(name);
-		return r;
+		r = hashmap_find_or_add(&b->by_name, h, name_eq, &key, (uint32_t)s->nnodes, ret);
+	if (r != 0) {
+		free(name); /* known already, or out of memory */
+		return r < 0 ? r : 0;
 	}
-	s->names[s->nnodes] = name;
-	*ret = (uint32_t)s->nnodes++;
+	s->names[s->nnodes++] = name;
 	return 0;
 }
 

@@ -25,7 +25,8 @@ fold_perf_script() {
 				sub(/^\[unknown\] \(/, "", dso)
 				sub(/\)$/, "", dso)
 				n2 = split(dso, parts, "/")
-				line = (dso == "[unknown]" ? "<unknown>" : (parts[n2] ~ /^\[/ ? parts[n2] : "[" parts[n2] "]"))
+				# pprof brackets the base name whatever it is: [vdso] is "[[vdso]]".
+				line = (dso == "[unknown]" ? "<unknown>" : "[" parts[n2] "]")
 			} else if (line ~ / \(inlined\)$/) sub(/ \(inlined\)$/, "", line)
 			else sub(/ \([^()]*\)$/, "", line)
 			sub(/\+0x[0-9a-f]+$/, "", line)

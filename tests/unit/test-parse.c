@@ -83,5 +83,19 @@ int main(void)
 		   "key %u still found after the removal", k);
 	}
 	hashmap_release(&map);
+
+	/* Find or add: the interning tables' one step. */
+	k = keys[4];
+	ok(hashmap_find_or_add(&map, (uint64_t)k << 32 | 1, key_eq, &k, 4, &idx) == 0 && idx == 4,
+	   "find_or_add of an absent key adds it under the index given");
+	idx = 99;
+	ok(hashmap_find_or_add(&map, (uint64_t)k << 32 | 1, key_eq, &k, 7, &idx) == 1 && idx == 4,
+	   "and finds it the next time, the index given then unused");
+	k = keys[6];
+	ok(hashmap_find_or_add(&map, (uint64_t)k << 32 | 1, key_eq, &k, 6, &idx) == 0 && idx == 6 &&
+		   hashmap_find(&map, (uint64_t)keys[4] << 32 | 1, key_eq, &keys[4], &idx) &&
+		   idx == 4,
+	   "a colliding key is added beside it");
+	hashmap_release(&map);
 	return tap_done();
 }
