@@ -522,7 +522,8 @@ static int read_types(struct reader *rd)
 {
 	const Perftools__Profiles__Profile *m = rd->msg;
 	struct profile *p = rd->p;
-	uint32_t s;
+	struct profile_value_type period_type = {0};
+	uint32_t s, default_type;
 	int r;
 
 	for (size_t i = 0; i < m->n_sample_type; i++) {
@@ -535,14 +536,14 @@ static int read_types(struct reader *rd)
 		if (r < 0)
 			return r;
 	}
-	if (m->period_type && (str_ref(rd, m->period_type->type, &p->period_type.type) < 0 ||
-			       str_ref(rd, m->period_type->unit, &p->period_type.unit) < 0))
+	if (m->period_type && (str_ref(rd, m->period_type->type, &period_type.type) < 0 ||
+			       str_ref(rd, m->period_type->unit, &period_type.unit) < 0))
 		return -EINVAL;
-	p->period = m->period;
-	p->time_nanos = m->time_nanos;
-	p->duration_nanos = m->duration_nanos;
-	if (str_ref(rd, m->default_sample_type, &p->default_sample_type) < 0)
+	profile_set_period(p, period_type, m->period);
+	profile_set_time(p, m->time_nanos, m->duration_nanos);
+	if (str_ref(rd, m->default_sample_type, &default_type) < 0)
 		return -EINVAL;
+	profile_set_default_type(p, default_type);
 	for (size_t i = 0; i < m->n_comment; i++) {
 		if (str_ref(rd, m->comment[i], &s) < 0)
 			return -EINVAL;
@@ -580,10 +581,9 @@ static int read_mappings(struct reader *rd)
 		if (strcmp(profile_str(rd->p, m.file), "[kernel.kallsyms]") == 0)
 			m.flags |= PROFILE_MAPPING_KERNEL;
 		/* One model mapping per file mapping, even when two are equal. */
-		r = VEC_PUSH_RESERVE(rd->p->mappings, rd->p->nmappings, rd->p->mappings_cap);
+		r = profile_add_mapping(rd->p, &m, &(uint32_t){0});
 		if (r < 0)
 			return r;
-		rd->p->mappings[rd->p->nmappings++] = m;
 		rd->mapping_ids[i] = fm->id;
 		r = idmap_add(&rd->mappings, fm->id, (uint32_t)i);
 		if (r < 0)
@@ -610,10 +610,9 @@ static int read_functions(struct reader *rd)
 		    str_ref(rd, ff->filename, &f.filename) < 0)
 			return -EINVAL;
 		/* One model function per file function, as for mappings. */
-		r = VEC_PUSH_RESERVE(rd->p->functions, rd->p->nfunctions, rd->p->functions_cap);
+		r = profile_add_function(rd->p, &f, &(uint32_t){0});
 		if (r < 0)
 			return r;
-		rd->p->functions[rd->p->nfunctions++] = f;
 		rd->function_ids[i] = ff->id;
 		r = idmap_add(&rd->functions, ff->id, (uint32_t)i);
 		if (r < 0)

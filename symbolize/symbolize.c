@@ -470,8 +470,7 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	*ret_dwarf = res.dwarf;
 	if (r == 0 && res.has_sym_offset) {
 		/* perf-script prints the offset of the address itself, not of address - 1. */
-		p->locations[loc - 1].sym_offset = res.sym_offset + (caller ? 1 : 0);
-		p->locations[loc - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
+		r = profile_set_sym_offset(p, loc, res.sym_offset + (caller ? 1 : 0));
 	}
 	if (r == 0 && res.nframes) {
 		r = set_lines(p, loc, frames, res.nframes);
@@ -670,10 +669,10 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 	name = kallsyms_lookup(k, addr, &module, &start);
 	if (!name)
 		return 0;
-	p->locations[loc - 1].sym_offset = l->address - start;
-	p->locations[loc - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
+	r = profile_set_sym_offset(p, loc, l->address - start);
 	f = (struct sym_frame){.name = name, .system_name = name};
-	r = set_lines(p, loc, &f, 1);
+	if (r == 0)
+		r = set_lines(p, loc, &f, 1);
 	if (r < 0)
 		return r;
 	*ret_ok = true;
@@ -689,9 +688,9 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 			r = profile_intern_mapping(p, &mm, &id);
 		if (r < 0)
 			return r;
-		p->locations[loc - 1].mapping = id;
+		r = profile_set_location_mapping(p, loc, id);
 	}
-	return 0;
+	return r;
 }
 
 static int symbolize_jit(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_ok)
@@ -717,7 +716,7 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 	int r = 0;
 
 	for (uint32_t loc = 1; loc <= p->nlocations && r == 0; loc++) {
-		struct profile_location *l = &p->locations[loc - 1];
+		const struct profile_location *l = &p->locations[loc - 1];
 		const struct profile_mapping *m = profile_mapping(p, l->mapping);
 		const char *file = m ? profile_str(p, m->file) : "";
 		bool ok = false, dwarf = false;
@@ -733,34 +732,40 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 			r = symbolize_jit(s, p, loc, &ok);
 		else if (file[0] == '/' || strcmp(file, "[vdso]") == 0)
 			r = symbolize_user(s, p, loc, &dwarf, &ok);
-		/* Interning may have moved the arrays. */
-		l = &p->locations[loc - 1];
-		l->flags |= PROFILE_LOCATION_SYMBOLIZED;
-		if (ok) {
-			struct profile_mapping *mm = &p->mappings[l->mapping - 1];
+		if (r == 0)
+			r = profile_mark_location(p, loc, PROFILE_LOCATION_SYMBOLIZED);
+		if (r == 0 && ok) {
+			/* Interning may have moved the arrays: l is found again. */
+			uint32_t id = p->locations[loc - 1].mapping;
+			struct profile_mapping mm = p->mappings[id - 1];
 
 			st.resolved++;
-			mm->flags |= PROFILE_MAPPING_HAS_FUNCTIONS;
+			mm.flags |= PROFILE_MAPPING_HAS_FUNCTIONS;
 			if (dwarf)
-				mm->flags |= PROFILE_MAPPING_HAS_FILENAMES |
-					     PROFILE_MAPPING_HAS_LINE_NUMBERS |
-					     PROFILE_MAPPING_HAS_INLINE_FRAMES;
+				mm.flags |= PROFILE_MAPPING_HAS_FILENAMES |
+					    PROFILE_MAPPING_HAS_LINE_NUMBERS |
+					    PROFILE_MAPPING_HAS_INLINE_FRAMES;
+			if (mm.flags != p->mappings[id - 1].flags)
+				r = profile_set_mapping(p, id, &mm);
 		}
 	}
 	/* Mappings learn their build id from the file where the recording had none. */
-	for (size_t i = 0; i < p->nmappings && r == 0; i++) {
-		struct profile_mapping *m = &p->mappings[i];
-		const char *file = profile_str(p, m->file);
+	for (uint32_t id = 1; id <= p->nmappings && r == 0; id++) {
+		struct profile_mapping m = p->mappings[id - 1];
+		const char *file = profile_str(p, m.file);
 		struct elf_file *f;
 
-		if (m->build_id || m->flags & (PROFILE_MAPPING_KERNEL | PROFILE_MAPPING_ANON) ||
+		if (m.build_id || m.flags & (PROFILE_MAPPING_KERNEL | PROFILE_MAPPING_ANON) ||
 		    (file[0] != '/' && strcmp(file, "[vdso]") != 0))
 			continue;
-		f = elfcache_lookup(s->files, file, "", m->pid, m->start, m->limit);
-		if (f && f->elf && f->build_id[0])
-			r = profile_intern(p, f->build_id, &p->mappings[i].build_id);
-		else if (f && !f->elf)
+		f = elfcache_lookup(s->files, file, "", m.pid, m.start, m.limit);
+		if (f && f->elf && f->build_id[0]) {
+			r = profile_intern(p, f->build_id, &m.build_id);
+			if (r == 0)
+				r = profile_set_mapping(p, id, &m);
+		} else if (f && !f->elf) {
 			st.files_missing++;
+		}
 	}
 	/* What this run named, for the next: a failure costs the next run time, not names. */
 	for (size_t i = 0; i < elfcache_nfiles(s->files); i++) {

@@ -57,10 +57,11 @@ static int setup_profile(struct session *s)
 	r = profile_add_type(p, ev->value_type, ev->value_unit);
 	if (r < 0)
 		return r;
-	p->period_type = p->types[1];
 	/* For clock events the period is fixed by the frequency; counted events vary. */
-	if (strcmp(ev->value_unit, "nanoseconds") == 0 && s->cfg.sampler.freq)
-		p->period = (int64_t)(1000000000ULL / s->cfg.sampler.freq);
+	profile_set_period(p, p->types[1],
+			   strcmp(ev->value_unit, "nanoseconds") == 0 && s->cfg.sampler.freq
+				   ? (int64_t)(1000000000ULL / s->cfg.sampler.freq)
+				   : 0);
 	for (int i = 0; i < NLABELS; i++) {
 		r = profile_intern(p, keys[i], &s->label_keys[i]);
 		if (r < 0)
@@ -219,7 +220,7 @@ int session_start(struct session *s)
 	(void)clock_gettime(CLOCK_REALTIME, &rt);
 	(void)clock_gettime(CLOCK_MONOTONIC, &s->start_mono);
 	s->stats.start_realtime_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
-	s->profile->time_nanos = s->stats.start_realtime_ns;
+	profile_set_time(s->profile, s->stats.start_realtime_ns, 0);
 	/* With a child, enable_on_exec starts the events at its exec. */
 	if (!s->cfg.sampler.enable_on_exec) {
 		r = sampler_enable(s->sampler);
@@ -636,7 +637,7 @@ int session_stop(struct session *s)
 	s->running = false;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
 	s->stats.duration_ns = elapsed_ns(&s->start_mono, &now);
-	s->profile->duration_nanos = s->stats.duration_ns;
+	profile_set_time(s->profile, s->stats.start_realtime_ns, s->stats.duration_ns);
 	r = sampler_disable(s->sampler);
 	if (r < 0)
 		log_debug("disabling events: %s", strerror(-r));

@@ -202,6 +202,29 @@ int profile_intern_mapping(struct profile *p, const struct profile_mapping *m, u
 	return 0;
 }
 
+int profile_add_mapping(struct profile *p, const struct profile_mapping *m, uint32_t *ret_id)
+{
+	int r = VEC_PUSH_RESERVE(p->mappings, p->nmappings, p->mappings_cap);
+
+	if (r == 0)
+		r = hashmap_insert(&p->mapping_index, mapping_hash(m), (uint32_t)p->nmappings);
+	if (r < 0)
+		return r;
+	p->mappings[p->nmappings++] = *m;
+	*ret_id = (uint32_t)p->nmappings;
+	return 0;
+}
+
+int profile_set_mapping(struct profile *p, uint32_t id, const struct profile_mapping *m)
+{
+	if (id == 0 || id > p->nmappings)
+		return -EINVAL;
+	/* Its hash changes with it; an equal mapping found later is this one. */
+	(void)hashmap_remove(&p->mapping_index, mapping_hash(&p->mappings[id - 1]), id - 1);
+	p->mappings[id - 1] = *m;
+	return hashmap_insert(&p->mapping_index, mapping_hash(m), id - 1);
+}
+
 struct function_key {
 	const struct profile *p;
 	const struct profile_function *f;
@@ -216,14 +239,32 @@ static bool function_eq(const void *ctx, uint32_t idx)
 	       a->filename == b->filename && a->start_line == b->start_line;
 }
 
+static uint64_t function_hash(const struct profile_function *f)
+{
+	return hash_u64((uint64_t)f->start_line,
+			hash_u64(((uint64_t)f->name << 32) | f->system_name, f->filename));
+}
+
+int profile_add_function(struct profile *p, const struct profile_function *f, uint32_t *ret_id)
+{
+	int r = VEC_PUSH_RESERVE(p->functions, p->nfunctions, p->functions_cap);
+
+	if (r == 0)
+		r = hashmap_insert(&p->function_index, function_hash(f), (uint32_t)p->nfunctions);
+	if (r < 0)
+		return r;
+	p->functions[p->nfunctions++] = *f;
+	*ret_id = (uint32_t)p->nfunctions;
+	return 0;
+}
+
 int profile_intern_function(struct profile *p, const struct profile_function *f, uint32_t *ret_id)
 {
 	struct function_key key = {p, f};
-	uint64_t h = hash_u64(((uint64_t)f->name << 32) | f->system_name, f->filename);
+	uint64_t h = function_hash(f);
 	uint32_t idx;
 	int r;
 
-	h = hash_u64((uint64_t)f->start_line, h);
 	r = VEC_PUSH_RESERVE(p->functions, p->nfunctions, p->functions_cap);
 	if (r < 0)
 		return r;
@@ -300,11 +341,16 @@ static bool location_eq(const void *ctx, uint32_t idx)
 	       (l->flags & PROFILE_LOCATION_CALLER) == k->flags;
 }
 
+static uint64_t location_hash(uint32_t mapping, uint32_t caller, uint64_t address)
+{
+	return hash_u64(address, ((uint64_t)mapping << 1) | caller);
+}
+
 int profile_intern_location(struct profile *p, uint32_t mapping, uint64_t address, uint32_t flags,
 			    uint32_t *ret_id)
 {
 	struct location_key key = {p, mapping, flags & PROFILE_LOCATION_CALLER, address};
-	uint64_t h = hash_u64(address, ((uint64_t)mapping << 1) | key.flags);
+	uint64_t h = location_hash(mapping, key.flags, address);
 	uint32_t idx;
 	int r;
 
@@ -319,6 +365,60 @@ int profile_intern_location(struct profile *p, uint32_t mapping, uint64_t addres
 	if (r < 0)
 		(void)hashmap_remove(&p->location_index, h, (uint32_t)p->nlocations);
 	return r;
+}
+
+int profile_set_location_mapping(struct profile *p, uint32_t id, uint32_t mapping)
+{
+	struct profile_location *l;
+	uint32_t caller;
+
+	if (id == 0 || id > p->nlocations || mapping > p->nmappings)
+		return -EINVAL;
+	l = &p->locations[id - 1];
+	caller = l->flags & PROFILE_LOCATION_CALLER;
+	/* Only an interned location is in the index, and only it must move there. */
+	if (!hashmap_remove(&p->location_index, location_hash(l->mapping, caller, l->address),
+			    id - 1)) {
+		l->mapping = mapping;
+		return 0;
+	}
+	l->mapping = mapping;
+	return hashmap_insert(&p->location_index, location_hash(mapping, caller, l->address),
+			      id - 1);
+}
+
+int profile_mark_location(struct profile *p, uint32_t id, uint32_t flags)
+{
+	if (id == 0 || id > p->nlocations)
+		return -EINVAL;
+	p->locations[id - 1].flags |= flags & ~(uint32_t)PROFILE_LOCATION_CALLER;
+	return 0;
+}
+
+int profile_set_sym_offset(struct profile *p, uint32_t id, uint64_t offset)
+{
+	if (id == 0 || id > p->nlocations)
+		return -EINVAL;
+	p->locations[id - 1].sym_offset = offset;
+	p->locations[id - 1].flags |= PROFILE_LOCATION_HAS_SYMOFF;
+	return 0;
+}
+
+void profile_set_period(struct profile *p, struct profile_value_type type, int64_t period)
+{
+	p->period_type = type;
+	p->period = period;
+}
+
+void profile_set_time(struct profile *p, int64_t time_nanos, int64_t duration_nanos)
+{
+	p->time_nanos = time_nanos;
+	p->duration_nanos = duration_nanos;
+}
+
+void profile_set_default_type(struct profile *p, uint32_t type)
+{
+	p->default_sample_type = type;
 }
 
 int profile_set_lines(struct profile *p, uint32_t id, const struct profile_line *lines,

@@ -149,6 +149,20 @@ int profile_add_comment(struct profile *p, const char *comment);
 /* Find or add a mapping equal to *m in every field but pid. Returns 0 and *ret_id. */
 int profile_intern_mapping(struct profile *p, const struct profile_mapping *m, uint32_t *ret_id);
 
+/*
+ * Add a mapping or function as it is, even if an equal one exists (a pprof
+ * file's are kept distinct, as its ids are). Returns 0 and *ret_id, or -ENOMEM.
+ */
+int profile_add_mapping(struct profile *p, const struct profile_mapping *m, uint32_t *ret_id);
+int profile_add_function(struct profile *p, const struct profile_function *f, uint32_t *ret_id);
+
+/*
+ * Replace mapping id by *m: what symbolization learns of it (its flags,
+ * its build id), the index kept in step. Returns 0, -EINVAL for an unknown
+ * id, or -ENOMEM.
+ */
+int profile_set_mapping(struct profile *p, uint32_t id, const struct profile_mapping *m);
+
 /* Find or add a function equal to *f. Returns 0 and *ret_id. */
 int profile_intern_function(struct profile *p, const struct profile_function *f, uint32_t *ret_id);
 
@@ -162,6 +176,28 @@ int profile_intern_location(struct profile *p, uint32_t mapping, uint64_t addres
  */
 int profile_add_location(struct profile *p, uint32_t mapping, uint64_t address, uint32_t flags,
 			 const struct profile_line *lines, size_t nline, uint32_t *ret_id);
+
+/*
+ * Move location id to another mapping (a kernel address that turned out to
+ * be a module's), the index kept in step. Returns 0, -EINVAL or -ENOMEM.
+ */
+int profile_set_location_mapping(struct profile *p, uint32_t id, uint32_t mapping);
+
+/*
+ * Add flags to location id (PROFILE_LOCATION_SYMBOLIZED; the caller bit is
+ * part of its identity and is not changed here). -EINVAL for an unknown id.
+ */
+int profile_mark_location(struct profile *p, uint32_t id, uint32_t flags);
+
+/* The offset of location id's address in its symbol, for perf-script. -EINVAL for an unknown id. */
+int profile_set_sym_offset(struct profile *p, uint32_t id, uint64_t offset);
+
+/* The period type and period (a sample type's strings), and the time span. */
+void profile_set_period(struct profile *p, struct profile_value_type type, int64_t period);
+void profile_set_time(struct profile *p, int64_t time_nanos, int64_t duration_nanos);
+
+/* The sample type views show unless told (a string: its type's name), 0 for none. */
+void profile_set_default_type(struct profile *p, uint32_t type);
 
 /* Replace the lines of location id (innermost first). Returns 0, -ENOMEM or -EINVAL. */
 int profile_set_lines(struct profile *p, uint32_t id, const struct profile_line *lines,

@@ -120,6 +120,50 @@ static void samples(struct profile *p)
 	   "a comment");
 }
 
+/* What symbolization and readers change, the indexes kept in step. */
+static void changes(struct profile *p)
+{
+	struct profile_mapping m = {.start = 0x10000, .limit = 0x20000}, m2;
+	uint32_t id = 0, id2 = 0, again = 0, loc = 0, loc2 = 0;
+
+	(void)profile_intern(p, "/lib/libz.so", &m.file);
+	ok(profile_add_mapping(p, &m, &id) == 0 && profile_add_mapping(p, &m, &id2) == 0 &&
+		   id != id2,
+	   "profile_add_mapping keeps a file's equal mappings apart");
+	m2 = m;
+	m2.flags = PROFILE_MAPPING_HAS_FUNCTIONS;
+	(void)profile_intern(p, "0123abcd", &m2.build_id);
+	ok(profile_set_mapping(p, id, &m2) == 0 && p->mappings[id - 1].build_id == m2.build_id,
+	   "profile_set_mapping changes a mapping");
+	ok(profile_intern_mapping(p, &m2, &again) == 0 && again == id,
+	   "and interning its new value finds it");
+	ok(profile_set_mapping(p, 4000, &m2) == -EINVAL, "an unknown mapping: -EINVAL");
+
+	ok(profile_intern_location(p, id2, 0x10100, PROFILE_LOCATION_CALLER, &loc) == 0,
+	   "a location in one mapping");
+	ok(profile_set_location_mapping(p, loc, id) == 0 && p->locations[loc - 1].mapping == id,
+	   "moved to another");
+	ok(profile_intern_location(p, id, 0x10100, PROFILE_LOCATION_CALLER, &loc2) == 0 &&
+		   loc2 == loc,
+	   "is found under its new mapping");
+	ok(profile_intern_location(p, id2, 0x10100, PROFILE_LOCATION_CALLER, &loc2) == 0 &&
+		   loc2 != loc,
+	   "and no longer under its old one");
+	ok(profile_mark_location(p, loc, PROFILE_LOCATION_SYMBOLIZED) == 0 &&
+		   (p->locations[loc - 1].flags & PROFILE_LOCATION_SYMBOLIZED),
+	   "profile_mark_location adds flags");
+	ok(profile_intern_location(p, id, 0x10200, 0, &loc2) == 0 &&
+		   profile_mark_location(p, loc2, PROFILE_LOCATION_CALLER) == 0 &&
+		   !(p->locations[loc2 - 1].flags & PROFILE_LOCATION_CALLER),
+	   "but not the caller bit, part of a location's identity");
+	ok(profile_set_sym_offset(p, loc, 0x20) == 0 && p->locations[loc - 1].sym_offset == 0x20 &&
+		   (p->locations[loc - 1].flags & PROFILE_LOCATION_HAS_SYMOFF),
+	   "profile_set_sym_offset sets the offset and says it is known");
+	ok(profile_mark_location(p, 4000, 0) == -EINVAL &&
+		   profile_set_sym_offset(p, 0, 1) == -EINVAL,
+	   "an unknown location: -EINVAL");
+}
+
 int main(void)
 {
 	struct profile *p = profile_new();
@@ -130,6 +174,7 @@ int main(void)
 	types(p);
 	model(p);
 	samples(p);
+	changes(p);
 	profile_free(p);
 	profile_free(NULL);
 	return tap_done();
