@@ -7,6 +7,7 @@
 #include "lib/perf/arch.h"
 #include "lib/base/log.h"
 #include "lib/perf/merge.h"
+#include "lib/collect/kinds.h"
 #include "lib/collect/proc.h"
 #include "lib/perf/reader.h"
 #include "lib/perf/decode.h"
@@ -20,6 +21,7 @@ enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, LABEL_TIME, LA
 
 struct session {
 	struct session_config cfg;
+	const struct kind *kind; /* what the samples' values measure */
 	struct sampler *sampler;
 	struct reader *reader;
 	struct merge *merge;
@@ -47,21 +49,12 @@ static const char *proc_root(const struct session *s)
 static int setup_profile(struct session *s)
 {
 	static const char *const keys[NLABELS] = {"pid", "tid", "comm", "process", "time", "cpu"};
-	const struct sampler_event *ev = s->cfg.sampler.event;
 	struct profile *p = s->profile;
 	int r;
 
-	r = profile_add_type(p, "samples", "count");
+	r = s->kind->setup(p, s->cfg.sampler.event, s->cfg.sampler.freq);
 	if (r < 0)
 		return r;
-	r = profile_add_type(p, ev->value_type, ev->value_unit);
-	if (r < 0)
-		return r;
-	/* For clock events the period is fixed by the frequency; counted events vary. */
-	profile_set_period(p, p->types[1],
-			   strcmp(ev->value_unit, "nanoseconds") == 0 && s->cfg.sampler.freq
-				   ? (int64_t)(1000000000ULL / s->cfg.sampler.freq)
-				   : 0);
 	for (int i = 0; i < NLABELS; i++) {
 		r = profile_intern(p, keys[i], &s->label_keys[i]);
 		if (r < 0)
@@ -143,6 +136,7 @@ int session_open(const struct session_config *cfg, struct session **ret)
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
+	s->kind = cfg->kind ? cfg->kind : kind_default();
 	s->merge = merge_new();
 	s->procs = proc_table_new();
 	s->profile = profile_new();
@@ -414,7 +408,7 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 static int on_sample(struct session *s, const struct perf_record *smp)
 {
 	struct profile_label labels[NLABELS];
-	int64_t values[2] = {1, (int64_t)smp->u.s.period};
+	int64_t values[KIND_MAX_VALUES];
 	const char *comm, *pcomm;
 	struct proc *p = NULL;
 	size_t n = 0;
@@ -511,6 +505,7 @@ static int on_sample(struct session *s, const struct perf_record *smp)
 	r = profile_intern(s->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
 	if (r < 0)
 		return r;
+	s->kind->values(smp, values);
 	/* With times every sample is its own; without, equal ones merge. */
 	r = s->cfg.keep_times
 		    ? profile_add_sample(s->profile, s->locs, n, values, labels, NLABELS, 0)

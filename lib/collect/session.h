@@ -9,6 +9,8 @@
 #include "lib/profile/profile.h"
 #include "lib/perf/sampler.h"
 
+struct kind;
+
 /*
  * The recording pipeline as one reusable piece: open the events, drain the
  * rings, merge records in time order, keep the process model current, turn
@@ -68,6 +70,7 @@ struct session_observer {
 
 struct session_config {
 	struct sampler_config sampler;
+	const struct kind *kind; /* what the samples measure (kinds.h); NULL: cpu */
 	/*
 	 * Processes to follow, with all their threads (a thread id stands for
 	 * its process, as perf's -p takes it; each process counts once), or
