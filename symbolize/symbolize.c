@@ -683,6 +683,8 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 		uint32_t id;
 
 		(void)snprintf(buf, sizeof(buf), "[%s]", module);
+		/* Named by kallsyms alone: none of what vmlinux's DWARF gave the kernel's. */
+		mm.flags = PROFILE_MAPPING_KERNEL;
 		r = profile_intern(p, buf, &mm.file);
 		if (r == 0)
 			r = profile_intern_mapping(p, &mm, &id);

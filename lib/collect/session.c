@@ -145,6 +145,8 @@ int session_open(const struct session_config *cfg, struct session **ret)
 		goto out;
 	}
 	r = setup_profile(s);
+	if (r == 0 && s->profile->ntypes > KIND_MAX_VALUES)
+		r = -EINVAL; /* a kind with more values than a sample has room for */
 	if (r < 0)
 		goto out;
 
@@ -408,7 +410,7 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 static int on_sample(struct session *s, const struct perf_record *smp)
 {
 	struct profile_label labels[NLABELS];
-	int64_t values[KIND_MAX_VALUES];
+	int64_t values[KIND_MAX_VALUES] = {0};
 	const char *comm, *pcomm;
 	struct proc *p = NULL;
 	size_t n = 0;

@@ -284,7 +284,9 @@ int reader_new(struct sampler *s, const struct reader_config *cfg, struct reader
 	 */
 	pthread_mutexattr_init(&mattr);
 	(void)pthread_mutexattr_setprotocol(&mattr, PTHREAD_PRIO_INHERIT);
-	pthread_mutex_init(&r->lock, &mattr);
+	/* (A kernel without PI futexes: an ordinary lock.) */
+	if (pthread_mutex_init(&r->lock, &mattr) != 0)
+		pthread_mutex_init(&r->lock, NULL);
 	pthread_mutexattr_destroy(&mattr);
 	pthread_cond_init(&r->ready, NULL);
 	/* Signals are the main thread's to handle: the reader is born with them blocked. */

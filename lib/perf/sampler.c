@@ -61,9 +61,15 @@ struct sampler {
 	int *fds;
 	size_t nfds, fds_cap;
 	struct ring **rings;
-	struct pollfd *pfds; /* one per ring (the fd it is mapped from), then the wake fd */
+	struct pollfd *pfds; /* one per ring (one of its events' fds), then the wake fd */
+	/*
+	 * Per ring, its events' fds: fds[ring_fd[i]..ring_end[i]), ring_fd[i]
+	 * the one polled. Any event joined to a ring is woken with it; one
+	 * whose thread exited polls hung up for ever, and the next is polled.
+	 */
+	size_t *ring_fd, *ring_end;
 	size_t nrings;
-	size_t nhup; /* rings whose tasks are gone, out of the poll set */
+	size_t nhup; /* rings whose every event's task is gone, out of the poll set */
 	int wake_fd; /* an eventfd: sampler_wake ends a wait */
 	uint64_t sample_type;
 	uint64_t regs_mask;
@@ -166,6 +172,8 @@ void sampler_free(struct sampler *s)
 	__atomic_sub_fetch(&live_samplers, 1, __ATOMIC_RELAXED);
 	free(s->rings);
 	free(s->pfds);
+	free(s->ring_fd);
+	free(s->ring_end);
 	free(s->fds);
 	free(s);
 }
@@ -214,11 +222,14 @@ static int open_cpu(struct sampler *s, struct perf_event_attr *attr, int cpu, co
 			if (r < 0)
 				return r;
 			s->rings[s->nrings] = ring;
+			s->ring_fd[s->nrings] = s->nfds - 1;
 			s->pfds[s->nrings++] = (struct pollfd){.fd = fd, .events = POLLIN};
 		} else if (ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, leader) < 0) {
 			return -errno;
 		}
 	}
+	if (opened)
+		s->ring_end[s->nrings - 1] = s->nfds;
 	return opened ? 0 : -ESRCH;
 }
 
@@ -274,7 +285,9 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 	}
 	s->rings = calloc((size_t)ncpu, sizeof(*s->rings));
 	s->pfds = calloc((size_t)ncpu + 1, sizeof(*s->pfds));
-	if (!s->rings || !s->pfds) {
+	s->ring_fd = calloc((size_t)ncpu, sizeof(*s->ring_fd));
+	s->ring_end = calloc((size_t)ncpu, sizeof(*s->ring_end));
+	if (!s->rings || !s->pfds || !s->ring_fd || !s->ring_end) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -365,11 +378,16 @@ int sampler_wait(struct sampler *s, int timeout_ms, bool *ret_hup)
 	/*
 	 * A hung-up fd polls ready for ever: left in the set, one exited
 	 * thread of many (or the command's end, before its parent is told)
-	 * would turn every later wait into a spin. Its ring is still read by
-	 * every pass; only the wait forgets it (poll skips negative fds).
+	 * would turn every later wait into a spin. The ring's next event is
+	 * polled instead; once all have hung up, the ring leaves the set
+	 * (poll skips negative fds). Every pass still reads every ring.
 	 */
 	for (size_t i = 0; i < s->nrings; i++) {
-		if ((s->pfds[i].revents & POLLHUP) && s->pfds[i].fd >= 0) {
+		if (!(s->pfds[i].revents & POLLHUP) || s->pfds[i].fd < 0)
+			continue;
+		if (++s->ring_fd[i] < s->ring_end[i]) {
+			s->pfds[i].fd = s->fds[s->ring_fd[i]];
+		} else {
 			s->pfds[i].fd = -1;
 			s->nhup++;
 		}

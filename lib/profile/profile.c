@@ -163,13 +163,21 @@ struct mapping_key {
 	const struct profile_mapping *m;
 };
 
+/*
+ * What a mapping is, among its flags: kernel or anonymous memory. The
+ * HAS_* bits say what symbolization found in it, not which mapping it is:
+ * a module's next frame must find the mapping its first one named.
+ */
+#define MAPPING_IDENTITY (PROFILE_MAPPING_KERNEL | PROFILE_MAPPING_ANON)
+
 static bool mapping_eq(const void *ctx, uint32_t idx)
 {
 	const struct mapping_key *k = ctx;
 	const struct profile_mapping *a = &k->p->mappings[idx], *b = k->m;
 
 	return a->start == b->start && a->limit == b->limit && a->offset == b->offset &&
-	       a->file == b->file && a->build_id == b->build_id && a->flags == b->flags &&
+	       a->file == b->file && a->build_id == b->build_id &&
+	       (a->flags & MAPPING_IDENTITY) == (b->flags & MAPPING_IDENTITY) &&
 	       (!(a->flags & PROFILE_MAPPING_ANON) || a->pid == b->pid);
 }
 
@@ -179,7 +187,7 @@ static uint64_t mapping_hash(const struct profile_mapping *m)
 
 	h = hash_u64(m->offset, h);
 	h = hash_u64(((uint64_t)m->file << 32) | m->build_id, h);
-	return hash_u64(m->flags, h);
+	return hash_u64(m->flags & MAPPING_IDENTITY, h);
 }
 
 int profile_intern_mapping(struct profile *p, const struct profile_mapping *m, uint32_t *ret_id)
@@ -202,12 +210,15 @@ int profile_intern_mapping(struct profile *p, const struct profile_mapping *m, u
 	return 0;
 }
 
+/*
+ * Not indexed: a file's mappings are found by its ids, never by value, and
+ * a hostile file's thousands of equal ones would pile up in one run of the
+ * index (quadratic time). The same for functions.
+ */
 int profile_add_mapping(struct profile *p, const struct profile_mapping *m, uint32_t *ret_id)
 {
 	int r = VEC_PUSH_RESERVE(p->mappings, p->nmappings, p->mappings_cap);
 
-	if (r == 0)
-		r = hashmap_insert(&p->mapping_index, mapping_hash(m), (uint32_t)p->nmappings);
 	if (r < 0)
 		return r;
 	p->mappings[p->nmappings++] = *m;
@@ -217,12 +228,23 @@ int profile_add_mapping(struct profile *p, const struct profile_mapping *m, uint
 
 int profile_set_mapping(struct profile *p, uint32_t id, const struct profile_mapping *m)
 {
+	uint64_t old, h = mapping_hash(m);
+	int r;
+
 	if (id == 0 || id > p->nmappings)
 		return -EINVAL;
-	/* Its hash changes with it; an equal mapping found later is this one. */
-	(void)hashmap_remove(&p->mapping_index, mapping_hash(&p->mappings[id - 1]), id - 1);
+	old = mapping_hash(&p->mappings[id - 1]);
+	/* Only an interned mapping is in the index, and only it must move there. */
+	if (old != h && hashmap_remove(&p->mapping_index, old, id - 1)) {
+		r = hashmap_insert(&p->mapping_index, h, id - 1);
+		if (r < 0) {
+			(void)hashmap_insert(&p->mapping_index, old,
+					     id - 1); /* a slot just freed */
+			return r;
+		}
+	}
 	p->mappings[id - 1] = *m;
-	return hashmap_insert(&p->mapping_index, mapping_hash(m), id - 1);
+	return 0;
 }
 
 struct function_key {
@@ -249,8 +271,6 @@ int profile_add_function(struct profile *p, const struct profile_function *f, ui
 {
 	int r = VEC_PUSH_RESERVE(p->functions, p->nfunctions, p->functions_cap);
 
-	if (r == 0)
-		r = hashmap_insert(&p->function_index, function_hash(f), (uint32_t)p->nfunctions);
 	if (r < 0)
 		return r;
 	p->functions[p->nfunctions++] = *f;

@@ -130,13 +130,20 @@ static void changes(struct profile *p)
 	ok(profile_add_mapping(p, &m, &id) == 0 && profile_add_mapping(p, &m, &id2) == 0 &&
 		   id != id2,
 	   "profile_add_mapping keeps a file's equal mappings apart");
+	ok(profile_intern_mapping(p, &m, &id) == 0 && id != id2, "interning does not find them");
 	m2 = m;
-	m2.flags = PROFILE_MAPPING_HAS_FUNCTIONS;
 	(void)profile_intern(p, "0123abcd", &m2.build_id);
 	ok(profile_set_mapping(p, id, &m2) == 0 && p->mappings[id - 1].build_id == m2.build_id,
 	   "profile_set_mapping changes a mapping");
 	ok(profile_intern_mapping(p, &m2, &again) == 0 && again == id,
 	   "and interning its new value finds it");
+	ok(profile_intern_mapping(p, &m, &again) == 0 && again != id,
+	   "its old value is another mapping now");
+	m2.flags = PROFILE_MAPPING_HAS_FUNCTIONS | PROFILE_MAPPING_HAS_LINE_NUMBERS;
+	ok(profile_set_mapping(p, id, &m2) == 0, "symbolization marks what it found");
+	m2.flags = 0;
+	ok(profile_intern_mapping(p, &m2, &again) == 0 && again == id,
+	   "which is not part of the mapping's identity (HAS_* flags)");
 	ok(profile_set_mapping(p, 4000, &m2) == -EINVAL, "an unknown mapping: -EINVAL");
 
 	ok(profile_intern_location(p, id2, 0x10100, PROFILE_LOCATION_CALLER, &loc) == 0,
