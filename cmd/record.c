@@ -18,6 +18,8 @@
 #include "lib/base/log.h"
 #include "lib/base/outfile.h"
 #include "lib/base/parse.h"
+#include "lib/collect/collector.h"
+#include "lib/collect/kinds.h"
 #include "lib/collect/session.h"
 #include "lib/views/stacks.h"
 #include "lib/views/view.h"
@@ -47,6 +49,8 @@ static const char usage[] =
 	"  -F, --freq HZ            samples per second per CPU (default 999)\n"
 	"  -e, --event NAME         event to sample (default cpu-clock); cycles, task-clock,\n"
 	"                           instructions, page-faults, context-switches, ...\n"
+	"      --kind KIND          what to profile (default cpu): cpu, on-CPU time sampled\n"
+	"                           by -e at -F\n"
 	"      --call-graph MODE    dwarf[,SIZE] (default; SIZE bytes of stack per sample,\n"
 	"                           default 16384), fp (frame pointers) or none (pc only)\n"
 	"  -g                       same as --call-graph=fp, as in perf\n"
@@ -88,6 +92,7 @@ struct record_opts {
 	const char *cpu_list;
 	uint64_t freq;
 	const char *event;
+	const char *kind;
 	enum sampler_callgraph callgraph;
 	uint32_t stack_size;
 	uint64_t duration_ns; /* 0: until the target ends or a signal */
@@ -182,7 +187,14 @@ static enum view_kind format_of(const char *path)
 /* Returns <0 on a usage error (already reported), 0 for --help, >0 to go on. */
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
-	enum { OPT_CALL_GRAPH = 0x100, OPT_DEBUGINFO_PATH, OPT_FORMAT, OPT_VMLINUX, OPT_VERIFY };
+	enum {
+		OPT_CALL_GRAPH = 0x100,
+		OPT_DEBUGINFO_PATH,
+		OPT_FORMAT,
+		OPT_KIND,
+		OPT_VMLINUX,
+		OPT_VERIFY,
+	};
 	static const struct option options[] = {
 		{"all-cpus", no_argument, NULL, 'a'},
 		{"pid", required_argument, NULL, 'p'},
@@ -195,6 +207,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"output", required_argument, NULL, 'o'},
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH},
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"kind", required_argument, NULL, OPT_KIND},
 		{"vmlinux", required_argument, NULL, OPT_VMLINUX},
 		{"verify-unwind", no_argument, NULL, OPT_VERIFY},
 		{"help", no_argument, NULL, 'h'},
@@ -205,6 +218,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	*o = (struct record_opts){
 		.freq = 999,
 		.event = "cpu-clock",
+		.kind = "cpu",
 		.callgraph = SAMPLER_CALLGRAPH_DWARF,
 		.stack_size = DEFAULT_STACK_SIZE,
 		.output = "cprof.pb.gz",
@@ -259,6 +273,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case OPT_VERIFY:
 			o->verify_unwind = true;
+			break;
+		case OPT_KIND:
+			o->kind = optarg;
 			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &o->format) < 0)
@@ -414,24 +431,10 @@ static void add_comments(struct profile *p, int argc, char **argv)
 	}
 }
 
-/* kernel.perf_event_paranoid, or 2 (the kernel's default) when it cannot be read. */
-static int paranoid_level(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
-	int level = 2;
-
-	if (f) {
-		if (fscanf(f, "%d", &level) != 1)
-			level = 2;
-		(void)fclose(f);
-	}
-	return level;
-}
-
 static int open_error(int r, const struct record_opts *o)
 {
 	char hint[200];
-	int paranoid = paranoid_level();
+	int paranoid = sampler_paranoid();
 	/* What each kind of target needs: -a the whole CPU (0), a process's user space 2. */
 	int need = o->all_cpus ? 0 : 2;
 
@@ -609,11 +612,95 @@ static void print_unwind_summary(const struct unwind *u, bool verified)
 			us.differed ? " (-v lists them)" : "");
 }
 
+/* What the symbolizer could not use, for -v. */
+static void print_symbolize_notes(const struct symbolize *sym)
+{
+	struct symbolize_stats st;
+
+	symbolize_get_stats(sym, &st);
+	if (st.kernel_cache_error)
+		log_info("not using the saved kernel symbols '%s': %s; read /proc/kallsyms instead",
+			 st.kernel_cache, cache_refusal(st.kernel_cache_error));
+	if (st.jitmaps_refused)
+		log_info("ignored %zu JIT perf map%s another user could have written (%s)",
+			 st.jitmaps_refused, st.jitmaps_refused == 1 ? "" : "s",
+			 st.jitmap_refused_why);
+}
+
+/*
+ * The targets of the options into the session's config: -C, -p or -t (each
+ * checked to exist and be ours to profile). Returns 0, or an exit code
+ * already reported.
+ */
+static int set_targets(const struct record_opts *o, struct session_config *cfg, bool **cpus,
+		       int32_t **pids)
+{
+	if (o->cpu_list) {
+		int ncpu = sampler_online_cpus(cpus);
+
+		if (ncpu < 0)
+			return cmd_fail(ncpu, NULL, "reading the CPU list");
+		if (parse_cpu_list(o->cpu_list, *cpus, (size_t)ncpu) < 0)
+			return cmd_usage_error(usage, "invalid CPU list '%s' (this machine has %d)",
+					       o->cpu_list, ncpu);
+		cfg->sampler.cpus = *cpus;
+		cfg->sampler.ncpus = (size_t)ncpu;
+	}
+	if (o->pid_list || o->tid_list) {
+		const char *list = o->pid_list ? o->pid_list : o->tid_list;
+		size_t n;
+
+		if (parse_pids(list, pids, &n) < 0)
+			return cmd_usage_error(usage, "invalid %s list '%s'",
+					       o->pid_list ? "pid" : "tid", list);
+		for (size_t i = 0; i < n; i++) {
+			/* kill(0) accepts thread ids too; EPERM: someone else's, unless we are
+			 * root. */
+			if (kill((*pids)[i], 0) < 0 && (errno == ESRCH || errno == EPERM))
+				return cmd_fail(-errno,
+						errno == EPERM ? "it belongs to another user: run "
+								 "cprof as root"
+							       : NULL,
+						"cannot profile %s %d", o->pid_list ? "pid" : "tid",
+						(*pids)[i]);
+		}
+		if (o->pid_list) {
+			cfg->pids = *pids;
+			cfg->npids = n;
+		} else {
+			cfg->tids = *pids;
+			cfg->ntids = n;
+		}
+	}
+	return 0;
+}
+
+/* Start the stopped command: 0 once it runs, or an exit code already reported. */
+static int release_child(const struct record_opts *o, pid_t *child, int *go_fd, int err_fd)
+{
+	int e = 0;
+	ssize_t n;
+
+	(void)!write(*go_fd, "g", 1);
+	(void)close(*go_fd);
+	*go_fd = -1;
+	/* EOF: exec succeeded and closed the pipe. Otherwise we get its errno. */
+	do
+		n = read(err_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(e))
+		return 0;
+	(void)waitpid(*child, NULL, 0);
+	*child = 0;
+	return cmd_fail(-e, NULL, "cannot run '%s'", o->command[0]);
+}
+
 int cmd_record(int argc, char **argv)
 {
-	struct session_config cfg = {0};
+	struct collector_config cfg = {0};
 	struct record_opts o;
-	struct session *s = NULL;
+	struct collector *c = NULL;
+	struct collector_window w = {0};
 	struct outfile *out = NULL;
 	struct symbolize_options sym_opts = {0};
 	struct cache *cache = NULL;
@@ -621,10 +708,10 @@ int cmd_record(int argc, char **argv)
 	struct unwind *unwinder = NULL;
 	struct session_unwinder unwinder_ops;
 	struct session_observer observer;
-	struct symbolize_stats sym_stats = {0};
-	struct profile *profile;
+	struct collector_symbolizer symbolizer;
+	const struct collector_fallbacks *fb;
+	const struct kind *kind;
 	struct sigaction sa = {0};
-	struct timespec start;
 	int32_t *pids = NULL;
 	bool *cpus = NULL;
 	pid_t child = 0;
@@ -636,13 +723,19 @@ int cmd_record(int argc, char **argv)
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : 0;
 
-	cfg.sampler.event = sampler_event_find(o.event);
-	if (!cfg.sampler.event)
+	kind = kind_find(o.kind);
+	if (!kind)
+		return cmd_usage_error(usage, "unknown kind '%s'", o.kind);
+	cfg.session.kinds = &kind;
+	cfg.session.nkinds = 1;
+	cfg.session.kind_options.event = sampler_event_find(o.event);
+	if (!cfg.session.kind_options.event)
 		return cmd_usage_error(usage, "unknown event '%s'", o.event);
-	cfg.keep_times = o.format == VIEW_PERF_SCRIPT;
-	cfg.sampler.freq = o.freq;
-	cfg.sampler.callgraph = o.callgraph;
-	cfg.sampler.stack_size = o.stack_size;
+	cfg.session.kind_options.freq = o.freq;
+	cfg.session.keep_times = o.format == VIEW_PERF_SCRIPT;
+	cfg.session.sampler.callgraph = o.callgraph;
+	cfg.session.sampler.stack_size = o.stack_size;
+	cfg.duration_ns = o.duration_ns;
 	sym_opts.debuginfo_path = o.debuginfo_path;
 	sym_opts.vmlinux = o.vmlinux;
 	cache = open_cache();
@@ -653,7 +746,9 @@ int cmd_record(int argc, char **argv)
 		return cmd_fail(r, NULL, "setting up the symbolizer");
 	}
 	symbolize_bind(sym, &observer);
-	cfg.observer = &observer;
+	symbolize_bind_collector(sym, &symbolizer);
+	cfg.session.observer = &observer;
+	cfg.symbolizer = &symbolizer;
 	if (o.callgraph == SAMPLER_CALLGRAPH_DWARF) {
 		/* The unwinder opens files while processes run; the symbolizer reuses them. */
 		r = unwind_new(symbolize_files(sym), &unwinder);
@@ -663,55 +758,12 @@ int cmd_record(int argc, char **argv)
 		}
 		unwind_bind(unwinder, &unwinder_ops);
 		unwind_verify(unwinder, o.verify_unwind);
-		cfg.unwinder = &unwinder_ops;
+		cfg.session.unwinder = &unwinder_ops;
 	}
-	if (o.cpu_list) {
-		int ncpu = sampler_online_cpus(&cpus);
-
-		if (ncpu < 0) {
-			ret = cmd_fail(ncpu, NULL, "reading the CPU list");
-			goto out;
-		}
-		if (parse_cpu_list(o.cpu_list, cpus, (size_t)ncpu) < 0) {
-			ret = cmd_usage_error(usage, "invalid CPU list '%s' (this machine has %d)",
-					      o.cpu_list, ncpu);
-			goto out;
-		}
-		cfg.sampler.cpus = cpus;
-		cfg.sampler.ncpus = (size_t)ncpu;
-	}
-	if (o.pid_list || o.tid_list) {
-		const char *list = o.pid_list ? o.pid_list : o.tid_list;
-		size_t n;
-
-		r = parse_pids(list, &pids, &n);
-		if (r < 0) {
-			ret = cmd_usage_error(usage, "invalid %s list '%s'",
-					      o.pid_list ? "pid" : "tid", list);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			/* kill(0) accepts thread ids too; EPERM: someone else's, unless we are
-			 * root. */
-			if (kill(pids[i], 0) < 0 && (errno == ESRCH || errno == EPERM)) {
-				ret = cmd_fail(-errno,
-					       errno == EPERM
-						       ? "it belongs to another user: run cprof "
-							 "as root"
-						       : NULL,
-					       "cannot profile %s %d", o.pid_list ? "pid" : "tid",
-					       pids[i]);
-				goto out;
-			}
-		}
-		if (o.pid_list) {
-			cfg.pids = pids;
-			cfg.npids = n;
-		} else {
-			cfg.tids = pids;
-			cfg.ntids = n;
-		}
-	}
+	ret = set_targets(&o, &cfg.session, &cpus, &pids);
+	if (ret)
+		goto out;
+	ret = 1;
 
 	/* Before any work: an output we cannot write is the cheapest failure to report. */
 	r = outfile_open(o.output, &out);
@@ -736,29 +788,13 @@ int cmd_record(int argc, char **argv)
 			ret = cmd_fail(r, NULL, "cannot start '%s'", o.command[0]);
 			goto out;
 		}
-		cfg.child = child;
-		cfg.child_comm = base ? base + 1 : o.command[0];
-		cfg.sampler.enable_on_exec = true;
+		cfg.session.child = child;
+		cfg.session.child_comm = base ? base + 1 : o.command[0];
+		cfg.session.sampler.enable_on_exec = true;
 	}
 
-	r = session_open(&cfg, &s);
-	if ((r == -ENOENT || r == -EOPNOTSUPP) && cfg.sampler.event != sampler_event_default()) {
-		/* Many VMs and containers have no PMU: a CPU profile beats no profile. */
-		log_warn("event '%s' is not supported here (%s); falling back to cpu-clock",
-			 o.event, strerror(-r));
-		cfg.sampler.event = sampler_event_default();
-		r = session_open(&cfg, &s);
-	}
-	if ((r == -EACCES || r == -EPERM) && !o.all_cpus && paranoid_level() >= 2) {
-		/* As perf does: at paranoid 2 a user may sample their own code, not the kernel. */
-		cfg.sampler.exclude_kernel = true;
-		r = session_open(&cfg, &s);
-		if (r == 0)
-			log_warn("kernel.perf_event_paranoid is %d: recording user space only; "
-				 "for kernel frames set it to 1 or lower, or run as root",
-				 paranoid_level());
-	}
-	if (r == -ESRCH && (cfg.npids || cfg.ntids)) {
+	r = collector_open(&cfg, &c);
+	if (r == -ESRCH && (cfg.session.npids || cfg.session.ntids)) {
 		ret = cmd_fail(r, NULL, "cannot profile %s %s", o.pid_list ? "pid" : "tid",
 			       o.pid_list ? o.pid_list : o.tid_list);
 		goto out;
@@ -767,52 +803,34 @@ int cmd_record(int argc, char **argv)
 		ret = open_error(r, &o);
 		goto out;
 	}
-	r = session_start(s);
+	fb = collector_fallbacks(c);
+	if (fb->event_error)
+		log_warn("event '%s' is not supported here (%s); falling back to cpu-clock",
+			 o.event, strerror(-fb->event_error));
+	if (fb->user_only_paranoid)
+		log_warn("kernel.perf_event_paranoid is %d: recording user space only; "
+			 "for kernel frames set it to 1 or lower, or run as root",
+			 fb->user_only_paranoid);
+	r = collector_start(c);
 	if (r < 0) {
 		ret = cmd_fail(r, NULL, "enabling the events");
 		goto out;
 	}
 	if (child) {
-		int e = 0;
-		ssize_t n;
-
-		(void)!write(go_fd, "g", 1);
-		(void)close(go_fd);
-		go_fd = -1;
-		/* EOF: exec succeeded and closed the pipe. Otherwise we get its errno. */
-		do
-			n = read(err_fd, &e, sizeof(e));
-		while (n < 0 && errno == EINTR);
-		if (n == sizeof(e)) {
-			(void)waitpid(child, NULL, 0);
-			child = 0;
-			ret = cmd_fail(-e, NULL, "cannot run '%s'", o.command[0]);
+		ret = release_child(&o, &child, &go_fd, err_fd);
+		if (ret)
 			goto out;
-		}
+		ret = 1;
 	}
 
 	log_info("recording %zu events on %zu CPUs into '%s'; Ctrl-C to stop",
-		 session_stats(s)->events, session_stats(s)->rings, o.output);
-	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+		 session_stats(collector_session(c))->events,
+		 session_stats(collector_session(c))->rings, o.output);
 	while (!stop_requested) {
-		int timeout = 100;
-		bool hup = false;
+		unsigned due;
 
-		if (o.duration_ns) {
-			struct timespec now;
-			int64_t left;
-
-			(void)clock_gettime(CLOCK_MONOTONIC, &now);
-			left = (int64_t)o.duration_ns -
-			       ((int64_t)(now.tv_sec - start.tv_sec) * 1000000000 +
-				(now.tv_nsec - start.tv_nsec));
-			if (left <= 0)
-				break;
-			if (left / 1000000 < timeout)
-				timeout = (int)(left / 1000000) + 1;
-		}
-		r = session_poll(s, timeout, &hup);
-		if (r < 0 && r != -EINTR) {
+		r = collector_poll(c, &due);
+		if (r < 0) {
 			/* Keep what was collected: stop here, write it, and fail afterwards. */
 			failed = cmd_fail(r, NULL,
 					  "reading samples; writing what was recorded so far");
@@ -825,30 +843,29 @@ int cmd_record(int argc, char **argv)
 				break;
 			}
 		}
-		if (hup && !child) {
+		if (due & COLLECTOR_END)
+			break;
+		/* A command's end is its SIGCHLD, which gives its exit status. */
+		if ((due & COLLECTOR_GONE) && !child) {
 			log_info("every profiled process has exited");
 			break;
 		}
 	}
 
-	r = session_stop(s);
+	r = collector_stop(c, &w);
+	if (r == -ENOMEM && !w.n) {
+		ret = cmd_fail(r, NULL, "keeping the profile");
+		goto out;
+	}
 	if (r < 0)
 		failed = cmd_fail(r, NULL, "reading the last samples; writing what was recorded");
-	profile = session_profile(s);
-	add_comments(profile, argc, argv);
-
-	r = symbolize_profile(sym, profile, &sym_stats);
-	if (r < 0)
-		failed = cmd_fail(r, NULL, "symbolizing; writing the names found so far");
-	if (sym_stats.kernel_cache_error)
-		log_info("not using the saved kernel symbols '%s': %s; read /proc/kallsyms instead",
-			 sym_stats.kernel_cache, cache_refusal(sym_stats.kernel_cache_error));
-	if (sym_stats.jitmaps_refused)
-		log_info("ignored %zu JIT perf map%s another user could have written (%s)",
-			 sym_stats.jitmaps_refused, sym_stats.jitmaps_refused == 1 ? "" : "s",
-			 sym_stats.jitmap_refused_why);
+	add_comments(w.profiles[0], argc, argv);
+	if (w.symbolize_error)
+		failed = cmd_fail(w.symbolize_error, NULL,
+				  "symbolizing; writing the names found so far");
+	print_symbolize_notes(sym);
 	regular = outfile_is_regular(out);
-	r = write_output(profile, o.format, out);
+	r = write_output(w.profiles[0], o.format, out);
 	out = NULL;
 	if (r < 0) {
 		ret = cmd_fail(r, NULL, "cannot write '%s'", o.output);
@@ -857,7 +874,7 @@ int cmd_record(int argc, char **argv)
 	/* Devices and pipes have no size to show. */
 	if (!regular || stat(o.output, &st) < 0)
 		st.st_size = -1;
-	print_summary(session_stats(s), o.output, st.st_size);
+	print_summary(session_stats(collector_session(c)), o.output, st.st_size);
 	if (unwinder)
 		print_unwind_summary(unwinder, o.verify_unwind);
 	ret = failed;
@@ -888,7 +905,8 @@ out:
 	if (err_fd >= 0)
 		(void)close(err_fd);
 	outfile_abort(out);
-	session_free(s);
+	collector_window_release(&w);
+	collector_free(c);
 	unwind_free(unwinder);
 	symbolize_free(sym);
 	cache_free(cache);

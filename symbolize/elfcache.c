@@ -595,30 +595,22 @@ struct elf_file *elfcache_lookup(struct elfcache *c, const char *path, const cha
 	return add(c, path, build_id, pid, start, end);
 }
 
-struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, struct proc_map *m)
+struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, const struct proc_map *m)
 {
 	static const char hex[] = "0123456789abcdef";
 	char id[2 * PROC_BUILD_ID_MAX + 1] = "";
-	struct elf_file *f;
 
 	for (size_t i = 0; i < m->build_id_size; i++) {
 		id[2 * i] = hex[m->build_id[i] >> 4];
 		id[2 * i + 1] = hex[m->build_id[i] & 15];
 		id[2 * i + 2] = '\0';
 	}
-	f = elfcache_lookup(c, m->path, id, pid, m->start, m->end);
-	if (f && f->elf && !m->build_id_size && f->build_id[0]) {
-		/* Learned from the file: the profile's mapping gets it too. */
-		for (size_t i = 0; i < PROC_BUILD_ID_MAX && f->build_id[2 * i]; i++) {
-			unsigned v;
-
-			if (sscanf(&f->build_id[2 * i], "%2x", &v) != 1)
-				break;
-			m->build_id[i] = (uint8_t)v;
-			m->build_id_size = (uint8_t)(i + 1);
-		}
-	}
-	return f;
+	/*
+	 * A map without a build id (seeded from /proc, or a kernel before
+	 * 5.12) keeps none: symbolize_profile gives the profile's mapping the
+	 * file's, and the process model stays what the kernel said.
+	 */
+	return elfcache_lookup(c, m->path, id, pid, m->start, m->end);
 }
 
 /* Using a file. */

@@ -147,11 +147,12 @@ int elfcache_keep_debug(struct elfcache *c, struct elf_file *f);
 void elfcache_free(struct elfcache *c);
 
 /*
- * The file mapped by m in process pid, opened on first use. When the
- * mapping carried no build id, the file's own is copied into m. NULL only
- * when out of memory; check ->elf. Borrowed until elfcache_free.
+ * The file mapped by m in process pid, opened on first use (m is not
+ * changed: a map without a build id keeps none, and symbolize_profile
+ * gives the profile's mapping the file's). NULL only when out of memory;
+ * check ->elf. Borrowed until elfcache_free.
  */
-struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, struct proc_map *m);
+struct elf_file *elfcache_get(struct elfcache *c, int32_t pid, const struct proc_map *m);
 
 /*
  * The file of a profile mapping: by build id when given, else by path,

@@ -35,6 +35,7 @@ struct symbolize {
 	bool kcore_tried;
 	int kcore_error; /* why the cached copy was not used */
 	struct jitmaps *jit;
+	struct symbolize_stats bound_stats; /* summed over the collector's calls */
 	uint64_t files_missing;
 	char *vmlinux_path; /* as given, or NULL to search */
 	bool vmlinux_tried;
@@ -126,7 +127,7 @@ struct elfcache *symbolize_files(struct symbolize *s)
 	return s->files;
 }
 
-static void map_sampled(void *ctx, int32_t pid, struct proc_map *m)
+static void map_sampled(void *ctx, int32_t pid, const struct proc_map *m)
 {
 	struct symbolize *s = ctx;
 
@@ -139,6 +140,29 @@ static void map_sampled(void *ctx, int32_t pid, struct proc_map *m)
 void symbolize_bind(struct symbolize *s, struct session_observer *ret)
 {
 	*ret = (struct session_observer){.ctx = s, .map_sampled = map_sampled};
+}
+
+static int symbolize_for_collector(void *ctx, struct profile *p)
+{
+	struct symbolize *s = ctx;
+	struct symbolize_stats st;
+	int r = symbolize_profile(s, p, &st);
+
+	st.locations += s->bound_stats.locations;
+	st.resolved += s->bound_stats.resolved;
+	st.files_missing += s->bound_stats.files_missing;
+	s->bound_stats = st;
+	return r;
+}
+
+void symbolize_bind_collector(struct symbolize *s, struct collector_symbolizer *ret)
+{
+	*ret = (struct collector_symbolizer){.ctx = s, .symbolize = symbolize_for_collector};
+}
+
+void symbolize_get_stats(const struct symbolize *s, struct symbolize_stats *ret)
+{
+	*ret = s->bound_stats;
 }
 
 /*

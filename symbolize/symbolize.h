@@ -4,8 +4,9 @@
 
 #include <stdint.h>
 
-#include "lib/profile/profile.h"
+#include "lib/collect/collector.h"
 #include "lib/collect/session.h"
+#include "lib/profile/profile.h"
 
 /*
  * Names for the locations of a profile, once per unique location after
@@ -71,6 +72,16 @@ struct elfcache *symbolize_files(struct symbolize *s);
  * are opened at a mapping's first sample, while its process runs.
  */
 void symbolize_bind(struct symbolize *s, struct session_observer *ret);
+
+/*
+ * The collector_symbolizer backed by s, filled into *ret: each window's
+ * profiles through symbolize_profile, its counters summed for
+ * symbolize_get_stats.
+ */
+void symbolize_bind_collector(struct symbolize *s, struct collector_symbolizer *ret);
+
+/* The counters of the profiles symbolized through symbolize_bind_collector so far. */
+void symbolize_get_stats(const struct symbolize *s, struct symbolize_stats *ret);
 
 /*
  * Give every location of p that has not been symbolized its lines, set the

@@ -239,6 +239,14 @@ struct proc_map *proc_map_find(struct proc *p, uint64_t addr)
 	return NULL;
 }
 
+/* Serials are shared by every table (several sessions may run in one program). */
+static uint64_t new_serial(void)
+{
+	static uint64_t last;
+
+	return __atomic_add_fetch(&last, 1, __ATOMIC_RELAXED);
+}
+
 int proc_map_insert(struct proc *p, const struct proc_map *m)
 {
 	size_t i, j;
@@ -270,9 +278,9 @@ int proc_map_insert(struct proc *p, const struct proc_map *m)
 		}
 		tail.pgoff += m->end - tail.start;
 		tail.start = m->end;
-		tail.profile_mapping = 0;
+		tail.serial = new_serial();
 		p->maps[i].end = m->start;
-		p->maps[i].profile_mapping = 0;
+		p->maps[i].serial = new_serial();
 		memmove(&p->maps[i + 2], &p->maps[i + 1], (p->nmaps - i - 1) * sizeof(*p->maps));
 		p->maps[i + 1] = tail;
 		p->nmaps++;
@@ -281,7 +289,7 @@ int proc_map_insert(struct proc *p, const struct proc_map *m)
 		if (i < p->nmaps && p->maps[i].start < m->start) {
 			/* Overlaps the end of an older map: keep its head. */
 			p->maps[i].end = m->start;
-			p->maps[i].profile_mapping = 0;
+			p->maps[i].serial = new_serial();
 			i++;
 		}
 		/* Drop maps wholly covered, trim the head of one overlapping the end. */
@@ -290,7 +298,7 @@ int proc_map_insert(struct proc *p, const struct proc_map *m)
 		if (j < p->nmaps && p->maps[j].start < m->end) {
 			p->maps[j].pgoff += m->end - p->maps[j].start;
 			p->maps[j].start = m->end;
-			p->maps[j].profile_mapping = 0;
+			p->maps[j].serial = new_serial();
 		}
 		memmove(&p->maps[i], &p->maps[j], (p->nmaps - j) * sizeof(*p->maps));
 		p->nmaps -= j - i;
@@ -298,7 +306,7 @@ int proc_map_insert(struct proc *p, const struct proc_map *m)
 	memmove(&p->maps[i + 1], &p->maps[i], (p->nmaps - i) * sizeof(*p->maps));
 	p->maps[i] = *m;
 	p->maps[i].path = path;
-	p->maps[i].profile_mapping = 0;
+	p->maps[i].serial = new_serial();
 	p->nmaps++;
 	return 0;
 }

@@ -23,8 +23,13 @@ struct proc_map {
 	uint32_t prot;
 	uint8_t build_id_size;
 	uint8_t build_id[PROC_BUILD_ID_MAX];
-	char *path;		  /* owned; "//anon", "[vdso]", or a file path */
-	uint32_t profile_mapping; /* the session's cache: profile mapping id, 0 until interned */
+	char *path; /* owned; "//anon", "[vdso]", or a file path */
+	/*
+	 * Which map this is, unique among every map of every table for the
+	 * life of the program: a new one for each map inserted, split or
+	 * trimmed, so consumers can key what they derive from a map by it.
+	 */
+	uint64_t serial;
 };
 
 struct proc {

@@ -4,37 +4,66 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/perf/arch.h"
+#include "lib/base/hash.h"
 #include "lib/base/log.h"
-#include "lib/perf/merge.h"
+#include "lib/base/vec.h"
 #include "lib/collect/kinds.h"
 #include "lib/collect/proc.h"
-#include "lib/perf/reader.h"
-#include "lib/perf/decode.h"
 #include "lib/collect/session.h"
-#include "lib/base/vec.h"
+#include "lib/perf/arch.h"
+#include "lib/perf/decode.h"
+#include "lib/perf/merge.h"
+#include "lib/perf/reader.h"
 
 #define MAX_FRAMES 1024
 #define MAX_TIMINGS (1u << 20) /* unwind times kept for the median: 4 MiB at most */
 
+#define MAX_KINDS SAMPLER_MAX_EVENTS
+
 enum label_key { LABEL_PID, LABEL_TID, LABEL_COMM, LABEL_PROCESS, LABEL_TIME, LABEL_CPU, NLABELS };
 
-struct session {
-	struct session_config cfg;
-	const struct kind *kind; /* what the samples' values measure */
-	struct sampler *sampler;
-	struct reader *reader;
-	struct merge *merge;
-	struct proc_table *procs;
+/* A profile mapping id known for a map of the process model (by its serial). */
+struct mapping_id {
+	uint64_t serial;
+	uint32_t id;
+};
+
+/*
+ * One kind's profile and the ids the session keeps into it. All of it
+ * belongs to the profile: a rotation drops it with the profile handed over.
+ */
+struct output {
+	const struct kind *kind;
 	struct profile *profile;
-	struct session_stats stats;
-	uint64_t sample_type, regs_mask;
 	uint32_t label_keys[NLABELS];
 	uint32_t nanoseconds;	     /* the unit of the time label */
 	uint32_t kernel_mapping;     /* profile mapping id, 0 until the first kernel frame */
 	uint32_t truncated_location; /* the "[truncated]" frame, 0 until needed */
+	struct mapping_id *mappings; /* the maps sampled so far, by serial */
+	size_t nmappings, mappings_cap;
+	struct hashmap mapping_index;
+	struct mapping_id last; /* the map of the previous frame: stacks stay in one map a while */
+};
+
+struct session {
+	struct session_config cfg;
+	struct output outputs[MAX_KINDS];
+	size_t noutputs;
+	/* Event i of the sampler's list: the output it feeds, and its index among the kind's. */
+	struct {
+		uint8_t output, index;
+	} events[SAMPLER_MAX_EVENTS];
+	struct sampler_spec specs[SAMPLER_MAX_EVENTS];
+	struct sampler *sampler;
+	struct reader *reader;
+	struct merge *merge;
+	struct proc_table *procs;
+	struct session_stats stats;
+	uint64_t regs_mask;
+	uint64_t time_type; /* a sample_type giving any record's time (they share the layout) */
 	bool running;
-	struct timespec start_mono;
+	struct timespec start_mono, window_mono;
+	int64_t window_realtime_ns;
 	uint32_t *unwind_ns; /* a sample of unwind times, for the median */
 	size_t nunwind_ns, unwind_ns_cap;
 	uint32_t locs[MAX_FRAMES];
@@ -46,21 +75,61 @@ static const char *proc_root(const struct session *s)
 	return s->cfg.proc_root ? s->cfg.proc_root : "/proc";
 }
 
-static int setup_profile(struct session *s)
+/* Free what an output holds into its profile, and the profile. */
+static void output_release(struct output *o)
+{
+	profile_free(o->profile);
+	free(o->mappings);
+	hashmap_release(&o->mapping_index);
+	*o = (struct output){.kind = o->kind};
+}
+
+/* A fresh, empty profile for the output's kind: its types and label keys. */
+static int output_reset(struct session *s, struct output *o)
 {
 	static const char *const keys[NLABELS] = {"pid", "tid", "comm", "process", "time", "cpu"};
-	struct profile *p = s->profile;
+	struct output fresh = {.kind = o->kind, .profile = profile_new()};
+	struct profile *p = fresh.profile;
 	int r;
 
-	r = s->kind->setup(p, s->cfg.sampler.event, s->cfg.sampler.freq);
-	if (r < 0)
+	if (!p)
+		return -ENOMEM;
+	r = o->kind->setup(p, &s->cfg.kind_options);
+	if (r == 0 && p->ntypes > KIND_MAX_VALUES)
+		r = -EINVAL; /* a kind with more values than a sample has room for */
+	for (int i = 0; i < NLABELS && r == 0; i++)
+		r = profile_intern(p, keys[i], &fresh.label_keys[i]);
+	if (r == 0)
+		r = profile_intern(p, "nanoseconds", &fresh.nanoseconds);
+	if (r < 0) {
+		output_release(&fresh);
 		return r;
-	for (int i = 0; i < NLABELS; i++) {
-		r = profile_intern(p, keys[i], &s->label_keys[i]);
-		if (r < 0)
-			return r;
 	}
-	return profile_intern(p, "nanoseconds", &s->nanoseconds);
+	output_release(o);
+	*o = fresh;
+	return 0;
+}
+
+/* The kinds' events as one list, each event knowing its kind's output. */
+static int list_events(struct session *s)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < s->noutputs; k++) {
+		struct sampler_spec specs[KIND_MAX_EVENTS];
+		size_t m = s->outputs[k].kind->events(&s->cfg.kind_options, specs);
+
+		if (m > KIND_MAX_EVENTS || n + m > SAMPLER_MAX_EVENTS)
+			return -EINVAL;
+		for (size_t i = 0; i < m; i++, n++) {
+			s->specs[n] = specs[i];
+			s->events[n].output = (uint8_t)k;
+			s->events[n].index = (uint8_t)i;
+		}
+	}
+	s->cfg.sampler.events = s->specs;
+	s->cfg.sampler.nevents = n;
+	return 0;
 }
 
 /* Add id to ids[0..*n) unless it is there. The lists are short: what a user typed. */
@@ -136,17 +205,26 @@ int session_open(const struct session_config *cfg, struct session **ret)
 	if (!s)
 		return -ENOMEM;
 	s->cfg = *cfg;
-	s->kind = cfg->kind ? cfg->kind : kind_default();
+	if (!s->cfg.kind_options.event)
+		s->cfg.kind_options.event = sampler_event_default();
+	if (!s->cfg.kind_options.freq)
+		s->cfg.kind_options.freq = 999;
+	s->noutputs = cfg->nkinds ? cfg->nkinds : 1;
+	if (s->noutputs > MAX_KINDS) {
+		free(s);
+		return -EINVAL;
+	}
+	for (size_t k = 0; k < s->noutputs; k++)
+		s->outputs[k].kind = cfg->nkinds ? cfg->kinds[k] : kind_default();
 	s->merge = merge_new();
 	s->procs = proc_table_new();
-	s->profile = profile_new();
-	if (!s->merge || !s->procs || !s->profile) {
+	if (!s->merge || !s->procs) {
 		r = -ENOMEM;
 		goto out;
 	}
-	r = setup_profile(s);
-	if (r == 0 && s->profile->ntypes > KIND_MAX_VALUES)
-		r = -EINVAL; /* a kind with more values than a sample has room for */
+	r = list_events(s);
+	for (size_t k = 0; k < s->noutputs && r == 0; k++)
+		r = output_reset(s, &s->outputs[k]);
 	if (r < 0)
 		goto out;
 
@@ -174,17 +252,14 @@ int session_open(const struct session_config *cfg, struct session **ret)
 			goto out;
 	}
 
-	r = sampler_open(&cfg->sampler, tids, ntids, &s->sampler);
+	r = sampler_open(&s->cfg.sampler, tids, ntids, &s->sampler);
 	if (r < 0)
 		goto out;
-	s->sample_type = sampler_sample_type(s->sampler);
+	s->time_type = sampler_sample_type(s->sampler, 0);
 	s->regs_mask = sampler_regs_mask(s->sampler);
 	s->stats.events = sampler_nevents(s->sampler);
 	s->stats.rings = sampler_nrings(s->sampler);
-	r = reader_new(
-		s->sampler,
-		&(struct reader_config){.sample_type = s->sample_type, .regs_mask = s->regs_mask},
-		&s->reader);
+	r = reader_new(s->sampler, &(struct reader_config){0}, &s->reader);
 out:
 	free(tids);
 	if (r < 0) {
@@ -203,7 +278,8 @@ void session_free(struct session *s)
 	sampler_free(s->sampler);
 	merge_free(s->merge);
 	proc_table_free(s->procs);
-	profile_free(s->profile);
+	for (size_t k = 0; k < s->noutputs; k++)
+		output_release(&s->outputs[k]);
 	free(s->unwind_ns);
 	free(s);
 }
@@ -215,8 +291,11 @@ int session_start(struct session *s)
 
 	(void)clock_gettime(CLOCK_REALTIME, &rt);
 	(void)clock_gettime(CLOCK_MONOTONIC, &s->start_mono);
+	s->window_mono = s->start_mono;
 	s->stats.start_realtime_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
-	profile_set_time(s->profile, s->stats.start_realtime_ns, 0);
+	s->window_realtime_ns = s->stats.start_realtime_ns;
+	for (size_t k = 0; k < s->noutputs; k++)
+		profile_set_time(s->outputs[k].profile, s->window_realtime_ns, 0);
 	/* With a child, enable_on_exec starts the events at its exec. */
 	if (!s->cfg.sampler.enable_on_exec) {
 		r = sampler_enable(s->sampler);
@@ -243,28 +322,37 @@ int session_start(struct session *s)
 
 /* Stack resolution: frames to profile locations. */
 
-static int kernel_location(struct session *s, uint64_t pc, uint32_t flags, uint32_t *ret)
+static int kernel_location(struct output *o, uint64_t pc, uint32_t flags, uint32_t *ret)
 {
 	int r;
 
-	if (!s->kernel_mapping) {
+	if (!o->kernel_mapping) {
 		struct profile_mapping m = {
 			.start = arch_kernel_start(),
 			.limit = UINT64_MAX,
 			.flags = PROFILE_MAPPING_KERNEL,
 		};
 
-		r = profile_intern(s->profile, "[kernel.kallsyms]", &m.file);
+		r = profile_intern(o->profile, "[kernel.kallsyms]", &m.file);
 		if (r < 0)
 			return r;
-		r = profile_intern_mapping(s->profile, &m, &s->kernel_mapping);
+		r = profile_intern_mapping(o->profile, &m, &o->kernel_mapping);
 		if (r < 0)
 			return r;
 	}
-	return profile_intern_location(s->profile, s->kernel_mapping, pc, flags, ret);
+	return profile_intern_location(o->profile, o->kernel_mapping, pc, flags, ret);
 }
 
-static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, uint32_t *ret)
+static bool mapping_id_eq(const void *ctx, uint32_t idx)
+{
+	const struct output *o = ctx;
+
+	return o->mappings[idx].serial == o->last.serial;
+}
+
+/* The profile mapping of a map of the process model, interned at its first sample. */
+static int mapping_of(struct session *s, struct output *o, struct proc *p, struct proc_map *pm,
+		      uint32_t *ret)
 {
 	static const char hex[] = "0123456789abcdef";
 	struct profile_mapping m = {
@@ -274,15 +362,31 @@ static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, ui
 		.pid = p->pid,
 	};
 	char id[2 * PROC_BUILD_ID_MAX + 1];
+	uint64_t hash = hash_u64(pm->serial, 0);
+	uint32_t idx;
 	int r;
 
-	if (pm->profile_mapping) {
-		*ret = pm->profile_mapping;
+	if (o->last.serial == pm->serial && o->last.id) {
+		*ret = o->last.id;
 		return 0;
 	}
+	o->last = (struct mapping_id){.serial = pm->serial};
+	r = VEC_PUSH_RESERVE(o->mappings, o->nmappings, o->mappings_cap);
+	if (r < 0)
+		return r;
+	r = hashmap_find_or_add(&o->mapping_index, hash, mapping_id_eq, o, (uint32_t)o->nmappings,
+				&idx);
+	if (r < 0)
+		return r;
+	if (r == 1) {
+		o->last.id = o->mappings[idx].id;
+		*ret = o->last.id;
+		return 0;
+	}
+	/* Not found: the slot at idx is ours to fill, or the index points past the array. */
 	if (s->cfg.observer)
 		s->cfg.observer->map_sampled(s->cfg.observer->ctx, p->pid, pm);
-	r = profile_intern(s->profile, pm->path, &m.file);
+	r = profile_intern(o->profile, pm->path, &m.file);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < pm->build_id_size; i++) {
@@ -290,17 +394,21 @@ static int mapping_of(struct session *s, struct proc *p, struct proc_map *pm, ui
 		id[2 * i + 1] = hex[pm->build_id[i] & 15];
 	}
 	id[2 * pm->build_id_size] = '\0';
-	r = profile_intern(s->profile, id, &m.build_id);
-	if (r < 0)
-		return r;
+	if (r == 0)
+		r = profile_intern(o->profile, id, &m.build_id);
 	/* Code in anonymous memory or a memfd is JIT output: its names are per process. */
 	if (proc_map_is_anon(pm))
 		m.flags |= PROFILE_MAPPING_ANON;
 	/* Identical maps of forked processes share one mapping, with the first pid as hint. */
-	r = profile_intern_mapping(s->profile, &m, &pm->profile_mapping);
-	if (r < 0)
+	if (r == 0)
+		r = profile_intern_mapping(o->profile, &m, &o->last.id);
+	if (r < 0) {
+		(void)hashmap_remove(&o->mapping_index, hash, idx);
+		o->last = (struct mapping_id){0};
 		return r;
-	*ret = pm->profile_mapping;
+	}
+	o->mappings[o->nmappings++] = o->last;
+	*ret = o->last.id;
 	return 0;
 }
 
@@ -318,45 +426,45 @@ static struct proc_map *user_map(struct session *s, struct proc *p, uint64_t pc)
 	return pm;
 }
 
-static int user_location(struct session *s, struct proc *p, uint64_t pc, uint32_t flags,
-			 uint32_t *ret)
+static int user_location(struct session *s, struct output *o, struct proc *p, uint64_t pc,
+			 uint32_t flags, uint32_t *ret)
 {
 	struct proc_map *pm = user_map(s, p, pc);
 	uint32_t mapping = 0;
 	int r;
 
 	if (pm) {
-		r = mapping_of(s, p, pm, &mapping);
+		r = mapping_of(s, o, p, pm, &mapping);
 		if (r < 0)
 			return r;
 	} else {
 		s->stats.unmapped++;
 	}
-	return profile_intern_location(s->profile, mapping, pc, flags, ret);
+	return profile_intern_location(o->profile, mapping, pc, flags, ret);
 }
 
 /* The frame that marks a stack the unwinder could not finish. */
-static int truncated_location(struct session *s, uint32_t *ret)
+static int truncated_location(struct output *o, uint32_t *ret)
 {
 	struct profile_function fn = {0};
 	struct profile_line line = {0};
 	int r;
 
-	if (!s->truncated_location) {
-		r = profile_intern(s->profile, "[truncated]", &fn.name);
+	if (!o->truncated_location) {
+		r = profile_intern(o->profile, "[truncated]", &fn.name);
 		if (r < 0)
 			return r;
 		fn.system_name = fn.name;
-		r = profile_intern_function(s->profile, &fn, &line.function);
+		r = profile_intern_function(o->profile, &fn, &line.function);
 		if (r < 0)
 			return r;
 		/* Already symbolized: the symbolizer must leave it alone. */
-		r = profile_add_location(s->profile, 0, 0, PROFILE_LOCATION_SYMBOLIZED, &line, 1,
-					 &s->truncated_location);
+		r = profile_add_location(o->profile, 0, 0, PROFILE_LOCATION_SYMBOLIZED, &line, 1,
+					 &o->truncated_location);
 		if (r < 0)
 			return r;
 	}
-	*ret = s->truncated_location;
+	*ret = o->truncated_location;
 	return 0;
 }
 
@@ -366,7 +474,8 @@ static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
 }
 
 /* DWARF mode: the user part of the stack, unwound from the sample's registers and stack copy. */
-static int unwound_user(struct session *s, struct proc *p, const struct perf_record *smp, size_t *n)
+static int unwound_user(struct session *s, struct output *o, struct proc *p,
+			const struct perf_record *smp, size_t *n)
 {
 	const struct session_unwinder *u = s->cfg.unwinder;
 	struct timespec t0, t1;
@@ -390,7 +499,7 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 		s->unwind_ns[s->nunwind_ns++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 	}
 	for (int i = 0; i < k; i++) {
-		r = user_location(s, p, s->frames[i].pc,
+		r = user_location(s, o, p, s->frames[i].pc,
 				  s->frames[i].caller ? PROFILE_LOCATION_CALLER : 0, &s->locs[*n]);
 		if (r < 0)
 			return r;
@@ -399,7 +508,7 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 	s->stats.unwound++;
 	if (!complete && k > 0) {
 		s->stats.truncated++;
-		r = truncated_location(s, &s->locs[*n]);
+		r = truncated_location(o, &s->locs[*n]);
 		if (r < 0)
 			return r;
 		(*n)++;
@@ -407,8 +516,10 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 	return 0;
 }
 
-static int on_sample(struct session *s, const struct perf_record *smp)
+/* A sample of event ev of the list, into the profile of that event's kind. */
+static int on_sample(struct session *s, const struct perf_record *smp, size_t ev)
 {
+	struct output *o = &s->outputs[s->events[ev].output];
 	struct profile_label labels[NLABELS];
 	int64_t values[KIND_MAX_VALUES] = {0};
 	const char *comm, *pcomm;
@@ -426,7 +537,7 @@ static int on_sample(struct session *s, const struct perf_record *smp)
 		}
 	}
 
-	if (s->sample_type & PERF_SAMPLE_CALLCHAIN) {
+	if (smp->u.s.callchain) {
 		enum { CTX_NONE, CTX_KERNEL, CTX_USER } ctx = CTX_NONE;
 		bool first = true, cut = false;
 
@@ -458,21 +569,21 @@ static int on_sample(struct session *s, const struct perf_record *smp)
 				break;
 			}
 			first = false;
-			r = ctx == CTX_KERNEL ? kernel_location(s, pc, flags, &s->locs[n])
-					      : user_location(s, p, pc, flags, &s->locs[n]);
+			r = ctx == CTX_KERNEL ? kernel_location(o, pc, flags, &s->locs[n])
+					      : user_location(s, o, p, pc, flags, &s->locs[n]);
 			if (r < 0)
 				return r;
 			n++;
 		}
 		if (cut) {
-			r = truncated_location(s, &s->locs[n]);
+			r = truncated_location(o, &s->locs[n]);
 			if (r < 0)
 				return r;
 			n++;
 		}
 	}
 	if (s->cfg.unwinder && smp->u.s.regs_abi && smp->u.s.stack && p) {
-		r = unwound_user(s, p, smp, &n);
+		r = unwound_user(s, o, p, smp, &n);
 		if (r < 0)
 			return r;
 	}
@@ -481,8 +592,8 @@ static int on_sample(struct session *s, const struct perf_record *smp)
 		bool kernel =
 			(smp->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
 
-		r = kernel ? kernel_location(s, smp->u.s.ip, 0, &s->locs[0])
-			   : user_location(s, p, smp->u.s.ip, 0, &s->locs[0]);
+		r = kernel ? kernel_location(o, smp->u.s.ip, 0, &s->locs[0])
+			   : user_location(s, o, p, smp->u.s.ip, 0, &s->locs[0]);
 		if (r < 0)
 			return r;
 		n = 1;
@@ -493,25 +604,25 @@ static int on_sample(struct session *s, const struct perf_record *smp)
 			     : proc_table_name(s->procs, proc_root(s), smp->pid, smp->tid);
 	pcomm = p && p->comm[0] ? p->comm : comm;
 	s->stats.unnamed += !comm;
-	labels[0] = (struct profile_label){.key = s->label_keys[LABEL_PID], .num = smp->pid};
-	labels[1] = (struct profile_label){.key = s->label_keys[LABEL_TID], .num = smp->tid};
-	labels[2] = (struct profile_label){.key = s->label_keys[LABEL_COMM]};
-	labels[3] = (struct profile_label){.key = s->label_keys[LABEL_PROCESS]};
-	labels[4] = (struct profile_label){.key = s->label_keys[LABEL_TIME],
+	labels[0] = (struct profile_label){.key = o->label_keys[LABEL_PID], .num = smp->pid};
+	labels[1] = (struct profile_label){.key = o->label_keys[LABEL_TID], .num = smp->tid};
+	labels[2] = (struct profile_label){.key = o->label_keys[LABEL_COMM]};
+	labels[3] = (struct profile_label){.key = o->label_keys[LABEL_PROCESS]};
+	labels[4] = (struct profile_label){.key = o->label_keys[LABEL_TIME],
 					   .num = (int64_t)smp->time,
-					   .num_unit = s->nanoseconds};
-	labels[5] = (struct profile_label){.key = s->label_keys[LABEL_CPU], .num = smp->cpu};
-	r = profile_intern(s->profile, comm ? comm : "[unknown]", &labels[2].str);
+					   .num_unit = o->nanoseconds};
+	labels[5] = (struct profile_label){.key = o->label_keys[LABEL_CPU], .num = smp->cpu};
+	r = profile_intern(o->profile, comm ? comm : "[unknown]", &labels[2].str);
 	if (r < 0)
 		return r;
-	r = profile_intern(s->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
+	r = profile_intern(o->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
 	if (r < 0)
 		return r;
-	s->kind->values(smp, values);
+	o->kind->values(smp, s->events[ev].index, values);
 	/* With times every sample is its own; without, equal ones merge. */
 	r = s->cfg.keep_times
-		    ? profile_add_sample(s->profile, s->locs, n, values, labels, NLABELS, 0)
-		    : profile_add_sample(s->profile, s->locs, n, values, labels, LABEL_TIME,
+		    ? profile_add_sample(o->profile, s->locs, n, values, labels, NLABELS, 0)
+		    : profile_add_sample(o->profile, s->locs, n, values, labels, LABEL_TIME,
 					 PROFILE_ADD_MERGE);
 	if (r < 0)
 		return r;
@@ -555,17 +666,20 @@ static void forget(struct session *s, int32_t pid)
 static int on_record(void *ctx, const struct perf_event_header *rec)
 {
 	struct session *s = ctx;
+	int ev = sampler_event_of(s->sampler, rec);
 	struct perf_record smp;
 	int r;
 
-	r = perf_record_decode(rec, s->sample_type, s->regs_mask, &smp);
+	r = ev < 0 ? -EINVAL
+		   : perf_record_decode(rec, sampler_sample_type(s->sampler, (size_t)ev),
+					s->regs_mask, &smp);
 	if (r < 0) {
 		s->stats.bad_records++;
 		return 0;
 	}
 	switch (smp.type) {
 	case PERF_RECORD_SAMPLE:
-		return on_sample(s, &smp);
+		return on_sample(s, &smp, (size_t)ev);
 	case PERF_RECORD_MMAP2:
 		return on_mmap(s, &smp);
 	case PERF_RECORD_COMM:
@@ -607,7 +721,7 @@ static int on_read(void *ctx, const struct perf_event_header *rec)
 
 	if (!rec)
 		return merge_round(s->merge, on_record, s);
-	return merge_push(s->merge, rec, perf_record_time(rec, s->sample_type));
+	return merge_push(s->merge, rec, perf_record_time(rec, s->time_type));
 }
 
 int session_poll(struct session *s, int timeout_ms, bool *ret_hup)
@@ -634,7 +748,9 @@ int session_stop(struct session *s)
 	s->running = false;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
 	s->stats.duration_ns = elapsed_ns(&s->start_mono, &now);
-	profile_set_time(s->profile, s->stats.start_realtime_ns, s->stats.duration_ns);
+	for (size_t k = 0; k < s->noutputs; k++)
+		profile_set_time(s->outputs[k].profile, s->window_realtime_ns,
+				 elapsed_ns(&s->window_mono, &now));
 	r = sampler_disable(s->sampler);
 	if (r < 0)
 		log_debug("disabling events: %s", strerror(-r));
@@ -654,17 +770,57 @@ int session_stop(struct session *s)
 	return r;
 }
 
-struct profile *session_profile(struct session *s)
+size_t session_nkinds(const struct session *s)
 {
-	return s->profile;
+	return s->noutputs;
 }
 
-struct profile *session_profile_detach(struct session *s)
+const struct kind *session_kind(const struct session *s, size_t i)
 {
-	struct profile *p = s->profile;
+	return s->outputs[i].kind;
+}
 
-	s->profile = NULL;
-	return p;
+struct profile *session_profile(struct session *s, size_t i)
+{
+	return s->outputs[i].profile;
+}
+
+int session_rotate(struct session *s, struct profile **ret)
+{
+	struct output fresh[MAX_KINDS];
+	struct timespec now;
+	int64_t now_realtime;
+	int r = 0;
+
+	/* Every new profile first: out of memory, nothing changes hands. */
+	for (size_t k = 0; k < s->noutputs; k++) {
+		fresh[k] = (struct output){.kind = s->outputs[k].kind};
+		if (r == 0)
+			r = output_reset(s, &fresh[k]);
+	}
+	if (r < 0) {
+		for (size_t k = 0; k < s->noutputs; k++)
+			output_release(&fresh[k]);
+		return r;
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	now_realtime = s->window_realtime_ns + elapsed_ns(&s->window_mono, &now);
+	for (size_t k = 0; k < s->noutputs; k++) {
+		struct output *o = &s->outputs[k];
+
+		/* A running window ends now; a stopped one has its end already. */
+		if (s->running)
+			profile_set_time(o->profile, s->window_realtime_ns,
+					 elapsed_ns(&s->window_mono, &now));
+		ret[k] = o->profile;
+		o->profile = NULL;
+		output_release(o);
+		*o = fresh[k];
+		profile_set_time(o->profile, now_realtime, 0);
+	}
+	s->window_mono = now;
+	s->window_realtime_ns = now_realtime;
+	return 0;
 }
 
 const struct session_stats *session_stats(const struct session *s)

@@ -6,24 +6,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/profile/profile.h"
+#include "lib/collect/kinds.h"
 #include "lib/perf/sampler.h"
-
-struct kind;
+#include "lib/profile/profile.h"
 
 /*
  * The recording pipeline as one reusable piece: open the events, drain the
  * rings, merge records in time order, keep the process model current, turn
  * each sample's stack into (mapping, address) locations while that address
  * space is still the one it was taken in, and aggregate into a profile.
- * `record` drives it; periodic mode and `serve` are meant to drive the same.
+ * One session records one or more profile kinds at once (kinds.h), each
+ * into its own profile, from one list of events. The collector
+ * (collector.h) drives it for record, periodic mode and serve.
  *
  *	session_open(&cfg, &s);
  *	session_start(s);
- *	while (!done)
+ *	while (!done) {
  *		session_poll(s, 100, &hup);
+ *		if (window over)
+ *			session_rotate(s, profiles);	a profile per kind; recording goes on
+ *	}
  *	session_stop(s);
- *	profile = session_profile(s);	(then symbolize and write)
+ *	session_rotate(s, profiles);		(then symbolize and write)
  */
 
 struct proc;
@@ -64,13 +68,17 @@ struct session_unwinder {
  */
 struct session_observer {
 	void *ctx;
-	/* Process pid's mapping m was sampled for the first time. m may learn its build id. */
-	void (*map_sampled)(void *ctx, int32_t pid, struct proc_map *m);
+	/* Process pid's mapping m was sampled for the first time in a profile. */
+	void (*map_sampled)(void *ctx, int32_t pid, const struct proc_map *m);
 };
 
 struct session_config {
+	/* How to open the events; events and nevents are the session's to fill from the kinds. */
 	struct sampler_config sampler;
-	const struct kind *kind; /* what the samples measure (kinds.h); NULL: cpu */
+	/* What the samples measure (kinds.h), a profile each; none: cpu. */
+	const struct kind *const *kinds;
+	size_t nkinds;
+	struct kind_options kind_options; /* NULL event: cpu-clock; 0 freq: 999 */
 	/*
 	 * Processes to follow, with all their threads (a thread id stands for
 	 * its process, as perf's -p takes it; each process counts once), or
@@ -92,8 +100,9 @@ struct session_config {
 	bool keep_times;
 };
 
+/* Counters since session_start, over every window and kind. */
 struct session_stats {
-	uint64_t samples;	   /* samples taken into the profile */
+	uint64_t samples;	   /* samples taken into the profiles */
 	uint64_t lost;		   /* records the kernel dropped (ring full) */
 	uint64_t throttled;	   /* times the kernel throttled the sampling rate */
 	uint64_t bad_records;	   /* records that could not be decoded */
@@ -136,11 +145,23 @@ int session_poll(struct session *s, int timeout_ms, bool *ret_hup);
 /* Disable the events, read what is left and process everything. Returns 0 or <0. */
 int session_stop(struct session *s);
 
-/* The profile built so far. Borrowed; valid until session_free (or _detach). */
-struct profile *session_profile(struct session *s);
+/* The kinds recorded, and so the profiles: one per kind, in the config's order. */
+size_t session_nkinds(const struct session *s);
+const struct kind *session_kind(const struct session *s, size_t i);
 
-/* Hand the profile over: caller owns; free with profile_free. The session keeps none. */
-struct profile *session_profile_detach(struct session *s);
+/* Kind i's profile built so far. Borrowed; valid until session_free or session_rotate. */
+struct profile *session_profile(struct session *s, size_t i);
+
+/*
+ * Cut the window: hand over every kind's profile (ret[i] for kind i, the
+ * caller owns each; free with profile_free), its time and duration those
+ * of the window, and go on recording into fresh ones. The process model,
+ * the events and everything the observer and unwinder keep stay as they
+ * are. Records already polled belong to the window handed over; the rest
+ * (still in the rings or held back for time order) to the next. Returns 0,
+ * or -ENOMEM with nothing handed over.
+ */
+int session_rotate(struct session *s, struct profile **ret);
 
 /* Counters for the end-of-recording summary. Borrowed. */
 const struct session_stats *session_stats(const struct session *s);

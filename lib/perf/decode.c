@@ -300,3 +300,16 @@ uint64_t perf_record_time(const struct perf_event_header *hdr, uint64_t sample_t
 		return 0;
 	return s.time;
 }
+
+uint64_t perf_record_id(const struct perf_event_header *hdr, uint64_t sample_type)
+{
+	uint64_t id;
+
+	if (!(sample_type & PERF_SAMPLE_IDENTIFIER) || hdr->size < sizeof(*hdr) + sizeof(id))
+		return 0;
+	if (hdr->type == PERF_RECORD_SAMPLE)
+		memcpy(&id, hdr + 1, sizeof(id));
+	else
+		memcpy(&id, (const unsigned char *)hdr + hdr->size - sizeof(id), sizeof(id));
+	return id;
+}

@@ -80,4 +80,11 @@ int perf_record_decode(const struct perf_event_header *hdr, uint64_t sample_type
  */
 uint64_t perf_record_time(const struct perf_event_header *hdr, uint64_t sample_type);
 
+/*
+ * The PERF_SAMPLE_IDENTIFIER of a record, where the kernel puts it for
+ * every record kind: first in a sample, last in the sample_id trailer of
+ * the others. Returns 0 when sample_type has none or the record is too short.
+ */
+uint64_t perf_record_id(const struct perf_event_header *hdr, uint64_t sample_type);
+
 #endif

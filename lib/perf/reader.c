@@ -127,16 +127,17 @@ static unsigned char *batch_room(struct batch *b, size_t n)
  * copying the rest was an eighth of cprof's CPU, and it would fill the
  * queue a hundred times faster.
  */
-static int batch_add(struct batch *b, const struct reader_config *cfg,
-		     const struct perf_event_header *rec)
+static int batch_add(struct batch *b, const struct sampler *s, const struct perf_event_header *rec)
 {
 	struct perf_record smp;
 	size_t head, keep;
 	unsigned char *dst;
-	uint64_t size;
+	uint64_t size, type;
+	int event = rec->type == PERF_RECORD_SAMPLE ? sampler_event_of(s, rec) : -1;
 
-	if (rec->type == PERF_RECORD_SAMPLE && (cfg->sample_type & PERF_SAMPLE_STACK_USER) &&
-	    perf_record_decode(rec, cfg->sample_type, cfg->regs_mask, &smp) == 0 && smp.u.s.stack) {
+	type = event >= 0 ? sampler_sample_type(s, (size_t)event) : 0;
+	if ((type & PERF_SAMPLE_STACK_USER) &&
+	    perf_record_decode(rec, type, sampler_regs_mask(s), &smp) == 0 && smp.u.s.stack) {
 		head = (size_t)((const unsigned char *)smp.u.s.stack - (const unsigned char *)rec);
 		keep = (smp.u.s.stack_size + 7) & ~(size_t)7;
 		memcpy(&size, (const unsigned char *)smp.u.s.stack - 8, 8);
@@ -180,7 +181,7 @@ static struct batch *read_pass(struct reader *r)
 		if (ring_read_init(ring) == 0)
 			continue;
 		while ((rec = ring_next(ring)))
-			if (batch_add(b, &r->cfg, rec) < 0)
+			if (batch_add(b, r->sampler, rec) < 0)
 				break;
 		ring_read_done(ring);
 	}

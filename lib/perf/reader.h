@@ -31,8 +31,7 @@ struct reader;
 struct sampler;
 
 struct reader_config {
-	uint64_t sample_type, regs_mask; /* the sampler's, to find a sample's stack copy */
-	size_t max_queued;		 /* bytes queued at most; 0 for the default, 64 MiB */
+	size_t max_queued; /* bytes queued at most; 0 for the default, 64 MiB */
 };
 
 /*

@@ -16,8 +16,10 @@
 #include "lib/perf/arch.h"
 #include "lib/base/log.h"
 #include "lib/base/parse.h"
-#include "lib/perf/sampler.h"
+#include "lib/base/search.h"
 #include "lib/base/vec.h"
+#include "lib/perf/decode.h"
+#include "lib/perf/sampler.h"
 
 #define DEFAULT_RING_PAGES 128 /* 512 KiB with 4 KiB pages, perf's default for root */
 #define DWARF_RING_PAGES 512   /* 2 MiB: ~128 samples of 16 KiB stack copies */
@@ -71,8 +73,15 @@ struct sampler {
 	size_t nrings;
 	size_t nhup; /* rings whose every event's task is gone, out of the poll set */
 	int wake_fd; /* an eventfd: sampler_wake ends a wait */
-	uint64_t sample_type;
+	size_t nevents;
+	uint64_t sample_types[SAMPLER_MAX_EVENTS]; /* per event of the list */
 	uint64_t regs_mask;
+	/* With several events: every opened event's id and its index in the list, by id. */
+	struct sampler_id {
+		uint64_t id;
+		size_t event;
+	} * ids;
+	size_t nids, ids_cap;
 };
 
 int sampler_online_cpus(bool **ret)
@@ -104,20 +113,28 @@ int sampler_online_cpus(bool **ret)
 	return (int)n;
 }
 
-static void fill_attr(const struct sampler_config *cfg, bool tasks, size_t ring_bytes,
+/* Event i of the list: the first carries the side-band records. */
+static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, size_t ring_bytes,
 		      struct perf_event_attr *attr)
 {
+	const struct sampler_spec *e = &cfg->events[i];
+
 	memset(attr, 0, sizeof(*attr));
 	attr->size = sizeof(*attr);
-	attr->type = cfg->event->type;
-	attr->config = cfg->event->config;
-	attr->freq = 1;
-	attr->sample_freq = cfg->freq;
+	attr->type = e->type;
+	attr->config = e->config;
+	attr->freq = e->freq;
+	attr->sample_period = e->rate; /* sample_freq shares its place */
 	attr->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |
 			    PERF_SAMPLE_PERIOD;
-	if (cfg->callgraph == SAMPLER_CALLGRAPH_FP)
+	if (cfg->nevents > 1)
+		attr->sample_type |= PERF_SAMPLE_IDENTIFIER;
+	if (e->raw)
+		attr->sample_type |= PERF_SAMPLE_RAW;
+	attr->context_switch = e->context_switch;
+	if (e->stack && cfg->callgraph == SAMPLER_CALLGRAPH_FP)
 		attr->sample_type |= PERF_SAMPLE_CALLCHAIN;
-	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF) {
+	if (e->stack && cfg->callgraph == SAMPLER_CALLGRAPH_DWARF) {
 		/* The kernel walks its own part; the user part is ours to unwind. */
 		attr->sample_type |=
 			PERF_SAMPLE_CALLCHAIN | PERF_SAMPLE_REGS_USER | PERF_SAMPLE_STACK_USER;
@@ -131,13 +148,15 @@ static void fill_attr(const struct sampler_config *cfg, bool tasks, size_t ring_
 	attr->exclude_kernel = cfg->exclude_kernel;
 	attr->exclude_hv = 1;
 	/* Side-band records to keep the process model current, stamped like samples. */
-	attr->mmap = 1;
-	attr->mmap2 = 1;
-	attr->comm = 1;
-	attr->comm_exec = 1;
-	attr->task = 1;
 	attr->sample_id_all = 1;
-	attr->build_id = 1;
+	if (i == 0) {
+		attr->mmap = 1;
+		attr->mmap2 = 1;
+		attr->comm = 1;
+		attr->comm_exec = 1;
+		attr->task = 1;
+		attr->build_id = 1;
+	}
 	/* One clock on every CPU, so records from different rings compare. */
 	attr->use_clockid = 1;
 	attr->clockid = CLOCK_MONOTONIC;
@@ -175,6 +194,7 @@ void sampler_free(struct sampler *s)
 	free(s->ring_fd);
 	free(s->ring_end);
 	free(s->fds);
+	free(s->ids);
 	free(s);
 }
 
@@ -190,24 +210,48 @@ static int add_fd(struct sampler *s, int fd)
 	return 0;
 }
 
-/* Open this CPU's events and map its ring; the first event owns the ring. */
-static int open_cpu(struct sampler *s, struct perf_event_attr *attr, int cpu, const int32_t *tids,
+/* Remember which event fd is, to tell its records from the other events'. */
+static int add_id(struct sampler *s, int fd, size_t event)
+{
+	uint64_t id;
+	int r;
+
+	if (s->nevents == 1)
+		return 0;
+	if (ioctl(fd, PERF_EVENT_IOC_ID, &id) < 0)
+		return -errno;
+	r = VEC_PUSH_RESERVE(s->ids, s->nids, s->ids_cap);
+	if (r < 0)
+		return r;
+	s->ids[s->nids++] = (struct sampler_id){.id = id, .event = event};
+	return 0;
+}
+
+/*
+ * Open this CPU's events, every event of the list for each thread, and map
+ * its ring; the first event opened owns the ring, the others write into it.
+ */
+static int open_cpu(struct sampler *s, struct perf_event_attr *attrs, int cpu, const int32_t *tids,
 		    size_t ntids, size_t *pages)
 {
 	int leader = -1, r = 0;
 	size_t opened = 0;
 
-	for (size_t i = 0; i < (ntids ? ntids : 1); i++) {
-		int32_t pid = ntids ? tids[i] : -1;
-		int fd = event_open(attr, pid, cpu);
+	for (size_t i = 0; i < (ntids ? ntids : 1) * s->nevents; i++) {
+		int32_t pid = ntids ? tids[i / s->nevents] : -1;
+		size_t event = i % s->nevents;
+		int fd = event_open(&attrs[event], pid, cpu);
 
 		if (fd == -ESRCH) {
 			/* The thread exited since we listed it: nothing to sample there. */
+			i += s->nevents - 1 - event;
 			continue;
 		}
 		if (fd < 0)
 			return fd;
 		r = add_fd(s, fd);
+		if (r == 0)
+			r = add_id(s, fd, event);
 		if (r < 0)
 			return r;
 		opened++;
@@ -258,17 +302,26 @@ static size_t fit_ring(size_t pages)
 	return pages;
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct sampler_id *)a)->id, y = ((const struct sampler_id *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
 int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t ntids,
 		 struct sampler **ret)
 {
 	size_t pages = cfg->ring_pages				   ? cfg->ring_pages
 		       : cfg->callgraph == SAMPLER_CALLGRAPH_DWARF ? DWARF_RING_PAGES
 								   : DEFAULT_RING_PAGES;
-	struct perf_event_attr attr;
-	bool *online = NULL;
+	struct perf_event_attr attrs[SAMPLER_MAX_EVENTS];
+	bool *online = NULL, stacks = false;
 	struct sampler *s;
 	int ncpu, r;
 
+	if (cfg->nevents == 0 || cfg->nevents > SAMPLER_MAX_EVENTS)
+		return -EINVAL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -292,10 +345,14 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 		goto out;
 	}
 	pages = fit_ring(pages);
-	fill_attr(cfg, ntids > 0, pages * (size_t)sysconf(_SC_PAGESIZE), &attr);
-	s->sample_type = attr.sample_type;
-	s->regs_mask = attr.sample_regs_user;
-	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF && !s->regs_mask) {
+	s->nevents = cfg->nevents;
+	for (size_t i = 0; i < cfg->nevents; i++) {
+		fill_attr(cfg, i, ntids > 0, pages * (size_t)sysconf(_SC_PAGESIZE), &attrs[i]);
+		s->sample_types[i] = attrs[i].sample_type;
+		s->regs_mask |= attrs[i].sample_regs_user;
+		stacks |= cfg->events[i].stack;
+	}
+	if (cfg->callgraph == SAMPLER_CALLGRAPH_DWARF && stacks && !s->regs_mask) {
 		r = -EOPNOTSUPP; /* no register table for this architecture */
 		goto out;
 	}
@@ -306,10 +363,12 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 			continue;
 		if (cfg->cpus && ((size_t)cpu >= cfg->ncpus || !cfg->cpus[cpu]))
 			continue;
-		r = open_cpu(s, &attr, cpu, tids, ntids, &pages);
+		r = open_cpu(s, attrs, cpu, tids, ntids, &pages);
 		if (r < 0)
 			goto out;
 	}
+	if (s->nids)
+		qsort(s->ids, s->nids, sizeof(*s->ids), id_cmp);
 out:
 	free(online);
 	if (r < 0) {
@@ -403,12 +462,37 @@ void sampler_wake(struct sampler *s)
 	(void)!write(s->wake_fd, &(uint64_t){1}, sizeof(uint64_t));
 }
 
-uint64_t sampler_sample_type(const struct sampler *s)
+int sampler_event_of(const struct sampler *s, const struct perf_event_header *rec)
 {
-	return s->sample_type;
+	uint64_t id;
+	size_t i;
+
+	if (s->nevents == 1)
+		return 0;
+	id = perf_record_id(rec, s->sample_types[0]);
+	i = UPPER_BOUND(s->ids, s->nids, struct sampler_id, id, id);
+	return i > 0 && s->ids[i - 1].id == id ? (int)s->ids[i - 1].event : -1;
+}
+
+uint64_t sampler_sample_type(const struct sampler *s, size_t i)
+{
+	return s->sample_types[i];
 }
 
 uint64_t sampler_regs_mask(const struct sampler *s)
 {
 	return s->regs_mask;
+}
+
+int sampler_paranoid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "re");
+	int level = 2;
+
+	if (f) {
+		if (fscanf(f, "%d", &level) != 1)
+			level = 2;
+		(void)fclose(f);
+	}
+	return level;
 }

@@ -6,13 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/perf_event.h>
+
 #include "lib/perf/ring.h"
 
 /*
- * Opening the perf events: one event per CPU for the whole system, or one per
- * (thread, CPU) with inherit for processes, all events of a CPU writing into
- * that CPU's one ring buffer (PERF_EVENT_IOC_SET_OUTPUT joins only events of
- * the same CPU, and an inherited event must be per-CPU to be mmapped).
+ * Opening the perf events: a list of events, each opened once per CPU for
+ * the whole system, or once per (thread, CPU) with inherit for processes,
+ * every event of a CPU writing into that CPU's one ring buffer
+ * (PERF_EVENT_IOC_SET_OUTPUT joins only events of the same CPU, and an
+ * inherited event must be per-CPU to be mmapped). With more than one event
+ * in the list, records carry PERF_SAMPLE_IDENTIFIER and sampler_event_of
+ * says which event wrote one.
  */
 
 struct sampler_event {
@@ -29,6 +34,24 @@ const struct sampler_event *sampler_event_find(const char *name);
 /* The default event: cpu-clock, which works without a hardware PMU. */
 const struct sampler_event *sampler_event_default(void);
 
+/*
+ * One event of the list, as a profile kind asks for it. Every event's
+ * records share one layout up to the period (identifier, ip, tid, time,
+ * cpu, period) and the same sample_id trailer, so any of them gives a
+ * record's time and id; events differ only in what follows: the stack (by
+ * the config's call graph) and the tracepoint's raw data.
+ */
+struct sampler_spec {
+	uint32_t type; /* PERF_TYPE_* */
+	uint64_t config;
+	/* Samples a second per CPU when freq, else one sample every rate events. */
+	uint64_t rate;
+	bool freq;
+	bool stack;	     /* sample the call graph the config asks for */
+	bool raw;	     /* PERF_SAMPLE_RAW: a tracepoint's fields */
+	bool context_switch; /* PERF_RECORD_SWITCH records for the sampled tasks */
+};
+
 enum sampler_callgraph {
 	SAMPLER_CALLGRAPH_NONE,
 	SAMPLER_CALLGRAPH_FP, /* kernel and user callchains walked by the kernel */
@@ -39,9 +62,16 @@ enum sampler_callgraph {
 /* The largest user stack copy: the record's size field is 16 bits. */
 #define SAMPLER_STACK_MAX 65528
 
+/* The most events one sampler opens (a kind asks for a few, several kinds at once). */
+#define SAMPLER_MAX_EVENTS 16
+
 struct sampler_config {
-	const struct sampler_event *event;
-	uint64_t freq; /* samples per second per CPU (frequency mode) */
+	/*
+	 * The events, at least one. The first also reports the side-band
+	 * records (mmap, comm, fork, exit) that keep the process model current.
+	 */
+	const struct sampler_spec *events;
+	size_t nevents;
 	enum sampler_callgraph callgraph;
 	uint32_t stack_size; /* DWARF: bytes of user stack per sample, a multiple of 8 */
 	bool exclude_kernel;
@@ -59,13 +89,14 @@ struct sampler_config {
 struct sampler;
 
 /*
- * Open the events for tids (ntids threads; each follows its future children)
+ * Open every event for tids (ntids threads; each follows its future children)
  * or, when ntids is 0, for everything on the chosen CPUs, and map one ring
  * per CPU. Events start disabled unless enable_on_exec. Threads that vanish
  * while being opened are skipped.
  * Returns 0 and *ret (caller owns; free with sampler_free), or a negative
  * errno from perf_event_open: -EACCES/-EPERM (not allowed), -ESRCH (every
- * thread gone), -ENOENT/-EOPNOTSUPP (event not supported here), -EMFILE.
+ * thread gone), -ENOENT/-EOPNOTSUPP (event not supported here), -EMFILE;
+ * -EINVAL for an empty or too long list.
  */
 int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t ntids,
 		 struct sampler **ret);
@@ -91,12 +122,21 @@ int sampler_wait(struct sampler *s, int timeout_ms, bool *ret_hup);
 /* End a sampler_wait in progress, from another thread. */
 void sampler_wake(struct sampler *s);
 
-/* The attr's sample_type and sample_regs_user, for decoding records. */
-uint64_t sampler_sample_type(const struct sampler *s);
+/*
+ * Which of the config's events wrote rec: its index, or -1 for an id this
+ * sampler did not open (a damaged record).
+ */
+int sampler_event_of(const struct sampler *s, const struct perf_event_header *rec);
+
+/* Event i's sample_type, and the user registers every stack sample has, for decoding. */
+uint64_t sampler_sample_type(const struct sampler *s, size_t i);
 uint64_t sampler_regs_mask(const struct sampler *s);
 
-/* Events open (threads × CPUs), for the summary. */
+/* Events open (threads × CPUs × events of the list), for the summary. */
 size_t sampler_nevents(const struct sampler *s);
+
+/* kernel.perf_event_paranoid, or 2 (the kernel's default) when it cannot be read. */
+int sampler_paranoid(void);
 
 /* Bitmap of online CPUs: ret[i] for i < ncpus. Returns the CPU count to index with, or <0. */
 int sampler_online_cpus(bool **ret);

@@ -64,6 +64,8 @@ expect 2 "record --call-graph=dwarf,65536 (over 65528)" "$CPROF" record --call-g
 expect 2 "record --call-graph=dwarf,abc" "$CPROF" record --call-graph=dwarf,abc -a
 expect 2 "record --call-graph=dwarfish" "$CPROF" record --call-graph=dwarfish -a
 expect 2 "record -e with an unknown event" "$CPROF" record -e no-such-event -a
+expect 2 "record --kind with an unknown kind" "$CPROF" record --kind no-such-kind -a
+check "the unknown kind is named" grep -q "unknown kind 'no-such-kind'" "$tmp/err"
 expect 2 "record -o without a value" "$CPROF" record -a -o
 expect 2 "report -n 0" "$CPROF" report -n 0
 expect 2 "report with two files" "$CPROF" report a.pb.gz b.pb.gz

@@ -50,6 +50,10 @@ check "sample types are samples/count and cpu/nanoseconds" \
 check "the command line is in the comments" grep -q "cprof record -o" "$tmp/traces"
 check "the workload's mapping has its build id" \
 	sh -c "grep -q 'build_id' '$tmp/raw' || grep -Eq '[0-9a-f]{40}' '$tmp/raw'"
+"$CPROF" -q record --kind cpu -F 499 -o "$tmp/kind.pb.gz" -- "$HOT" 0.5
+pprof -raw "$tmp/kind.pb.gz" >"$tmp/raw"
+check "--kind cpu: a cpu profile, period 1e9/499 ns" \
+	sh -c "grep -q 'samples/count cpu/nanoseconds' '$tmp/raw' && grep -q 'Period: 2004008' '$tmp/raw'"
 
 "$CPROF" -q record -o "$tmp/exit.pb.gz" -- sh -c 'exit 3'
 check "cprof exits with the command's status" [ $? -eq 3 ]

@@ -12,6 +12,8 @@
 	(PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU | \
 	 PERF_SAMPLE_PERIOD | PERF_SAMPLE_CALLCHAIN)
 
+#define TYPE_NO_CHAIN (TYPE & ~(uint64_t)PERF_SAMPLE_CALLCHAIN)
+
 /* A record under construction: a header, then u64/u32 fields appended in order. */
 struct builder {
 	union {
@@ -207,5 +209,34 @@ int main(void)
 	ok(perf_record_decode(h, TYPE, 0, &s) == -EINVAL, "a record shorter than its trailer");
 	ok(perf_record_decode(h, TYPE | PERF_SAMPLE_BRANCH_STACK, 0, &s) == -ENOTSUP,
 	   "an unknown sample_type bit is refused, not guessed at");
+	/* PERF_SAMPLE_IDENTIFIER: first in a sample, last in the trailer of the others. */
+	start(&b, PERF_RECORD_SAMPLE, PERF_RECORD_MISC_USER);
+	u64(&b, 0xabc);	   /* identifier */
+	u64(&b, 0x401000); /* ip */
+	u32x2(&b, 7, 8);
+	u64(&b, 900); /* time */
+	u32x2(&b, 0, 0);
+	u64(&b, 1);
+	h = finish(&b);
+	ok(perf_record_id(h, PERF_SAMPLE_IDENTIFIER | TYPE_NO_CHAIN) == 0xabc &&
+		   perf_record_time(h, PERF_SAMPLE_IDENTIFIER | TYPE_NO_CHAIN) == 900,
+	   "a sample's identifier comes first, and its time after ip and tid");
+	ok(perf_record_decode(h, PERF_SAMPLE_IDENTIFIER | TYPE_NO_CHAIN, 0, &s) == 0 &&
+		   s.id == 0xabc && s.u.s.ip == 0x401000 && s.tid == 8,
+	   "and the decoder reads the same");
+	ok(perf_record_id(h, TYPE_NO_CHAIN) == 0, "no identifier asked for: none");
+	start(&b, PERF_RECORD_COMM, 0);
+	u32x2(&b, 7, 7);
+	str(&b, "worker");
+	trailer(&b, 7, 7, 901, 1);
+	u64(&b, 0xdef);
+	h = finish(&b);
+	ok(perf_record_id(h, PERF_SAMPLE_IDENTIFIER | TYPE_NO_CHAIN) == 0xdef &&
+		   perf_record_time(h, PERF_SAMPLE_IDENTIFIER | TYPE_NO_CHAIN) == 901,
+	   "another record's identifier ends its trailer");
+	start(&b, PERF_RECORD_SAMPLE, 0);
+	h = finish(&b);
+	ok(perf_record_id(h, PERF_SAMPLE_IDENTIFIER) == 0, "a bare header has no identifier");
+
 	return tap_done();
 }

@@ -20,21 +20,38 @@ int main(void)
 	struct profile *p = profile_new(), *q = profile_new();
 	struct perf_record smp = {.type = PERF_RECORD_SAMPLE};
 	int64_t v[KIND_MAX_VALUES] = {0};
+	struct kind_options clock = {.event = sampler_event_find("cpu-clock"), .freq = 999};
+	struct kind_options cycles = {.event = sampler_event_find("cycles"), .freq = 999};
+	struct sampler_spec specs[KIND_MAX_EVENTS];
+	size_t nkinds = 0;
 
 	ok(cpu && cpu == kind_default(), "cpu is a kind, and the default");
 	ok(kind_find("nope") == NULL, "an unknown kind is NULL");
+	while (kind_at(nkinds))
+		nkinds++;
+	for (size_t i = 0; i < nkinds; i++) {
+		const struct kind *k = kind_at(i);
+		size_t n = k->events(&clock, specs);
+
+		ok(kind_find(k->name) == k && k->description[0] && n >= 1 && n <= KIND_MAX_EVENTS,
+		   "%s: found by name, described, opens 1..%d events (%zu)", k->name,
+		   KIND_MAX_EVENTS, n);
+	}
 	if (!cpu || !p || !q)
 		return tap_done();
-	ok(cpu->setup(p, sampler_event_find("cpu-clock"), 999) == 0 && p->ntypes == 2 &&
-		   type_is(p, 0, "samples", "count") && type_is(p, 1, "cpu", "nanoseconds"),
+	ok(cpu->events(&cycles, specs) == 1 && specs[0].type == PERF_TYPE_HARDWARE &&
+		   specs[0].config == PERF_COUNT_HW_CPU_CYCLES && specs[0].freq &&
+		   specs[0].rate == 999 && specs[0].stack && !specs[0].raw,
+	   "cpu opens the event asked for, 999 times a second, with stacks");
+	ok(cpu->setup(p, &clock) == 0 && p->ntypes == 2 && type_is(p, 0, "samples", "count") &&
+		   type_is(p, 1, "cpu", "nanoseconds"),
 	   "cpu-clock: samples/count and cpu/nanoseconds");
 	ok(strcmp(profile_str(p, p->period_type.type), "cpu") == 0 && p->period == 1001001,
 	   "the period type is cpu, the period 1e9/999 ns (%lld)", (long long)p->period);
-	ok(cpu->setup(q, sampler_event_find("cycles"), 999) == 0 &&
-		   type_is(q, 1, "cycles", "count") && q->period == 0,
+	ok(cpu->setup(q, &cycles) == 0 && type_is(q, 1, "cycles", "count") && q->period == 0,
 	   "a counter: its own name and count, no fixed period");
 	smp.u.s.period = 1234567;
-	cpu->values(&smp, v);
+	cpu->values(&smp, 0, v);
 	ok(v[0] == 1 && v[1] == 1234567, "a sample is one sample and its period");
 	ok(p->ntypes <= KIND_MAX_VALUES, "within KIND_MAX_VALUES");
 	profile_free(p);

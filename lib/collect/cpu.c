@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "lib/collect/kinds.h"
+
+/*
+ * The cpu kind: where threads run, sampled by a clock (cpu-clock) or a
+ * counter (-e cycles, page-faults…) in frequency mode, as perf record
+ * samples. Values samples/count and the event's own value type
+ * (cpu/nanoseconds for the clocks, cycles/count…), the second being the
+ * period type. For clock events the period is fixed by the frequency;
+ * counted events' periods vary in frequency mode, so none.
+ */
+
+static size_t cpu_events(const struct kind_options *o, struct sampler_spec *ret)
+{
+	ret[0] = (struct sampler_spec){
+		.type = o->event->type,
+		.config = o->event->config,
+		.rate = o->freq,
+		.freq = true,
+		.stack = true,
+	};
+	return 1;
+}
+
+static int cpu_setup(struct profile *p, const struct kind_options *o)
+{
+	int r = profile_add_type(p, "samples", "count");
+
+	if (r == 0)
+		r = profile_add_type(p, o->event->value_type, o->event->value_unit);
+	if (r < 0)
+		return r;
+	profile_set_period(p, p->types[1],
+			   strcmp(o->event->value_unit, "nanoseconds") == 0 && o->freq
+				   ? (int64_t)(1000000000ULL / o->freq)
+				   : 0);
+	return 0;
+}
+
+static void cpu_values(const struct perf_record *smp, size_t i, int64_t *ret)
+{
+	(void)i;
+	ret[0] = 1;
+	ret[1] = (int64_t)smp->u.s.period;
+}
+
+const struct kind kind_cpu = {
+	.name = "cpu",
+	.description = "on-CPU time: where the threads ran, sampled by a clock or a counter",
+	.events = cpu_events,
+	.setup = cpu_setup,
+	.values = cpu_values,
+};
