@@ -21,6 +21,7 @@
 #include "lib/collect/collector.h"
 #include "lib/collect/kinds.h"
 #include "lib/collect/session.h"
+#include "lib/perf/tracefs.h"
 #include "lib/views/stacks.h"
 #include "lib/views/view.h"
 #include "proto/pprof.h"
@@ -47,10 +48,19 @@ static const char usage[] =
 	"Options:\n"
 	"  -C, --cpu LIST           only these CPUs, e.g. 0-3,6\n"
 	"  -F, --freq HZ            samples per second per CPU (default 999)\n"
+	"  -c, --count N            sample every Nth event instead of -F times a second\n"
+	"                           (tracepoints: every one by default)\n"
 	"  -e, --event NAME         event to sample (default cpu-clock); cycles, task-clock,\n"
-	"                           instructions, page-faults, context-switches, ...\n"
-	"      --kind KIND          what to profile (default cpu): cpu, on-CPU time sampled\n"
-	"                           by -e at -F\n"
+	"                           instructions, page-faults, context-switches, ..., or a\n"
+	"                           tracepoint SYSTEM:NAME (sched:sched_wakeup)\n"
+	"      --kind KIND[,KIND]   what to profile (default cpu), one file per kind\n"
+	"                           (-o NAME.pb.gz becomes NAME.KIND.pb.gz with several):\n"
+	"                             cpu           on-CPU time, sampled by -e at -F\n"
+	"                             offcpu        time switched out, by stack and state\n"
+	"                             wall          on- and off-CPU time together\n"
+	"                             mutex         futex waits: contentions and delay\n"
+	"                             threadcreate  every thread and process created\n"
+	"                           (all but cpu read tracepoints: tracefs and root)\n"
 	"      --call-graph MODE    dwarf[,SIZE] (default; SIZE bytes of stack per sample,\n"
 	"                           default 16384), fp (frame pointers) or none (pc only)\n"
 	"  -g                       same as --call-graph=fp, as in perf\n"
@@ -92,7 +102,8 @@ struct record_opts {
 	const char *cpu_list;
 	uint64_t freq;
 	const char *event;
-	const char *kind;
+	const char *kind;  /* a list: cpu,offcpu */
+	uint64_t count;	   /* -c: a sample every count events; 0: by -F */
 	enum sampler_callgraph callgraph;
 	uint32_t stack_size;
 	uint64_t duration_ns; /* 0: until the target ends or a signal */
@@ -201,6 +212,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"tid", required_argument, NULL, 't'},
 		{"cpu", required_argument, NULL, 'C'},
 		{"freq", required_argument, NULL, 'F'},
+		{"count", required_argument, NULL, 'c'},
 		{"event", required_argument, NULL, 'e'},
 		{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
 		{"duration", required_argument, NULL, 'd'},
@@ -225,7 +237,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	};
 	optind = 0; /* glibc: a full rescan, GNU extensions included */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ap:t:C:F:e:gd:o:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+ap:t:C:F:c:e:gd:o:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			o->all_cpus = true;
@@ -242,6 +254,10 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		case 'F':
 			if (parse_uint(optarg, 1, 100000, &o->freq) < 0)
 				return cmd_usage_error(usage, "invalid frequency '%s'", optarg), -1;
+			break;
+		case 'c':
+			if (parse_uint(optarg, 1, UINT64_MAX >> 1, &o->count) < 0)
+				return cmd_usage_error(usage, "invalid count '%s'", optarg), -1;
 			break;
 		case 'e':
 			o->event = optarg;
@@ -523,28 +539,82 @@ static double own_cpu_seconds(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-static void print_summary(const struct session_stats *st, const char *output, off_t size)
+/* The files record writes: one per kind. */
+struct outputs {
+	size_t n;
+	char *names[SAMPLER_MAX_EVENTS];
+	struct outfile *files[SAMPLER_MAX_EVENTS];
+	off_t sizes[SAMPLER_MAX_EVENTS]; /* once written; -1 for a device or a pipe */
+};
+
+/*
+ * Kind k's file: -o itself for one kind; with several, the kind's name
+ * before the first extension of -o's file name (cprof.pb.gz ->
+ * cprof.offcpu.pb.gz), or after a name without one.
+ */
+static char *output_name(const char *output, const char *kind, size_t nkinds)
 {
-	char stacks[96] = "", wrote[32] = "", unnamed[64] = "";
+	const char *base = strrchr(output, '/'), *dot;
+	char *name;
+
+	if (nkinds == 1)
+		return strdup(output);
+	base = base ? base + 1 : output;
+	dot = strchr(base[0] == '.' ? base + 1 : base, '.');
+	if (!dot)
+		return asprintf(&name, "%s.%s", output, kind) < 0 ? NULL : name;
+	return asprintf(&name, "%.*s.%s%s", (int)(dot - output), output, kind, dot) < 0 ? NULL
+											  : name;
+}
+
+static void outputs_release(struct outputs *o)
+{
+	for (size_t i = 0; i < o->n; i++) {
+		outfile_abort(o->files[i]);
+		free(o->names[i]);
+	}
+	o->n = 0;
+}
+
+/* "a.pb.gz (1.2 KiB), b.pb.gz (3.4 KiB)" into buf. */
+static void describe_outputs(const struct outputs *o, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < o->n && len < size; i++) {
+		const char *name = strcmp(o->names[i], "-") == 0 ? "standard output" : o->names[i];
+		int k = o->sizes[i] >= 0 ? snprintf(buf + len, size - len, "%s%s (%.1f KiB)",
+						    i ? ", " : "", name,
+						    (double)o->sizes[i] / 1024.0)
+					 : snprintf(buf + len, size - len, "%s%s", i ? ", " : "", name);
+
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
+}
+
+static void print_summary(const struct session_stats *st, const struct outputs *outs)
+{
+	char stacks[96] = "", wrote[1024], unnamed[64] = "";
 
 	if (log_get_level() < LOG_WARN)
 		return;
 	if (st->unwound)
 		(void)snprintf(stacks, sizeof(stacks), "; %.1f%% of stacks complete",
 			       100.0 * (double)(st->unwound - st->truncated) / (double)st->unwound);
-	if (size >= 0)
-		(void)snprintf(wrote, sizeof(wrote), " (%.1f KiB)", (double)size / 1024.0);
+	describe_outputs(outs, wrote, sizeof(wrote));
 	if (st->unnamed)
 		(void)snprintf(unnamed, sizeof(unnamed),
 			       ", %llu of processes that could not be named",
 			       (unsigned long long)st->unnamed);
 	fprintf(stderr,
 		"cprof: %llu samples (%llu lost%s) from %zu process%s in %.2f s%s; "
-		"cprof used %.2f s of CPU; wrote %s%s\n",
+		"cprof used %.2f s of CPU; wrote %s\n",
 		(unsigned long long)st->samples, (unsigned long long)st->lost, unnamed,
 		st->processes, st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9,
-		stacks, own_cpu_seconds(), strcmp(output, "-") == 0 ? "standard output" : output,
-		wrote);
+		stacks, own_cpu_seconds(), wrote);
 	log_info("%llu stacks unwound, median %.1f us each; %llu truncated",
 		 (unsigned long long)st->unwound, (double)st->unwind_median_ns / 1000.0,
 		 (unsigned long long)st->truncated);
@@ -555,6 +625,96 @@ static void print_summary(const struct session_stats *st, const char *output, of
 		log_warn("the kernel throttled sampling %llu times "
 			 "(kernel.perf_cpu_time_max_percent); lower -F",
 			 (unsigned long long)st->throttled);
+	if (st->unpaired)
+		log_warn("%llu waits dropped: the record that would have ended them was lost",
+			 (unsigned long long)st->unpaired);
+}
+
+/* A tracefs error, for what needed it. Returns the exit code. */
+static int tracefs_error(int r, const char *what)
+{
+	switch (r) {
+	case -ENODEV:
+		return cmd_fail(r, "mount it: mount -t tracefs nodev /sys/kernel/tracing",
+				"%s needs tracefs, which is not mounted", what);
+	case -EACCES:
+	case -EPERM:
+		return cmd_fail(r, "run cprof as root", "%s needs tracefs, which is root's", what);
+	case -ENOENT:
+		return cmd_fail(r, "list them in /sys/kernel/tracing/available_events",
+				"this kernel has no tracepoint %s", what);
+	default:
+		return cmd_fail(r, NULL, "%s", what);
+	}
+}
+
+/*
+ * -e as a named event (cycles, page-faults…) or a tracepoint SYSTEM:NAME,
+ * whose id tracefs gives (into *custom). Returns the event, or NULL with
+ * *ret_exit set (reported).
+ */
+static const struct sampler_event *resolve_event(const char *name, struct sampler_event *custom,
+						 char *system, size_t size, int *ret_exit)
+{
+	const struct sampler_event *e = sampler_event_find(name);
+	const char *colon = strchr(name, ':');
+	uint64_t id;
+	int r;
+
+	if (e)
+		return e;
+	if (!colon || (size_t)(colon - name) >= size || !colon[1]) {
+		*ret_exit = cmd_usage_error(usage, "unknown event '%s'", name);
+		return NULL;
+	}
+	(void)snprintf(system, size, "%.*s", (int)(colon - name), name);
+	r = tracefs_event_id(system, colon + 1, &id);
+	if (r < 0) {
+		*ret_exit = tracefs_error(r, name);
+		return NULL;
+	}
+	*custom = (struct sampler_event){
+		.name = name,
+		.type = PERF_TYPE_TRACEPOINT,
+		.config = id,
+		.value_type = name,
+		.value_unit = "count",
+	};
+	return custom;
+}
+
+/* --kind's list into kinds (each once). Returns how many, or 0 after a usage error. */
+static size_t parse_kinds(const char *list, const struct kind **kinds, size_t max)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	size_t n = 0;
+
+	if (!copy)
+		return 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const struct kind *k = kind_find(tok);
+		bool seen = false;
+
+		if (!k || n == max) {
+			if (k)
+				(void)cmd_usage_error(usage, "too many kinds in '%s'", list);
+			else
+				(void)cmd_usage_error(usage,
+						      "unknown kind '%s' (cpu, offcpu, wall, mutex, "
+						      "threadcreate)",
+						      tok);
+			free(copy);
+			return 0;
+		}
+		for (size_t i = 0; i < n; i++)
+			seen |= kinds[i] == k;
+		if (!seen)
+			kinds[n++] = k;
+	}
+	free(copy);
+	if (n == 0)
+		(void)cmd_usage_error(usage, "no kind in '%s'", list);
+	return n;
 }
 
 /* Why a cache directory or file was not used, for -v. */
@@ -701,7 +861,6 @@ int cmd_record(int argc, char **argv)
 	struct record_opts o;
 	struct collector *c = NULL;
 	struct collector_window w = {0};
-	struct outfile *out = NULL;
 	struct symbolize_options sym_opts = {0};
 	struct cache *cache = NULL;
 	struct symbolize *sym = NULL;
@@ -710,28 +869,47 @@ int cmd_record(int argc, char **argv)
 	struct session_observer observer;
 	struct collector_symbolizer symbolizer;
 	const struct collector_fallbacks *fb;
-	const struct kind *kind;
+	const struct kind *kinds[SAMPLER_MAX_EVENTS];
+	struct sampler_event custom_event;
+	struct outputs outs = {0};
+	char system[64];
+	size_t nkinds;
 	struct sigaction sa = {0};
 	int32_t *pids = NULL;
 	bool *cpus = NULL;
 	pid_t child = 0;
 	int go_fd = -1, err_fd = -1, child_status = 0, r, ret = 1, failed = 0;
-	bool child_exited = false, regular;
-	struct stat st;
+	bool child_exited = false;
 
 	r = parse_args(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : 0;
 
-	kind = kind_find(o.kind);
-	if (!kind)
-		return cmd_usage_error(usage, "unknown kind '%s'", o.kind);
-	cfg.session.kinds = &kind;
-	cfg.session.nkinds = 1;
-	cfg.session.kind_options.event = sampler_event_find(o.event);
+	nkinds = parse_kinds(o.kind, kinds, SAMPLER_MAX_EVENTS);
+	if (!nkinds)
+		return EXIT_USAGE;
+	if (nkinds > 1 && strcmp(o.output, "-") == 0)
+		return cmd_usage_error(usage, "several kinds write several files: give -o NAME");
+	cfg.session.kinds = kinds;
+	cfg.session.nkinds = nkinds;
+	cfg.session.kind_options.event =
+		resolve_event(o.event, &custom_event, system, sizeof(system), &ret);
 	if (!cfg.session.kind_options.event)
-		return cmd_usage_error(usage, "unknown event '%s'", o.event);
+		return ret;
 	cfg.session.kind_options.freq = o.freq;
+	cfg.session.kind_options.count = o.count;
+	for (size_t k = 0; k < nkinds; k++) {
+		/* What each kind opens, now: tracefs missing is a clear error, not a fallback. */
+		struct sampler_spec specs[KIND_MAX_EVENTS];
+
+		r = kinds[k]->events(&cfg.session.kind_options, specs);
+		if (r < 0) {
+			char what[96];
+
+			(void)snprintf(what, sizeof(what), "--kind %s", kinds[k]->name);
+			return tracefs_error(r, what);
+		}
+	}
 	cfg.session.keep_times = o.format == VIEW_PERF_SCRIPT;
 	cfg.session.sampler.callgraph = o.callgraph;
 	cfg.session.sampler.stack_size = o.stack_size;
@@ -766,10 +944,15 @@ int cmd_record(int argc, char **argv)
 	ret = 1;
 
 	/* Before any work: an output we cannot write is the cheapest failure to report. */
-	r = outfile_open(o.output, &out);
-	if (r < 0) {
-		ret = cmd_fail(r, NULL, "cannot write '%s'", o.output);
-		goto out;
+	for (size_t k = 0; k < nkinds; k++, outs.n++) {
+		outs.names[k] = output_name(o.output, kinds[k]->name, nkinds);
+		r = outs.names[k] ? outfile_open(outs.names[k], &outs.files[k]) : -ENOMEM;
+		if (r < 0) {
+			ret = cmd_fail(r, NULL, "cannot write '%s'",
+				       outs.names[k] ? outs.names[k] : o.output);
+			outs.n++;
+			goto out;
+		}
 	}
 
 	sa.sa_handler = on_stop_signal;
@@ -823,9 +1006,10 @@ int cmd_record(int argc, char **argv)
 		ret = 1;
 	}
 
-	log_info("recording %zu events on %zu CPUs into '%s'; Ctrl-C to stop",
+	log_info("recording %zu events on %zu CPUs into '%s'%s; Ctrl-C to stop",
 		 session_stats(collector_session(c))->events,
-		 session_stats(collector_session(c))->rings, o.output);
+		 session_stats(collector_session(c))->rings, outs.names[0],
+		 outs.n > 1 ? " and more" : "");
 	while (!stop_requested) {
 		unsigned due;
 
@@ -859,22 +1043,25 @@ int cmd_record(int argc, char **argv)
 	}
 	if (r < 0)
 		failed = cmd_fail(r, NULL, "reading the last samples; writing what was recorded");
-	add_comments(w.profiles[0], argc, argv);
 	if (w.symbolize_error)
 		failed = cmd_fail(w.symbolize_error, NULL,
 				  "symbolizing; writing the names found so far");
 	print_symbolize_notes(sym);
-	regular = outfile_is_regular(out);
-	r = write_output(w.profiles[0], o.format, out);
-	out = NULL;
-	if (r < 0) {
-		ret = cmd_fail(r, NULL, "cannot write '%s'", o.output);
-		goto out;
+	for (size_t k = 0; k < outs.n && k < w.n; k++) {
+		bool regular = outfile_is_regular(outs.files[k]);
+		struct stat st;
+
+		add_comments(w.profiles[k], argc, argv);
+		r = write_output(w.profiles[k], o.format, outs.files[k]);
+		outs.files[k] = NULL;
+		if (r < 0) {
+			ret = cmd_fail(r, NULL, "cannot write '%s'", outs.names[k]);
+			goto out;
+		}
+		/* Devices and pipes have no size to show. */
+		outs.sizes[k] = regular && stat(outs.names[k], &st) == 0 ? st.st_size : -1;
 	}
-	/* Devices and pipes have no size to show. */
-	if (!regular || stat(o.output, &st) < 0)
-		st.st_size = -1;
-	print_summary(session_stats(collector_session(c)), o.output, st.st_size);
+	print_summary(session_stats(collector_session(c)), &outs);
 	if (unwinder)
 		print_unwind_summary(unwinder, o.verify_unwind);
 	ret = failed;
@@ -904,7 +1091,7 @@ out:
 		(void)close(go_fd);
 	if (err_fd >= 0)
 		(void)close(err_fd);
-	outfile_abort(out);
+	outputs_release(&outs);
 	collector_window_release(&w);
 	collector_free(c);
 	unwind_free(unwinder);

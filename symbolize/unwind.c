@@ -465,6 +465,12 @@ static void settle(struct unwind *u, const struct uproc *up, bool *ret_complete)
 		}
 		mod = up ? umod_find(up, at) : NULL;
 		class = mod ? elfcache_fn_class(u->files, mod->f, at - mod->bias) : FN_PLAIN;
+		/*
+		 * An entry sampled in, with callers found beyond it, was not its
+		 * thread's first frame: a parent in clone (fast_walk).
+		 */
+		if (class == FN_ENTRY && i == 0 && !fr->caller && n > 1)
+			continue;
 		if (class != FN_PLAIN) {
 			*ret_complete = class == FN_ENTRY;
 			u->nframes = i + 1;
@@ -586,6 +592,20 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 			found = CFI_NO_FDE; /* code in no file: JIT */
 		if (found == CFI_TOO_HARD)
 			return WALK_FALLBACK;
+		if (found == CFI_NO_FDE && u->nframes == 1 && m &&
+		    elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY) {
+			/*
+			 * The parent in clone/clone3, sampled in the syscall (thread
+			 * creation): glibc ends the CFI before the syscall, whose
+			 * child half starts the new thread. The parent's half is a
+			 * leaf that pushed nothing: its return address is at sp.
+			 */
+			if (!stack_word(u, w.sp, &ra) || ra == 0)
+				return WALK_DONE;
+			w.sp += 8;
+			pc = ra;
+			continue;
+		}
 		if (found == CFI_NO_FDE) {
 			step = fp_step(u, &w, &ra);
 			if (step != WALK_DONE)

@@ -6,19 +6,23 @@
 /*
  * The cpu kind: where threads run, sampled by a clock (cpu-clock) or a
  * counter (-e cycles, page-faults…) in frequency mode, as perf record
- * samples. Values samples/count and the event's own value type
+ * samples; with -c, or a tracepoint (-e sched:sched_wakeup), every Nth
+ * event (every one by default), the value type the event's own name. Values samples/count and the event's own value type
  * (cpu/nanoseconds for the clocks, cycles/count…), the second being the
  * period type. For clock events the period is fixed by the frequency;
  * counted events' periods vary in frequency mode, so none.
  */
 
-static size_t cpu_events(const struct kind_options *o, struct sampler_spec *ret)
+static int cpu_events(const struct kind_options *o, struct sampler_spec *ret)
 {
+	/* Tracepoints count every event unless -c says otherwise, as perf record does. */
+	bool by_count = o->count || o->event->type == PERF_TYPE_TRACEPOINT;
+
 	ret[0] = (struct sampler_spec){
 		.type = o->event->type,
 		.config = o->event->config,
-		.rate = o->freq,
-		.freq = true,
+		.rate = by_count ? (o->count ? o->count : 1) : o->freq,
+		.freq = !by_count,
 		.stack = true,
 	};
 	return 1;
@@ -33,7 +37,7 @@ static int cpu_setup(struct profile *p, const struct kind_options *o)
 	if (r < 0)
 		return r;
 	profile_set_period(p, p->types[1],
-			   strcmp(o->event->value_unit, "nanoseconds") == 0 && o->freq
+			   strcmp(o->event->value_unit, "nanoseconds") == 0 && o->freq && !o->count
 				   ? (int64_t)(1000000000ULL / o->freq)
 				   : 0);
 	return 0;

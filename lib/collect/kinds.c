@@ -5,6 +5,10 @@
 
 static const struct kind *const kinds[] = {
 	&kind_cpu,
+	&kind_offcpu,
+	&kind_wall,
+	&kind_mutex,
+	&kind_threadcreate,
 };
 
 const struct kind *kind_at(size_t i)

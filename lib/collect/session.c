@@ -28,12 +28,23 @@ struct mapping_id {
 	uint32_t id;
 };
 
+struct output;
+
+/* What a kind's hooks are given: the session and the kind's output. */
+struct kind_out {
+	struct session *s;
+	struct output *o;
+};
+
 /*
- * One kind's profile and the ids the session keeps into it. All of it
- * belongs to the profile: a rotation drops it with the profile handed over.
+ * One kind's profile and the ids the session keeps into it. All but the
+ * kind, its state and out belong to the profile: a rotation drops them
+ * with the profile handed over.
  */
 struct output {
 	const struct kind *kind;
+	void *state; /* the kind's own, for the whole recording */
+	struct kind_out out;
 	struct profile *profile;
 	uint32_t label_keys[NLABELS];
 	uint32_t nanoseconds;	     /* the unit of the time label */
@@ -43,6 +54,14 @@ struct output {
 	size_t nmappings, mappings_cap;
 	struct hashmap mapping_index;
 	struct mapping_id last; /* the map of the previous frame: stacks stay in one map a while */
+};
+
+/* A frame of a collected stack, not yet a profile location. */
+enum { FRAME_KERNEL, FRAME_USER, FRAME_TRUNCATED };
+struct frame {
+	uint64_t pc;
+	bool caller; /* a return address */
+	uint8_t where;
 };
 
 struct session {
@@ -68,6 +87,9 @@ struct session {
 	size_t nunwind_ns, unwind_ns_cap;
 	uint32_t locs[MAX_FRAMES];
 	struct session_frame frames[MAX_FRAMES];
+	struct frame stack[MAX_FRAMES]; /* the sample's stack, collected (collect_stack) */
+	size_t nstack;
+	uint64_t last_time; /* the time of the latest record processed */
 };
 
 static const char *proc_root(const struct session *s)
@@ -81,14 +103,15 @@ static void output_release(struct output *o)
 	profile_free(o->profile);
 	free(o->mappings);
 	hashmap_release(&o->mapping_index);
-	*o = (struct output){.kind = o->kind};
+	*o = (struct output){.kind = o->kind, .state = o->state, .out = o->out};
 }
 
 /* A fresh, empty profile for the output's kind: its types and label keys. */
 static int output_reset(struct session *s, struct output *o)
 {
 	static const char *const keys[NLABELS] = {"pid", "tid", "comm", "process", "time", "cpu"};
-	struct output fresh = {.kind = o->kind, .profile = profile_new()};
+	struct output fresh = {
+		.kind = o->kind, .state = o->state, .out = o->out, .profile = profile_new()};
 	struct profile *p = fresh.profile;
 	int r;
 
@@ -117,11 +140,13 @@ static int list_events(struct session *s)
 
 	for (size_t k = 0; k < s->noutputs; k++) {
 		struct sampler_spec specs[KIND_MAX_EVENTS];
-		size_t m = s->outputs[k].kind->events(&s->cfg.kind_options, specs);
+		int m = s->outputs[k].kind->events(&s->cfg.kind_options, specs);
 
-		if (m > KIND_MAX_EVENTS || n + m > SAMPLER_MAX_EVENTS)
+		if (m < 0)
+			return m;
+		if (m > KIND_MAX_EVENTS || n + (size_t)m > SAMPLER_MAX_EVENTS)
 			return -EINVAL;
-		for (size_t i = 0; i < m; i++, n++) {
+		for (size_t i = 0; i < (size_t)m; i++, n++) {
 			s->specs[n] = specs[i];
 			s->events[n].output = (uint8_t)k;
 			s->events[n].index = (uint8_t)i;
@@ -214,8 +239,12 @@ int session_open(const struct session_config *cfg, struct session **ret)
 		free(s);
 		return -EINVAL;
 	}
-	for (size_t k = 0; k < s->noutputs; k++)
-		s->outputs[k].kind = cfg->nkinds ? cfg->kinds[k] : kind_default();
+	for (size_t k = 0; k < s->noutputs; k++) {
+		struct output *o = &s->outputs[k];
+
+		o->kind = cfg->nkinds ? cfg->kinds[k] : kind_default();
+		o->out = (struct kind_out){.s = s, .o = o};
+	}
 	s->merge = merge_new();
 	s->procs = proc_table_new();
 	if (!s->merge || !s->procs) {
@@ -223,8 +252,14 @@ int session_open(const struct session_config *cfg, struct session **ret)
 		goto out;
 	}
 	r = list_events(s);
-	for (size_t k = 0; k < s->noutputs && r == 0; k++)
-		r = output_reset(s, &s->outputs[k]);
+	for (size_t k = 0; k < s->noutputs && r == 0; k++) {
+		struct output *o = &s->outputs[k];
+
+		if (o->kind->state_new)
+			r = o->kind->state_new(&s->cfg.kind_options, &o->state);
+		if (r == 0)
+			r = output_reset(s, o);
+	}
 	if (r < 0)
 		goto out;
 
@@ -278,8 +313,13 @@ void session_free(struct session *s)
 	sampler_free(s->sampler);
 	merge_free(s->merge);
 	proc_table_free(s->procs);
-	for (size_t k = 0; k < s->noutputs; k++)
-		output_release(&s->outputs[k]);
+	for (size_t k = 0; k < s->noutputs; k++) {
+		struct output *o = &s->outputs[k];
+
+		if (o->state)
+			o->kind->state_free(o->state);
+		output_release(o);
+	}
 	free(s->unwind_ns);
 	free(s);
 }
@@ -473,14 +513,28 @@ static int64_t elapsed_ns(const struct timespec *a, const struct timespec *b)
 	return (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
 }
 
+/*
+ * A sample's stack is taken in two steps: collected (kernel callchain,
+ * user frames walked or unwound) while the sample's stack copy and address
+ * space are current, then resolved into one profile's locations. The CPU
+ * kind does both at once; a kind that waits for an interval's end keeps
+ * the frames (kind_out_hold) and resolves them when it adds the sample.
+ */
+static int append_frame(struct session *s, uint64_t pc, bool caller, uint8_t where)
+{
+	if (s->nstack >= MAX_FRAMES)
+		return 0;
+	s->stack[s->nstack++] = (struct frame){.pc = pc, .caller = caller, .where = where};
+	return 0;
+}
+
 /* DWARF mode: the user part of the stack, unwound from the sample's registers and stack copy. */
-static int unwound_user(struct session *s, struct output *o, struct proc *p,
-			const struct perf_record *smp, size_t *n)
+static int unwound_user(struct session *s, struct proc *p, const struct perf_record *smp)
 {
 	const struct session_unwinder *u = s->cfg.unwinder;
 	struct timespec t0, t1;
 	bool complete = false;
-	int k, r;
+	int k;
 
 	if (!p->nmaps && !p->rescanned) {
 		/* A process we have seen no maps of: /proc has them. */
@@ -488,7 +542,7 @@ static int unwound_user(struct session *s, struct output *o, struct proc *p,
 		(void)proc_rescan_maps(p, proc_root(s));
 	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
-	k = u->unwind(u->ctx, p, smp, s->frames, MAX_FRAMES - *n - 1, &complete);
+	k = u->unwind(u->ctx, p, smp, s->frames, MAX_FRAMES - s->nstack - 1, &complete);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (k < 0)
 		return k;
@@ -498,56 +552,29 @@ static int unwound_user(struct session *s, struct output *o, struct proc *p,
 
 		s->unwind_ns[s->nunwind_ns++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 	}
-	for (int i = 0; i < k; i++) {
-		r = user_location(s, o, p, s->frames[i].pc,
-				  s->frames[i].caller ? PROFILE_LOCATION_CALLER : 0, &s->locs[*n]);
-		if (r < 0)
-			return r;
-		(*n)++;
-	}
+	for (int i = 0; i < k; i++)
+		(void)append_frame(s, s->frames[i].pc, s->frames[i].caller, FRAME_USER);
 	s->stats.unwound++;
 	if (!complete && k > 0) {
 		s->stats.truncated++;
-		r = truncated_location(o, &s->locs[*n]);
-		if (r < 0)
-			return r;
-		(*n)++;
+		(void)append_frame(s, 0, false, FRAME_TRUNCATED);
 	}
 	return 0;
 }
 
-/* A sample of event ev of the list, into the profile of that event's kind. */
-static int on_sample(struct session *s, const struct perf_record *smp, size_t ev)
+/* Collect smp's stack into s->stack: the kernel's callchain, then the user frames. */
+static int collect_stack(struct session *s, struct proc *p, const struct perf_record *smp)
 {
-	struct output *o = &s->outputs[s->events[ev].output];
-	struct profile_label labels[NLABELS];
-	int64_t values[KIND_MAX_VALUES] = {0};
-	const char *comm, *pcomm;
-	struct proc *p = NULL;
-	size_t n = 0;
-	int r;
-
-	if (smp->pid > 0) {
-		r = proc_table_get(s->procs, smp->pid, &p);
-		if (r < 0)
-			return r;
-		if (!p->sampled) {
-			p->sampled = true;
-			s->stats.processes++;
-		}
-	}
-
+	s->nstack = 0;
 	if (smp->u.s.callchain) {
 		enum { CTX_NONE, CTX_KERNEL, CTX_USER } ctx = CTX_NONE;
-		bool first = true, cut = false;
+		bool first = true;
 
-		for (uint64_t i = 0; i < smp->u.s.nr_callchain && n < MAX_FRAMES; i++) {
+		for (uint64_t i = 0; i < smp->u.s.nr_callchain && s->nstack < MAX_FRAMES; i++) {
 			uint64_t pc = smp->u.s.callchain[i];
-			uint32_t flags;
 
 			if (pc >= PERF_CONTEXT_MAX) {
-				/* Guest and unknown (newer, deferred) contexts: skip their frames.
-				 */
+				/* Guest and unknown (newer, deferred) contexts: skip their frames. */
 				ctx = pc == PERF_CONTEXT_KERNEL ? CTX_KERNEL
 				      : pc == PERF_CONTEXT_USER ? CTX_USER
 								: CTX_NONE;
@@ -556,78 +583,211 @@ static int on_sample(struct session *s, const struct perf_record *smp, size_t ev
 			}
 			if (ctx == CTX_NONE)
 				continue;
-			/* The first pc of each context is where it was interrupted, not a return
-			 * address. */
-			flags = first ? 0 : PROFILE_LOCATION_CALLER;
 			/*
 			 * The kernel follows user frame pointers wherever they lead: a
 			 * return address in no executable mapping is data, where code
 			 * without frame pointers left the chain. The stack ends there.
 			 */
 			if (ctx == CTX_USER && !first && !user_map(s, p, pc)) {
-				cut = true;
+				(void)append_frame(s, 0, false, FRAME_TRUNCATED);
 				break;
 			}
+			/* The first pc of each context is where it was interrupted. */
+			(void)append_frame(s, pc, !first, ctx == CTX_KERNEL ? FRAME_KERNEL : FRAME_USER);
 			first = false;
-			r = ctx == CTX_KERNEL ? kernel_location(o, pc, flags, &s->locs[n])
-					      : user_location(s, o, p, pc, flags, &s->locs[n]);
-			if (r < 0)
-				return r;
-			n++;
-		}
-		if (cut) {
-			r = truncated_location(o, &s->locs[n]);
-			if (r < 0)
-				return r;
-			n++;
 		}
 	}
 	if (s->cfg.unwinder && smp->u.s.regs_abi && smp->u.s.stack && p) {
-		r = unwound_user(s, o, p, smp, &n);
+		int r = unwound_user(s, p, smp);
+
 		if (r < 0)
 			return r;
 	}
-	if (n == 0) {
+	if (s->nstack == 0) {
 		/* No callchain asked for (or none usable): the sampled ip alone. */
 		bool kernel =
 			(smp->misc & PERF_RECORD_MISC_CPUMODE_MASK) == PERF_RECORD_MISC_KERNEL;
 
-		r = kernel ? kernel_location(o, smp->u.s.ip, 0, &s->locs[0])
-			   : user_location(s, o, p, smp->u.s.ip, 0, &s->locs[0]);
+		(void)append_frame(s, smp->u.s.ip, false, kernel ? FRAME_KERNEL : FRAME_USER);
+	}
+	return 0;
+}
+
+/* Resolve frames into o's profile's locations, into s->locs. */
+static int resolve_stack(struct session *s, struct output *o, struct proc *p,
+			 const struct frame *frames, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct frame *f = &frames[i];
+		uint32_t flags = f->caller ? PROFILE_LOCATION_CALLER : 0;
+		int r = f->where == FRAME_KERNEL ? kernel_location(o, f->pc, flags, &s->locs[i])
+			: f->where == FRAME_USER ? user_location(s, o, p, f->pc, flags, &s->locs[i])
+						 : truncated_location(o, &s->locs[i]);
+
 		if (r < 0)
 			return r;
-		n = 1;
 	}
+	return 0;
+}
 
+/* The thread a sample is charged to: where it ran, when, and its process (NULL for pid 0). */
+struct thread_at {
+	int32_t pid, tid;
+	uint32_t cpu;
+	uint64_t time;
+};
+
+/* Add a sample with the resolved stack s->locs[0..n) to o's profile. */
+static int add_sample(struct session *s, struct output *o, struct proc *p,
+		      const struct thread_at *at, size_t n, const int64_t *values,
+		      const struct kind_label *extra, size_t nextra)
+{
+	struct profile_label labels[NLABELS + KIND_MAX_LABELS];
+	const char *comm, *pcomm;
+	size_t nl = NLABELS;
+	int r;
+
+	if (nextra > KIND_MAX_LABELS)
+		return -EINVAL;
+	if (p && !p->sampled) {
+		p->sampled = true;
+		s->stats.processes++;
+	}
 	/* pid 0 is the idle task of every CPU; perf calls it swapper, and so do we. */
-	comm = smp->pid == 0 ? "swapper"
-			     : proc_table_name(s->procs, proc_root(s), smp->pid, smp->tid);
+	comm = at->pid == 0 ? "swapper" : proc_table_name(s->procs, proc_root(s), at->pid, at->tid);
 	pcomm = p && p->comm[0] ? p->comm : comm;
 	s->stats.unnamed += !comm;
-	labels[0] = (struct profile_label){.key = o->label_keys[LABEL_PID], .num = smp->pid};
-	labels[1] = (struct profile_label){.key = o->label_keys[LABEL_TID], .num = smp->tid};
+	labels[0] = (struct profile_label){.key = o->label_keys[LABEL_PID], .num = at->pid};
+	labels[1] = (struct profile_label){.key = o->label_keys[LABEL_TID], .num = at->tid};
 	labels[2] = (struct profile_label){.key = o->label_keys[LABEL_COMM]};
 	labels[3] = (struct profile_label){.key = o->label_keys[LABEL_PROCESS]};
 	labels[4] = (struct profile_label){.key = o->label_keys[LABEL_TIME],
-					   .num = (int64_t)smp->time,
+					   .num = (int64_t)at->time,
 					   .num_unit = o->nanoseconds};
-	labels[5] = (struct profile_label){.key = o->label_keys[LABEL_CPU], .num = smp->cpu};
+	labels[5] = (struct profile_label){.key = o->label_keys[LABEL_CPU], .num = at->cpu};
 	r = profile_intern(o->profile, comm ? comm : "[unknown]", &labels[2].str);
+	if (r == 0)
+		r = profile_intern(o->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
+	for (size_t i = 0; i < nextra && r == 0; i++, nl++) {
+		const struct kind_label *k = &extra[i];
+
+		labels[nl] = (struct profile_label){.num = k->num};
+		r = profile_intern(o->profile, k->key, &labels[nl].key);
+		if (r == 0 && k->str)
+			r = profile_intern(o->profile, k->str, &labels[nl].str);
+		if (r == 0 && !k->str && k->unit)
+			r = profile_intern(o->profile, k->unit, &labels[nl].num_unit);
+	}
 	if (r < 0)
 		return r;
-	r = profile_intern(o->profile, pcomm ? pcomm : "[unknown]", &labels[3].str);
-	if (r < 0)
-		return r;
-	o->kind->values(smp, s->events[ev].index, values);
-	/* With times every sample is its own; without, equal ones merge. */
-	r = s->cfg.keep_times
-		    ? profile_add_sample(o->profile, s->locs, n, values, labels, NLABELS, 0)
-		    : profile_add_sample(o->profile, s->locs, n, values, labels, LABEL_TIME,
-					 PROFILE_ADD_MERGE);
+	/*
+	 * With times every sample is its own; without, equal ones merge: the
+	 * time and cpu labels are left out and the kind's moved up.
+	 */
+	if (s->cfg.keep_times) {
+		r = profile_add_sample(o->profile, s->locs, n, values, labels, nl, 0);
+	} else {
+		memmove(&labels[LABEL_TIME], &labels[NLABELS], nextra * sizeof(*labels));
+		r = profile_add_sample(o->profile, s->locs, n, values, labels, LABEL_TIME + nextra,
+				       PROFILE_ADD_MERGE);
+	}
 	if (r < 0)
 		return r;
 	s->stats.samples++;
 	return 0;
+}
+
+/* The process of a sample's pid (created empty when unknown), NULL for pid 0 and below. */
+static int proc_of(struct session *s, int32_t pid, struct proc **ret)
+{
+	*ret = NULL;
+	return pid > 0 ? proc_table_get(s->procs, pid, ret) : 0;
+}
+
+int kind_out_add(struct kind_out *out, const struct perf_record *smp, const int64_t *values,
+		 const struct kind_label *labels, size_t nlabels)
+{
+	struct session *s = out->s;
+	struct thread_at at = {smp->pid, smp->tid, smp->cpu, smp->time};
+	struct proc *p;
+	int r = proc_of(s, smp->pid, &p);
+
+	if (r == 0)
+		r = collect_stack(s, p, smp);
+	if (r == 0)
+		r = resolve_stack(s, out->o, p, s->stack, s->nstack);
+	return r < 0 ? r : add_sample(s, out->o, p, &at, s->nstack, values, labels, nlabels);
+}
+
+struct kind_stack {
+	struct thread_at at;
+	size_t n;
+	struct frame frames[];
+};
+
+int kind_out_hold(struct kind_out *out, const struct perf_record *smp, struct kind_stack **ret)
+{
+	struct session *s = out->s;
+	struct kind_stack *st;
+	struct proc *p;
+	int r = proc_of(s, smp->pid, &p);
+
+	if (r == 0)
+		r = collect_stack(s, p, smp);
+	if (r < 0)
+		return r;
+	st = malloc(sizeof(*st) + s->nstack * sizeof(st->frames[0]));
+	if (!st)
+		return -ENOMEM;
+	st->at = (struct thread_at){smp->pid, smp->tid, smp->cpu, smp->time};
+	st->n = s->nstack;
+	memcpy(st->frames, s->stack, s->nstack * sizeof(st->frames[0]));
+	*ret = st;
+	return 0;
+}
+
+int kind_out_add_held(struct kind_out *out, const struct kind_stack *st, const int64_t *values,
+		      const struct kind_label *labels, size_t nlabels)
+{
+	struct session *s = out->s;
+	struct proc *p;
+	int r = proc_of(s, st->at.pid, &p);
+
+	if (r == 0)
+		r = resolve_stack(s, out->o, p, st->frames, st->n);
+	return r < 0 ? r : add_sample(s, out->o, p, &st->at, st->n, values, labels, nlabels);
+}
+
+int32_t kind_stack_tid(const struct kind_stack *st)
+{
+	return st->at.tid;
+}
+
+uint64_t kind_stack_time(const struct kind_stack *st)
+{
+	return st->at.time;
+}
+
+void kind_stack_free(struct kind_stack *st)
+{
+	free(st);
+}
+
+void kind_out_unpaired(struct kind_out *out)
+{
+	out->s->stats.unpaired++;
+}
+
+/* A sample of event ev of the list, to the kind of that event. */
+static int on_sample(struct session *s, const struct perf_record *smp, size_t ev)
+{
+	struct output *o = &s->outputs[s->events[ev].output];
+	int64_t values[KIND_MAX_VALUES] = {0};
+
+	if (o->kind->sample)
+		return o->kind->sample(o->state, &o->out, smp, s->events[ev].index);
+	o->kind->values(smp, s->events[ev].index, values);
+	return kind_out_add(&o->out, smp, values, NULL, 0);
 }
 
 static int on_mmap(struct session *s, const struct perf_record *smp)
@@ -663,6 +823,32 @@ static void forget(struct session *s, int32_t pid)
 		s->cfg.unwinder->forget(s->cfg.unwinder->ctx, pid);
 }
 
+/* Forks, exits and losses concern every kind that follows records. */
+static int tell_kinds(struct session *s, const struct perf_record *rec)
+{
+	for (size_t k = 0; k < s->noutputs; k++) {
+		struct output *o = &s->outputs[k];
+		int r = o->kind->record ? o->kind->record(o->state, &o->out, rec) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The end of a window at time now: kinds close or carry what they hold. */
+static int flush_kinds(struct session *s, uint64_t now, bool final)
+{
+	for (size_t k = 0; k < s->noutputs; k++) {
+		struct output *o = &s->outputs[k];
+		int r = o->kind->flush ? o->kind->flush(o->state, &o->out, now, final) : 0;
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int on_record(void *ctx, const struct perf_event_header *rec)
 {
 	struct session *s = ctx;
@@ -677,9 +863,18 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 		s->stats.bad_records++;
 		return 0;
 	}
+	if (smp.time > s->last_time)
+		s->last_time = smp.time;
 	switch (smp.type) {
 	case PERF_RECORD_SAMPLE:
 		return on_sample(s, &smp, (size_t)ev);
+	case PERF_RECORD_SWITCH:
+	case PERF_RECORD_SWITCH_CPU_WIDE: {
+		/* Asked for by one event of one kind: that kind's alone. */
+		struct output *o = &s->outputs[s->events[ev].output];
+
+		return o->kind->record ? o->kind->record(o->state, &o->out, &smp) : 0;
+	}
 	case PERF_RECORD_MMAP2:
 		return on_mmap(s, &smp);
 	case PERF_RECORD_COMM:
@@ -695,17 +890,17 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 		 * has just forked, so /proc can still say, and the child inherits it.
 		 */
 		(void)proc_table_name(s->procs, proc_root(s), smp.u.task.ppid, smp.u.task.ptid);
-		return proc_table_fork(s->procs, smp.pid, smp.u.task.ppid, smp.tid,
-				       smp.u.task.ptid);
+		r = proc_table_fork(s->procs, smp.pid, smp.u.task.ppid, smp.tid, smp.u.task.ptid);
+		return r < 0 ? r : tell_kinds(s, &smp);
 	case PERF_RECORD_EXIT:
 		if (smp.pid == smp.tid)
 			forget(s, smp.pid);
 		proc_table_exit(s->procs, smp.pid, smp.tid);
-		return 0;
+		return tell_kinds(s, &smp);
 	case PERF_RECORD_LOST:
 	case PERF_RECORD_LOST_SAMPLES:
 		s->stats.lost += smp.u.lost.lost;
-		return 0;
+		return tell_kinds(s, &smp);
 	case PERF_RECORD_THROTTLE:
 		s->stats.throttled++;
 		return 0;
@@ -763,6 +958,12 @@ int session_stop(struct session *s)
 	s->stats.bad_records += rs.corrupt;
 	s->stats.peak_queued = rs.peak_queued;
 	r = merge_flush(s->merge, on_record, s);
+	if (r == 0) {
+		/* What is still open closes at the end: the stop, or a later last record. */
+		uint64_t end = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+
+		r = flush_kinds(s, end > s->last_time ? end : s->last_time, true);
+	}
 	if (s->nunwind_ns) {
 		qsort(s->unwind_ns, s->nunwind_ns, sizeof(*s->unwind_ns), u32_cmp);
 		s->stats.unwind_median_ns = s->unwind_ns[s->nunwind_ns / 2];
@@ -792,9 +993,19 @@ int session_rotate(struct session *s, struct profile **ret)
 	int64_t now_realtime;
 	int r = 0;
 
+	/*
+	 * Kinds close the window at the last record read: the records after
+	 * it, with later times, belong to the next.
+	 */
+	if (s->running) {
+		r = flush_kinds(s, s->last_time, false);
+		if (r < 0)
+			return r;
+	}
 	/* Every new profile first: out of memory, nothing changes hands. */
 	for (size_t k = 0; k < s->noutputs; k++) {
-		fresh[k] = (struct output){.kind = s->outputs[k].kind};
+		fresh[k] = (struct output){
+			.kind = s->outputs[k].kind, .state = s->outputs[k].state, .out = s->outputs[k].out};
 		if (r == 0)
 			r = output_reset(s, &fresh[k]);
 	}

@@ -108,6 +108,7 @@ struct session_stats {
 	uint64_t bad_records;	   /* records that could not be decoded */
 	uint64_t unmapped;	   /* user frames outside every known mapping */
 	uint64_t unnamed;	   /* samples of a process whose name could not be known */
+	uint64_t unpaired;	   /* interval ends whose other end was lost (dropped) */
 	uint64_t unwound;	   /* samples whose user stack was unwound (DWARF mode) */
 	uint64_t truncated;	   /* ... of which stopped short of the thread's entry */
 	uint64_t unwind_median_ns; /* median time to unwind one user stack */

@@ -75,6 +75,7 @@ struct sampler {
 	int wake_fd; /* an eventfd: sampler_wake ends a wait */
 	size_t nevents;
 	uint64_t sample_types[SAMPLER_MAX_EVENTS]; /* per event of the list */
+	const char *filters[SAMPLER_MAX_EVENTS];   /* borrowed from the config, during open */
 	uint64_t regs_mask;
 	/* With several events: every opened event's id and its index in the list, by id. */
 	struct sampler_id {
@@ -134,6 +135,8 @@ static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, si
 	attr->context_switch = e->context_switch;
 	if (e->stack && cfg->callgraph == SAMPLER_CALLGRAPH_FP)
 		attr->sample_type |= PERF_SAMPLE_CALLCHAIN;
+	if (e->stack && e->user_stack)
+		attr->exclude_callchain_kernel = 1;
 	if (e->stack && cfg->callgraph == SAMPLER_CALLGRAPH_DWARF) {
 		/* The kernel walks its own part; the user part is ours to unwind. */
 		attr->sample_type |=
@@ -252,6 +255,15 @@ static int open_cpu(struct sampler *s, struct perf_event_attr *attrs, int cpu, c
 		r = add_fd(s, fd);
 		if (r == 0)
 			r = add_id(s, fd, event);
+		/*
+		 * A filter only saves the ring the records it would drop: the
+		 * kind checks what it reads either way, so one the kernel
+		 * refuses (an old kernel's syntax) is done without.
+		 */
+		if (r == 0 && s->filters[event] &&
+		    ioctl(fd, PERF_EVENT_IOC_SET_FILTER, s->filters[event]) < 0)
+			log_debug("tracepoint filter '%s' refused: %s", s->filters[event],
+				  strerror(errno));
 		if (r < 0)
 			return r;
 		opened++;
@@ -349,6 +361,7 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 	for (size_t i = 0; i < cfg->nevents; i++) {
 		fill_attr(cfg, i, ntids > 0, pages * (size_t)sysconf(_SC_PAGESIZE), &attrs[i]);
 		s->sample_types[i] = attrs[i].sample_type;
+		s->filters[i] = cfg->events[i].filter;
 		s->regs_mask |= attrs[i].sample_regs_user;
 		stacks |= cfg->events[i].stack;
 	}

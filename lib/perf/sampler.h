@@ -50,6 +50,8 @@ struct sampler_spec {
 	bool stack;	     /* sample the call graph the config asks for */
 	bool raw;	     /* PERF_SAMPLE_RAW: a tracepoint's fields */
 	bool context_switch; /* PERF_RECORD_SWITCH records for the sampled tasks */
+	bool user_stack;     /* the user part of the stack only: no kernel callchain */
+	const char *filter;  /* a tracepoint filter (PERF_EVENT_IOC_SET_FILTER), or NULL */
 };
 
 enum sampler_callgraph {

@@ -78,7 +78,7 @@ static void target(int go)
 }
 
 /* A kind of the test's own: every page fault, a sample without a stack. */
-static size_t faults_events(const struct kind_options *o, struct sampler_spec *ret)
+static int faults_events(const struct kind_options *o, struct sampler_spec *ret)
 {
 	(void)o;
 	ret[0] = (struct sampler_spec){

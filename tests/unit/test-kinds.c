@@ -3,6 +3,7 @@
  * The kinds table (lib/collect/kinds.h): the cpu kind's sample types,
  * period and values, as DESIGN.md and pprof's CPU profiles have them.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "lib/collect/kinds.h"
@@ -31,10 +32,12 @@ int main(void)
 		nkinds++;
 	for (size_t i = 0; i < nkinds; i++) {
 		const struct kind *k = kind_at(i);
-		size_t n = k->events(&clock, specs);
+		int n = k->events(&clock, specs);
 
-		ok(kind_find(k->name) == k && k->description[0] && n >= 1 && n <= KIND_MAX_EVENTS,
-		   "%s: found by name, described, opens 1..%d events (%zu)", k->name,
+		/* Kinds on tracepoints need tracefs, which a unit test may not have. */
+		ok(kind_find(k->name) == k && k->description[0] &&
+			   ((n >= 1 && n <= KIND_MAX_EVENTS) || n == -ENODEV || n == -EACCES),
+		   "%s: found by name, described, opens 1..%d events (%d)", k->name,
 		   KIND_MAX_EVENTS, n);
 	}
 	if (!cpu || !p || !q)
