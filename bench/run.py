@@ -44,6 +44,10 @@ NOFP = os.path.join(BUILD, "tests", "nofp")
 HOT = os.path.join(BUILD, "tests", "hot")
 MAKE_PROFILE = os.path.join(BUILD, "tests", "make-profile")
 MANYTHREADS = os.path.join(BUILD, "tests", "manythreads")
+WAITS = os.path.join(BUILD, "tests", "waits")
+# What each kind records in perf's terms, for the same run of perf record.
+PERF_EVENTS = {"cpu": ["-e", "cpu-clock"], "offcpu": ["-e", "sched:sched_switch"],
+               "mutex": ["-e", "syscalls:sys_enter_futex", "-e", "syscalls:sys_exit_futex"]}
 CHURN_SH = os.path.join(ROOT, "tests", "workloads", "churn.sh")
 RESYMBOLIZE = os.path.join(BUILD, "tests", "resymbolize")
 PPROF_DUMP = os.path.join(BUILD, "tests", "pprof-dump")
@@ -66,11 +70,13 @@ class Scenario:
     by one unmeasured run) or cold (empty in every run)."""
 
     def __init__(self, name, workload, mode, freq, description, system_wide=False, copies=2,
-                 cache="warm", duration=None):
+                 cache="warm", duration=None, kind="cpu"):
         self.name, self.workload, self.mode, self.freq = name, workload, mode, freq
         self.description = description
         self.system_wide, self.copies = system_wide, copies
         self.cache, self.duration = cache, duration
+        # A kind other than cpu records every event (no -F): perf gets the same tracepoints.
+        self.kind = kind
 
 
 def scenarios(quick):
@@ -100,6 +106,17 @@ def scenarios(quick):
         out.append(Scenario("threads1000-dwarf-999", [MANYTHREADS, "1000", "16"], "dwarf", 999,
                             "-p -d 10 of a process with 1,000 live threads (about one CPU "
                             "busy between them)", duration=SYSTEM_SECONDS))
+        # Off-CPU time at a modest and at a high switch rate (about 1,000 and 250,000 a
+        # second): every switch a 16 KiB stack copy for both profilers.
+        out.append(Scenario("offcpu-naps", [WAITS, "naps", "10", "1000"], "dwarf", 0,
+                            "--kind offcpu of a thread sleeping 1 ms at a time for 10 s",
+                            kind="offcpu"))
+        out.append(Scenario("offcpu-pingpong", [WAITS, "pingpong", "10"], "dwarf", 0,
+                            "--kind offcpu of two threads bouncing a byte through pipes for "
+                            "10 s", kind="offcpu"))
+        out.append(Scenario("mutex-contended", [WAITS, "mutex"], "dwarf", 0,
+                            "--kind mutex of 4 threads taking one lock 200 times each",
+                            kind="mutex"))
         py = shutil.which("python3.11-dbg") or shutil.which("python3-dbg")
         node = shutil.which("node")
         for cache in ("warm", "cold"):
@@ -214,7 +231,8 @@ def cprof_env(sc, tmp):
 def run_cprof(sc, tmp):
     out = os.path.join(tmp, "cprof.pb.gz")
     call_graph = "dwarf,16384" if sc.mode == "dwarf" else sc.mode
-    argv = lambda target: [CPROF, "-v", "record", *target, "-F", str(sc.freq), "--call-graph",
+    rate = ["-F", str(sc.freq)] if sc.kind == "cpu" else ["--kind", sc.kind]
+    argv = lambda target: [CPROF, "-v", "record", *target, *rate, "--call-graph",
                            call_graph, "-o", out]
     duration = ["-d", str(sc.duration)] if sc.duration else []
     env = cprof_env(sc, tmp)
@@ -270,7 +288,8 @@ def run_perf(sc, tmp):
     data = os.path.join(tmp, "perf.data")
     cg = ["--call-graph", "dwarf,16384"] if sc.mode == "dwarf" else ["-g"]
     # The target goes last: "-a -- sleep 10" ends perf's own options.
-    argv = lambda target: ["perf", "record", "-q", "-e", "cpu-clock", "-F", str(sc.freq), *cg,
+    rate = ["-F", str(sc.freq)] if sc.kind == "cpu" else []
+    argv = lambda target: ["perf", "record", "-q", *PERF_EVENTS[sc.kind], *rate, *cg,
                            "-o", data, *target]
     duration = ["--", "sleep", str(sc.duration)] if sc.duration else []
     if sc.system_wide:
@@ -376,7 +395,9 @@ def table(sc, rows):
         f"### {sc.name}: {sc.description}",
         "",
         f"`{' '.join(os.path.basename(a) if i == 0 else a for i, a in enumerate(sc.workload))}`, "
-        f"{sc.mode} mode, {sc.freq} Hz, cpu-clock",
+        + (f"{sc.mode} mode, {sc.freq} Hz, cpu-clock" if sc.kind == "cpu" else
+         f"{sc.mode} mode, every event: cprof --kind {sc.kind}, perf record "
+         f"{' '.join(PERF_EVENTS[sc.kind])}"),
         "",
         "| metric | cprof | perf | cprof / perf |",
         "|---|---|---|---|",
@@ -568,6 +589,13 @@ def main():
         sys.exit("bench: perf is missing; apt-get install linux-perf")
 
     scs = [s for s in scenarios(args.quick or args.scenario) if not args.scenario or s.name in args.scenario]
+    if any(s.kind != "cpu" for s in scs) and not os.path.exists("/sys/kernel/tracing/events") \
+            and os.environ.get("CPROF_BENCH_NS") != "1":
+        # Tracepoints need tracefs: mounted in a private mount namespace, never on the host's.
+        os.execvp("unshare", ["unshare", "-m", "--propagation", "private", "env",
+                              "CPROF_BENCH_NS=1", "sh", "-c",
+                              'mount -t tracefs nodev /sys/kernel/tracing && exec "$0" "$@"',
+                              sys.executable, *sys.argv])
     want_report = not args.quick and (not args.scenario or "report-large" in args.scenario)
     want_symbolize = not args.quick and (not args.scenario or "symbolize" in args.scenario)
     if args.list:

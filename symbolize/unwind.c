@@ -84,6 +84,7 @@ struct unwind {
 	uint64_t last_sp;
 	/* libdwfl's walk went down the stack or out of the copy: it ends there, truncated. */
 	bool went_down;
+	bool clone_parent; /* the fast walk stepped over clone by the rule libdwfl lacks */
 };
 
 /* Thread callbacks: one thread, the current sample's, frozen in its stack copy. */
@@ -469,8 +470,12 @@ static void settle(struct unwind *u, const struct uproc *up, bool *ret_complete)
 		 * An entry sampled in, with callers found beyond it, was not its
 		 * thread's first frame: a parent in clone (fast_walk).
 		 */
-		if (class == FN_ENTRY && i == 0 && !fr->caller && n > 1)
-			continue;
+		if (class == FN_ENTRY && i == 0 && !fr->caller && n > 1) {
+			const struct proc_map *next = proc_map_find(u->cur.p, u->frames[1].pc - 1);
+
+			if (next && (next->prot & PROT_EXEC))
+				continue;
+		}
 		if (class != FN_PLAIN) {
 			*ret_complete = class == FN_ENTRY;
 			u->nframes = i + 1;
@@ -571,6 +576,7 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 	struct walk_regs w = {u->cur.sp, u->cur.fp, true};
 
 	u->nframes = 0;
+	u->clone_parent = false;
 	for (;;) {
 		/* A return address is the instruction after the call: the call's rule applies. */
 		const uint64_t at = u->nframes == 0 ? pc : pc - 1;
@@ -600,8 +606,12 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 			 * child half starts the new thread. The parent's half is a
 			 * leaf that pushed nothing: its return address is at sp.
 			 */
-			if (!stack_word(u, w.sp, &ra) || ra == 0)
-				return WALK_DONE;
+			const struct proc_map *rm;
+
+			if (!stack_word(u, w.sp, &ra) || !(rm = proc_map_find(u->cur.p, ra - 1)) ||
+			    !(rm->prot & PROT_EXEC))
+				return WALK_DONE; /* a thread's first frame (settle: complete) */
+			u->clone_parent = true;
 			w.sp += 8;
 			pc = ra;
 			continue;
@@ -652,6 +662,9 @@ static void verify(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_co
 	const bool complete = *ret_complete;
 	bool same;
 
+	/* libdwfl stops in clone: nothing to compare the fast walk's frames beyond it with. */
+	if (u->clone_parent)
+		return;
 	u->stats.verified++;
 	if (vec_reserve(&u->check, &u->check_cap, n ? n : 1, sizeof(*u->check)) < 0)
 		return;

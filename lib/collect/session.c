@@ -854,15 +854,17 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 	struct session *s = ctx;
 	int ev = sampler_event_of(s->sampler, rec);
 	struct perf_record smp;
+	uint64_t type = ev < 0 ? 0 : sampler_sample_type(s->sampler, (size_t)ev);
 	int r;
 
-	r = ev < 0 ? -EINVAL
-		   : perf_record_decode(rec, sampler_sample_type(s->sampler, (size_t)ev),
-					s->regs_mask, &smp);
+	r = ev < 0 ? -EINVAL : perf_record_decode(rec, type, s->regs_mask, &smp);
 	if (r < 0) {
 		s->stats.bad_records++;
 		return 0;
 	}
+	/* A fixed period the records do not carry: the event's. */
+	if (smp.type == PERF_RECORD_SAMPLE && !(type & PERF_SAMPLE_PERIOD))
+		smp.u.s.period = s->specs[ev].rate;
 	if (smp.time > s->last_time)
 		s->last_time = smp.time;
 	switch (smp.type) {

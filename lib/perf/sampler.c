@@ -126,8 +126,15 @@ static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, si
 	attr->config = e->config;
 	attr->freq = e->freq;
 	attr->sample_period = e->rate; /* sample_freq shares its place */
-	attr->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU |
-			    PERF_SAMPLE_PERIOD;
+	attr->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+	/*
+	 * Not with a period of more than one event: the kernel then records
+	 * every software event or tracepoint hit with its count as the period,
+	 * ignoring sample_period (perf_swevent_event). The period is the
+	 * config's then (sampler_spec.rate).
+	 */
+	if (e->freq || e->rate <= 1)
+		attr->sample_type |= PERF_SAMPLE_PERIOD;
 	if (cfg->nevents > 1)
 		attr->sample_type |= PERF_SAMPLE_IDENTIFIER;
 	if (e->raw)

@@ -36,10 +36,11 @@ const struct sampler_event *sampler_event_default(void);
 
 /*
  * One event of the list, as a profile kind asks for it. Every event's
- * records share one layout up to the period (identifier, ip, tid, time,
- * cpu, period) and the same sample_id trailer, so any of them gives a
- * record's time and id; events differ only in what follows: the stack (by
- * the config's call graph) and the tracepoint's raw data.
+ * records share one layout up to the cpu (identifier, ip, tid, time, cpu)
+ * and the same sample_id trailer, so any of them gives a record's time and
+ * id; events differ only in what follows: the period (absent with a fixed
+ * period of more than one event: it is rate), the stack (by the config's
+ * call graph) and the tracepoint's raw data.
  */
 struct sampler_spec {
 	uint32_t type; /* PERF_TYPE_* */
