@@ -102,8 +102,8 @@ struct record_opts {
 	const char *cpu_list;
 	uint64_t freq;
 	const char *event;
-	const char *kind;  /* a list: cpu,offcpu */
-	uint64_t count;	   /* -c: a sample every count events; 0: by -F */
+	const char *kind; /* a list: cpu,offcpu */
+	uint64_t count;	  /* -c: a sample every count events; 0: by -F */
 	enum sampler_callgraph callgraph;
 	uint32_t stack_size;
 	uint64_t duration_ns; /* 0: until the target ends or a signal */
@@ -564,7 +564,7 @@ static char *output_name(const char *output, const char *kind, size_t nkinds)
 	if (!dot)
 		return asprintf(&name, "%s.%s", output, kind) < 0 ? NULL : name;
 	return asprintf(&name, "%.*s.%s%s", (int)(dot - output), output, kind, dot) < 0 ? NULL
-											  : name;
+											: name;
 }
 
 static void outputs_release(struct outputs *o)
@@ -584,10 +584,10 @@ static void describe_outputs(const struct outputs *o, char *buf, size_t size)
 	buf[0] = '\0';
 	for (size_t i = 0; i < o->n && len < size; i++) {
 		const char *name = strcmp(o->names[i], "-") == 0 ? "standard output" : o->names[i];
-		int k = o->sizes[i] >= 0 ? snprintf(buf + len, size - len, "%s%s (%.1f KiB)",
-						    i ? ", " : "", name,
-						    (double)o->sizes[i] / 1024.0)
-					 : snprintf(buf + len, size - len, "%s%s", i ? ", " : "", name);
+		int k = o->sizes[i] >= 0
+				? snprintf(buf + len, size - len, "%s%s (%.1f KiB)", i ? ", " : "",
+					   name, (double)o->sizes[i] / 1024.0)
+				: snprintf(buf + len, size - len, "%s%s", i ? ", " : "", name);
 
 		if (k < 0)
 			break;
@@ -699,10 +699,11 @@ static size_t parse_kinds(const char *list, const struct kind **kinds, size_t ma
 			if (k)
 				(void)cmd_usage_error(usage, "too many kinds in '%s'", list);
 			else
-				(void)cmd_usage_error(usage,
-						      "unknown kind '%s' (cpu, offcpu, wall, mutex, "
-						      "threadcreate)",
-						      tok);
+				(void)cmd_usage_error(
+					usage,
+					"unknown kind '%s' (cpu, offcpu, wall, mutex, "
+					"threadcreate)",
+					tok);
 			free(copy);
 			return 0;
 		}

@@ -7,8 +7,8 @@
  * The cpu kind: where threads run, sampled by a clock (cpu-clock) or a
  * counter (-e cycles, page-faults…) in frequency mode, as perf record
  * samples; with -c, or a tracepoint (-e sched:sched_wakeup), every Nth
- * event (every one by default), the value type the event's own name. Values samples/count and the event's own value type
- * (cpu/nanoseconds for the clocks, cycles/count…), the second being the
+ * event (every one by default), the value type the event's own name. Values samples/count and the
+ * event's own value type (cpu/nanoseconds for the clocks, cycles/count…), the second being the
  * period type. For clock events the period is fixed by the frequency;
  * counted events' periods vary in frequency mode, so none.
  */

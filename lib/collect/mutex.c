@@ -76,7 +76,8 @@ static int mutex_events(const struct kind_options *o, struct sampler_spec *ret)
 			.raw = i == 0,
 			.filter = i == 0 ? filter : NULL,
 		};
-		ret[n++] = (struct sampler_spec){.type = PERF_TYPE_TRACEPOINT, .config = out, .rate = 1};
+		ret[n++] = (struct sampler_spec){
+			.type = PERF_TYPE_TRACEPOINT, .config = out, .rate = 1};
 	}
 	return n;
 }
@@ -156,7 +157,8 @@ static int mutex_sample(void *state, struct kind_out *out, const struct perf_rec
 	if (!item || item->note != (int64_t)i - 1)
 		return 0;
 	{
-		int64_t v[2] = {1, smp->time > item->start ? (int64_t)(smp->time - item->start) : 0};
+		int64_t v[2] = {1,
+				smp->time > item->start ? (int64_t)(smp->time - item->start) : 0};
 
 		r = kind_out_add_held(out, item->stack, v, NULL, 0);
 	}

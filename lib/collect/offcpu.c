@@ -32,7 +32,7 @@
  * and dying threads never come back: neither opens an interval.
  */
 
-#define REPORT_S 0x01	/* TASK_INTERRUPTIBLE, as the tracepoint reports states */
+#define REPORT_S 0x01 /* TASK_INTERRUPTIBLE, as the tracepoint reports states */
 #define REPORT_D 0x02
 #define REPORT_T 0x04
 #define REPORT_TT 0x08
@@ -198,8 +198,8 @@ static int offcpu_sample(void *state, struct kind_out *out, const struct perf_re
 }
 
 /* Add the interval of item up to end: count it (once, when it closes) and label it. */
-static int add_interval(struct kind_out *out, const struct pending *item, uint64_t end,
-			bool count, bool unfinished)
+static int add_interval(struct kind_out *out, const struct pending *item, uint64_t end, bool count,
+			bool unfinished)
 {
 	struct kind_label l[2] = {
 		{.key = "state", .str = state_name(item->note)},

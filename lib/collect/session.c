@@ -574,7 +574,8 @@ static int collect_stack(struct session *s, struct proc *p, const struct perf_re
 			uint64_t pc = smp->u.s.callchain[i];
 
 			if (pc >= PERF_CONTEXT_MAX) {
-				/* Guest and unknown (newer, deferred) contexts: skip their frames. */
+				/* Guest and unknown (newer, deferred) contexts: skip their frames.
+				 */
 				ctx = pc == PERF_CONTEXT_KERNEL ? CTX_KERNEL
 				      : pc == PERF_CONTEXT_USER ? CTX_USER
 								: CTX_NONE;
@@ -593,7 +594,8 @@ static int collect_stack(struct session *s, struct proc *p, const struct perf_re
 				break;
 			}
 			/* The first pc of each context is where it was interrupted. */
-			(void)append_frame(s, pc, !first, ctx == CTX_KERNEL ? FRAME_KERNEL : FRAME_USER);
+			(void)append_frame(s, pc, !first,
+					   ctx == CTX_KERNEL ? FRAME_KERNEL : FRAME_USER);
 			first = false;
 		}
 	}
@@ -1006,8 +1008,9 @@ int session_rotate(struct session *s, struct profile **ret)
 	}
 	/* Every new profile first: out of memory, nothing changes hands. */
 	for (size_t k = 0; k < s->noutputs; k++) {
-		fresh[k] = (struct output){
-			.kind = s->outputs[k].kind, .state = s->outputs[k].state, .out = s->outputs[k].out};
+		fresh[k] = (struct output){.kind = s->outputs[k].kind,
+					   .state = s->outputs[k].state,
+					   .out = s->outputs[k].out};
 		if (r == 0)
 			r = output_reset(s, &fresh[k]);
 	}

@@ -21,8 +21,8 @@ static const char *tracefs_root(void)
 		struct statfs sf;
 		char probe[64];
 
-		if (statfs(roots[i], &sf) < 0 || (sf.f_type != TRACEFS_MAGIC &&
-						   (uint64_t)sf.f_type != DEBUGFS_MAGIC))
+		if (statfs(roots[i], &sf) < 0 ||
+		    (sf.f_type != TRACEFS_MAGIC && (uint64_t)sf.f_type != DEBUGFS_MAGIC))
 			continue;
 		/* An empty mount point in debugfs is not tracefs yet. */
 		(void)snprintf(probe, sizeof(probe), "%s/events", roots[i]);
@@ -51,7 +51,7 @@ static int read_event_file(const char *system, const char *event, const char *fi
 	if (!root) {
 		/* Not mounted, or hidden from us: which it is, /sys/kernel/tracing says. */
 		return access("/sys/kernel/tracing", R_OK | X_OK) < 0 && errno == EACCES ? -EACCES
-											  : -ENODEV;
+											 : -ENODEV;
 	}
 	if (snprintf(path, sizeof(path), "%s/events/%s/%s/%s", root, system, event, file) >=
 	    (int)sizeof(path))
@@ -59,7 +59,8 @@ static int read_event_file(const char *system, const char *event, const char *fi
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
-	while ((size_t)total + 1 < size && (n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
+	while ((size_t)total + 1 < size &&
+	       (n = read(fd, buf + total, size - 1 - (size_t)total)) > 0)
 		total += n;
 	(void)close(fd);
 	buf[total] = '\0';

@@ -155,6 +155,31 @@ check "-a: off-CPU time under wait_pipe is its poll's, ±10 % (${r}×)" within "
 check "-a: nothing of the idle task's (pid 0) is off-CPU time" \
 	sh -c "! pprof -tags '$tmp/a.offcpu.pb.gz' | grep -q 'swapper'"
 
+run_waits sleep p
+start_record "$tmp/pw.err" -- record --kind wall,offcpu -p "$wpid" -o "$tmp/pw.pb.gz"
+echo go >"$tmp/go"
+wait "$wpid"
+wait "$rec"
+nap=$(measured nap_ns "$tmp/sleep.p.out")
+r=$(ratio "$(cum nap "$tmp/pw.offcpu.pb.gz")" "$((nap / 1000000))")
+check "-p: off-CPU time under nap is the workload's sleep, ±10 % (${r}×)" within "$r" 0.9 1.1
+pct=$(pprof -top "$tmp/pw.wall.pb.gz" | awk '$6 == "nap" && NF == 6 { sub(/%/, "", $5); print $5; exit }')
+own=$(awk -v b="$(measured burn_ns "$tmp/sleep.p.out")" -v n="$nap" 'BEGIN { printf "%.1f", 100 * n / (b + n) }')
+check "-p: wall's nap share ${pct:-?} % within 5 points of its own ${own} %" \
+	within "$(awk -v a="${pct:-0}" -v b="$own" 'BEGIN { print a - b }')" -5 5
+
+run_waits mutex a
+start_record "$tmp/am.err" -- record --kind mutex,threadcreate -a -o "$tmp/am.pb.gz"
+echo go >"$tmp/go"
+wait "$wpid"
+kill -INT "$rec"
+wait "$rec"
+r=$(ratio "$(cum take_lock "$tmp/am.mutex.pb.gz")" \
+	"$(($(measured lock_wait_ns "$tmp/mutex.a.out") / 1000000))")
+check "-a: delay under take_lock is the workload's wait, ±20 % (${r}×)" within "$r" 0.8 1.2
+got=$(cum __pthread_create_2_1 "$tmp/am.threadcreate.pb.gz" -tagfocus=comm=waits)
+check "-a: the workload's 4 threads created (${got:-0})" [ "${got:-0}" = 4 ]
+
 # 8. Every report view reads them, in their units.
 "$CPROF" report --top "$tmp/sleep.offcpu.pb.gz" >"$tmp/report.top" 2>&1
 pprof -top "$tmp/sleep.offcpu.pb.gz" >"$tmp/pprof.top"

@@ -270,8 +270,8 @@ int main(int argc, char **argv)
 		const char *name;
 		void (*run)(void);
 	} modes[] = {
-		{"sleep", mode_sleep}, {"pipe", mode_pipe},	{"join", mode_join},
-		{"mutex", mode_mutex}, {"create", mode_create}, {"getpid", mode_getpid},
+		{"sleep", mode_sleep}, {"pipe", mode_pipe},	    {"join", mode_join},
+		{"mutex", mode_mutex}, {"create", mode_create},	    {"getpid", mode_getpid},
 		{"naps", mode_naps},   {"pingpong", mode_pingpong},
 	};
 	char line[16];
