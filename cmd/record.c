@@ -25,6 +25,7 @@
 #include "lib/views/stacks.h"
 #include "lib/views/view.h"
 #include "proto/pprof.h"
+#include "symbolize/probe.h"
 #include "symbolize/symbolize.h"
 #include "symbolize/unwind.h"
 
@@ -52,7 +53,8 @@ static const char usage[] =
 	"                           (tracepoints: every one by default)\n"
 	"  -e, --event NAME         event to sample (default cpu-clock); cycles, task-clock,\n"
 	"                           instructions, page-faults, context-switches, ..., or a\n"
-	"                           tracepoint SYSTEM:NAME (sched:sched_wakeup)\n"
+	"                           tracepoint SYSTEM:NAME (sched:sched_wakeup), a kprobe\n"
+	"                           kprobe:FUNCTION or a uprobe uprobe:PATH:FUNCTION\n"
 	"      --kind KIND[,KIND]   what to profile (default cpu), one file per kind\n"
 	"                           (-o NAME.pb.gz becomes NAME.KIND.pb.gz with several):\n"
 	"                             cpu           on-CPU time, sampled by -e at -F\n"
@@ -648,21 +650,72 @@ static int tracefs_error(int r, const char *what)
 	}
 }
 
+/* Room for what a custom -e event borrows: a tracepoint's system, a probe's file and function. */
+struct custom_event {
+	struct sampler_event event;
+	char system[64];
+	char path[4096];
+	char func[256];
+};
+
+/* -e kprobe:FUNC or uprobe:PATH:FUNC into c->event. Returns 0, or an exit code (reported). */
+static int resolve_probe(const char *name, struct custom_event *c)
+{
+	bool user = strncmp(name, "uprobe:", 7) == 0;
+	const char *spec = name + 7, *last = strrchr(spec, ':');
+	uint64_t off = 0;
+	int r;
+
+	if (user &&
+	    (!last || last == spec || !last[1] || (size_t)(last - spec) >= sizeof(c->path) ||
+	     strlen(last + 1) >= sizeof(c->func)))
+		return cmd_usage_error(usage, "invalid uprobe '%s' (uprobe:PATH:FUNCTION)", name);
+	if (!user && (!spec[0] || strlen(spec) >= sizeof(c->func)))
+		return cmd_usage_error(usage, "invalid kprobe '%s' (kprobe:FUNCTION)", name);
+	if (user) {
+		(void)snprintf(c->path, sizeof(c->path), "%.*s", (int)(last - spec), spec);
+		(void)snprintf(c->func, sizeof(c->func), "%s", last + 1);
+		r = probe_offset(c->path, c->func, &off);
+		if (r == -ESRCH)
+			return cmd_fail(r, "nm -D or readelf -s list what it has",
+					"no function '%s' in '%s'", c->func, c->path);
+		if (r < 0)
+			return cmd_fail(r, NULL, "cannot place a uprobe in '%s'", c->path);
+	} else {
+		(void)snprintf(c->func, sizeof(c->func), "%s", spec);
+	}
+	r = sampler_event_probe(name, c->func, user ? c->path : NULL, off, &c->event);
+	if (r < 0)
+		return cmd_fail(
+			r,
+			user ? "it needs CONFIG_UPROBE_EVENTS"
+			     : "it needs CONFIG_KPROBE_EVENTS; a tracepoint (-e SYSTEM:NAME) "
+			       "may do",
+			"this kernel has no %s PMU", user ? "uprobe" : "kprobe");
+	return 0;
+}
+
 /*
- * -e as a named event (cycles, page-faults…) or a tracepoint SYSTEM:NAME,
- * whose id tracefs gives (into *custom). Returns the event, or NULL with
- * *ret_exit set (reported).
+ * -e as a named event (cycles, page-faults…), a tracepoint SYSTEM:NAME
+ * whose id tracefs gives, or a probe (kprobe:FUNC, uprobe:PATH:FUNC), into
+ * *c. Returns the event, or NULL with *ret_exit set (reported).
  */
-static const struct sampler_event *resolve_event(const char *name, struct sampler_event *custom,
-						 char *system, size_t size, int *ret_exit)
+static const struct sampler_event *resolve_event(const char *name, struct custom_event *c,
+						 int *ret_exit)
 {
 	const struct sampler_event *e = sampler_event_find(name);
 	const char *colon = strchr(name, ':');
+	char *system = c->system;
+	size_t size = sizeof(c->system);
 	uint64_t id;
 	int r;
 
 	if (e)
 		return e;
+	if (strncmp(name, "kprobe:", 7) == 0 || strncmp(name, "uprobe:", 7) == 0) {
+		*ret_exit = resolve_probe(name, c);
+		return *ret_exit ? NULL : &c->event;
+	}
 	if (!colon || (size_t)(colon - name) >= size || !colon[1]) {
 		*ret_exit = cmd_usage_error(usage, "unknown event '%s'", name);
 		return NULL;
@@ -673,14 +726,15 @@ static const struct sampler_event *resolve_event(const char *name, struct sample
 		*ret_exit = tracefs_error(r, name);
 		return NULL;
 	}
-	*custom = (struct sampler_event){
+	c->event = (struct sampler_event){
 		.name = name,
 		.type = PERF_TYPE_TRACEPOINT,
 		.config = id,
 		.value_type = name,
 		.value_unit = "count",
+		.every = true,
 	};
-	return custom;
+	return &c->event;
 }
 
 /* --kind's list into kinds (each once). Returns how many, or 0 after a usage error. */
@@ -871,9 +925,8 @@ int cmd_record(int argc, char **argv)
 	struct collector_symbolizer symbolizer;
 	const struct collector_fallbacks *fb;
 	const struct kind *kinds[SAMPLER_MAX_EVENTS];
-	struct sampler_event custom_event;
+	static struct custom_event custom; /* large, and borrowed by the events until the end */
 	struct outputs outs = {0};
-	char system[64];
 	size_t nkinds;
 	struct sigaction sa = {0};
 	int32_t *pids = NULL;
@@ -893,8 +946,7 @@ int cmd_record(int argc, char **argv)
 		return cmd_usage_error(usage, "several kinds write several files: give -o NAME");
 	cfg.session.kinds = kinds;
 	cfg.session.nkinds = nkinds;
-	cfg.session.kind_options.event =
-		resolve_event(o.event, &custom_event, system, sizeof(system), &ret);
+	cfg.session.kind_options.event = resolve_event(o.event, &custom, &ret);
 	if (!cfg.session.kind_options.event)
 		return ret;
 	cfg.session.kind_options.freq = o.freq;

@@ -16,11 +16,13 @@
 static int cpu_events(const struct kind_options *o, struct sampler_spec *ret)
 {
 	/* Tracepoints count every event unless -c says otherwise, as perf record does. */
-	bool by_count = o->count || o->event->type == PERF_TYPE_TRACEPOINT;
+	bool by_count = o->count || o->event->every;
 
 	ret[0] = (struct sampler_spec){
 		.type = o->event->type,
 		.config = o->event->config,
+		.config1 = o->event->config1,
+		.config2 = o->event->config2,
 		.rate = by_count ? (o->count ? o->count : 1) : o->freq,
 		.freq = !by_count,
 		.stack = true,

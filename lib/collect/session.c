@@ -555,7 +555,7 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 	for (int i = 0; i < k; i++)
 		(void)append_frame(s, s->frames[i].pc, s->frames[i].caller, FRAME_USER);
 	s->stats.unwound++;
-	if (!complete && k > 0) {
+	if (!complete && s->nstack > 0) {
 		s->stats.truncated++;
 		(void)append_frame(s, 0, false, FRAME_TRUNCATED);
 	}
@@ -599,11 +599,18 @@ static int collect_stack(struct session *s, struct proc *p, const struct perf_re
 			first = false;
 		}
 	}
-	if (s->cfg.unwinder && smp->u.s.regs_abi && smp->u.s.stack && p) {
-		int r = unwound_user(s, p, smp);
+	if (s->cfg.unwinder && smp->u.s.regs_abi && p) {
+		int r = smp->u.s.stack ? unwound_user(s, p, smp) : 0;
 
 		if (r < 0)
 			return r;
+		/*
+		 * A thread with a user part whose stack the kernel could not copy
+		 * (an exec replacing the address space): the kernel's frames, and
+		 * the mark that the rest is not known.
+		 */
+		if (!smp->u.s.stack && s->nstack)
+			(void)append_frame(s, 0, false, FRAME_TRUNCATED);
 	}
 	if (s->nstack == 0) {
 		/* No callchain asked for (or none usable): the sampled ip alone. */

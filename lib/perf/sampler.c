@@ -25,22 +25,32 @@
 #define DWARF_RING_PAGES 512   /* 2 MiB: ~128 samples of 16 KiB stack copies */
 #define MIN_RING_PAGES 8
 
+/* A named event: perf's spelling, its type and config, and its pprof value type. */
+#define EVENT(name_, type_, config_, vtype, vunit)                                    \
+	{                                                                             \
+		.name = name_, .type = type_, .config = config_, .value_type = vtype, \
+		.value_unit = vunit                                                   \
+	}
+
 static const struct sampler_event events[] = {
-	{"cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, "cpu", "nanoseconds"},
-	{"task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, "cpu", "nanoseconds"},
-	{"page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"},
-	{"faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"},
-	{"context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "context-switches",
-	 "count"},
-	{"cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "context-switches", "count"},
-	{"cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, "cpu-migrations",
-	 "count"},
-	{"cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles", "count"},
-	{"cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles", "count"},
-	{"instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, "instructions", "count"},
-	{"cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, "cache-misses", "count"},
-	{"branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, "branch-misses",
-	 "count"},
+	EVENT("cpu-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK, "cpu", "nanoseconds"),
+	EVENT("task-clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK, "cpu", "nanoseconds"),
+	EVENT("page-faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"),
+	EVENT("faults", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS, "page-faults", "count"),
+	EVENT("context-switches", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES,
+	      "context-switches", "count"),
+	EVENT("cs", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES, "context-switches",
+	      "count"),
+	EVENT("cpu-migrations", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS, "cpu-migrations",
+	      "count"),
+	EVENT("cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles", "count"),
+	EVENT("cpu-cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES, "cycles", "count"),
+	EVENT("instructions", PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS, "instructions",
+	      "count"),
+	EVENT("cache-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES, "cache-misses",
+	      "count"),
+	EVENT("branch-misses", PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES, "branch-misses",
+	      "count"),
 };
 
 const struct sampler_event *sampler_event_find(const char *name)
@@ -54,6 +64,33 @@ const struct sampler_event *sampler_event_find(const char *name)
 const struct sampler_event *sampler_event_default(void)
 {
 	return &events[0];
+}
+
+int sampler_event_probe(const char *name, const char *func, const char *path, uint64_t off,
+			struct sampler_event *ret)
+{
+	const char *pmu = path ? "/sys/bus/event_source/devices/uprobe/type"
+			       : "/sys/bus/event_source/devices/kprobe/type";
+	FILE *f = fopen(pmu, "re");
+	unsigned type;
+	int n;
+
+	if (!f)
+		return -ENODEV;
+	n = fscanf(f, "%u", &type);
+	(void)fclose(f);
+	if (n != 1)
+		return -ENODEV;
+	*ret = (struct sampler_event){
+		.name = name,
+		.type = type,
+		.config1 = (uint64_t)(uintptr_t)(path ? path : func),
+		.config2 = path ? off : 0,
+		.value_type = name,
+		.value_unit = "count",
+		.every = true,
+	};
+	return 0;
 }
 
 /* Samplers alive in this process: switch_all's prctl switches all their events at once. */
@@ -124,6 +161,8 @@ static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, si
 	attr->size = sizeof(*attr);
 	attr->type = e->type;
 	attr->config = e->config;
+	attr->config1 = e->config1;
+	attr->config2 = e->config2;
 	attr->freq = e->freq;
 	attr->sample_period = e->rate; /* sample_freq shares its place */
 	attr->sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;

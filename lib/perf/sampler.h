@@ -22,14 +22,28 @@
 
 struct sampler_event {
 	const char *name; /* as perf spells it: "cpu-clock", "cycles" */
-	uint32_t type;	  /* PERF_TYPE_* */
+	uint32_t type;	  /* PERF_TYPE_*, or a dynamic PMU's (kprobe, uprobe) */
 	uint64_t config;
 	/* The pprof value type for the summed periods: cpu/nanoseconds, cycles/count… */
 	const char *value_type, *value_unit;
+	bool every; /* sampled at every hit unless -c says otherwise (tracepoints, probes) */
+	/* kprobe: the function's name; uprobe: the file's path (borrowed, as a u64). */
+	uint64_t config1;
+	uint64_t config2; /* uprobe: the file offset of the probed function */
 };
 
 /* The event named name (perf's spellings and aliases), or NULL. Borrowed, static. */
 const struct sampler_event *sampler_event_find(const char *name);
+
+/*
+ * A probe on function func, at offset 0 of it: a kprobe on a kernel
+ * function (path NULL) or a uprobe at file offset off of the ELF file path,
+ * through the kernel's kprobe and uprobe PMUs. name, func and path are
+ * borrowed and must outlive the sampler. Returns 0 and *ret, or -ENODEV
+ * when this kernel has no such PMU (/sys/bus/event_source/devices).
+ */
+int sampler_event_probe(const char *name, const char *func, const char *path, uint64_t off,
+			struct sampler_event *ret);
 
 /* The default event: cpu-clock, which works without a hardware PMU. */
 const struct sampler_event *sampler_event_default(void);
@@ -43,8 +57,8 @@ const struct sampler_event *sampler_event_default(void);
  * call graph) and the tracepoint's raw data.
  */
 struct sampler_spec {
-	uint32_t type; /* PERF_TYPE_* */
-	uint64_t config;
+	uint32_t type; /* PERF_TYPE_*, or a dynamic PMU's */
+	uint64_t config, config1, config2;
 	/* Samples a second per CPU when freq, else one sample every rate events. */
 	uint64_t rate;
 	bool freq;

@@ -121,32 +121,60 @@ check "perf-script names the tracepoint as perf does" \
 	grep -Eq '^waits +[0-9]+/[0-9]+ +\[[0-9]+\] +[0-9]+\.[0-9]+: +[0-9]+ syscalls:sys_enter_getpid:' \
 	"$tmp/getpid.script"
 
+# Probes through the kernel's PMUs: a uprobe on a function of the workload's file.
+"$CPROF" -q record -e "uprobe:$WAITS:tick" -o "$tmp/uprobe.pb.gz" -- "$WAITS" ticks >/dev/null \
+	2>"$tmp/uprobe.err"
+got=$(cum tick "$tmp/uprobe.pb.gz")
+check "-e uprobe:PATH:tick counts every call: ${got:-0} of 777" [ "${got:-0}" = 777 ]
+pprof -traces "$tmp/uprobe.pb.gz" >"$tmp/uprobe.traces"
+check "and its stacks reach main" grep -q ' main$' "$tmp/uprobe.traces"
+"$CPROF" -q record -e "uprobe:$WAITS:no_such_function" -o "$tmp/x.pb.gz" -- true 2>"$tmp/err"
+check "a uprobe on a missing function: one line naming it" \
+	sh -c "[ \$(wc -l <'$tmp/err') -eq 1 ] && grep -q \"no function 'no_such_function'\" '$tmp/err'"
+# A kprobe where the kernel has the kprobe PMU; else the one line saying it has not.
+"$CPROF" -q record -e kprobe:__x64_sys_getpid -o "$tmp/kprobe.pb.gz" -- "$WAITS" getpid \
+	>/dev/null 2>"$tmp/kprobe.err"
+rc=$?
+if [ -e /sys/bus/event_source/devices/kprobe/type ]; then
+	got=$(cum call_getpid "$tmp/kprobe.pb.gz")
+	check "-e kprobe:__x64_sys_getpid counts every call: ${got:-0} of 1234" [ "${got:-0}" = 1234 ]
+else
+	check "no kprobe PMU in this kernel: exit 1 and one line naming the option it needs" \
+		sh -c "[ $rc -eq 1 ] && [ \$(wc -l <'$tmp/kprobe.err') -eq 1 ] &&
+			grep -q 'no kprobe PMU.*CONFIG_KPROBE_EVENTS' '$tmp/kprobe.err'"
+fi
+
 # 7. -p and -a: the same waits, recorded from outside.
-# run_waits MODE TAG: start the workload held at its start (echo go >"$tmp/go" releases
-# it); sets wpid.
-run_waits() {
+# from_outside MODE -p|-a RECORD-ARGS...: start the workload held at its start (its
+# output in $tmp/MODE.p.out or .a.out), record it by pid or system-wide from before
+# it starts until after it ends (-a: stopped by SIGINT), and return cprof's status.
+from_outside() {
+	mode=$1
+	how=$2
+	shift 2
 	rm -f "$tmp/go" "$tmp/rdy"
 	mkfifo "$tmp/go" "$tmp/rdy"
 	# Read-write: opening the FIFO does not wait for the other end.
-	"$WAITS" -r 3 "$1" 3>"$tmp/rdy" <>"$tmp/go" >"$tmp/$1.$2.out" &
+	"$WAITS" -r 3 "$mode" 3>"$tmp/rdy" <>"$tmp/go" >"$tmp/$mode.${how#-}.out" &
 	wpid=$!
 	read -r _ <"$tmp/rdy"
+	if [ "$how" = -p ]; then
+		start_record "$tmp/err" -- record -p "$wpid" "$@"
+	else
+		start_record "$tmp/err" -- record -a "$@"
+	fi
+	echo go >"$tmp/go"
+	wait "$wpid"
+	[ "$how" = -p ] || kill -INT "$rec"
+	wait "$rec"
 }
-run_waits pipe p
-start_record "$tmp/p.err" -- record --kind offcpu -p "$wpid" -o "$tmp/p.pb.gz"
-echo go >"$tmp/go"
-wait "$wpid"
-wait "$rec"
+
+from_outside pipe -p --kind offcpu -o "$tmp/p.pb.gz"
 check "record --kind offcpu -p ends with its target, exit 0" [ $? -eq 0 ]
 r=$(ratio "$(cum wait_pipe "$tmp/p.pb.gz")" "$(($(measured poll_ns "$tmp/pipe.p.out") / 1000000))")
 check "-p: off-CPU time under wait_pipe is its poll's, ±10 % (${r}×)" within "$r" 0.9 1.1
 
-run_waits pipe a
-start_record "$tmp/a.err" -- record --kind offcpu,threadcreate -a -o "$tmp/a.pb.gz"
-echo go >"$tmp/go"
-wait "$wpid"
-kill -INT "$rec"
-wait "$rec"
+from_outside pipe -a --kind offcpu,threadcreate -o "$tmp/a.pb.gz"
 check "record --kind offcpu,threadcreate -a stops on SIGINT and writes both" \
 	[ -s "$tmp/a.offcpu.pb.gz" ] && [ -s "$tmp/a.threadcreate.pb.gz" ]
 r=$(ratio "$(cum wait_pipe "$tmp/a.offcpu.pb.gz")" \
@@ -155,11 +183,7 @@ check "-a: off-CPU time under wait_pipe is its poll's, ±10 % (${r}×)" within "
 check "-a: nothing of the idle task's (pid 0) is off-CPU time" \
 	sh -c "! pprof -tags '$tmp/a.offcpu.pb.gz' | grep -q 'swapper'"
 
-run_waits sleep p
-start_record "$tmp/pw.err" -- record --kind wall,offcpu -p "$wpid" -o "$tmp/pw.pb.gz"
-echo go >"$tmp/go"
-wait "$wpid"
-wait "$rec"
+from_outside sleep -p --kind wall,offcpu -o "$tmp/pw.pb.gz"
 nap=$(measured nap_ns "$tmp/sleep.p.out")
 r=$(ratio "$(cum nap "$tmp/pw.offcpu.pb.gz")" "$((nap / 1000000))")
 check "-p: off-CPU time under nap is the workload's sleep, ±10 % (${r}×)" within "$r" 0.9 1.1
@@ -168,12 +192,14 @@ own=$(awk -v b="$(measured burn_ns "$tmp/sleep.p.out")" -v n="$nap" 'BEGIN { pri
 check "-p: wall's nap share ${pct:-?} % within 5 points of its own ${own} %" \
 	within "$(awk -v a="${pct:-0}" -v b="$own" 'BEGIN { print a - b }')" -5 5
 
-run_waits mutex a
-start_record "$tmp/am.err" -- record --kind mutex,threadcreate -a -o "$tmp/am.pb.gz"
-echo go >"$tmp/go"
-wait "$wpid"
-kill -INT "$rec"
-wait "$rec"
+from_outside create -p --kind threadcreate -o "$tmp/pc.pb.gz"
+got=$(cum spawn_b "$tmp/pc.pb.gz")
+check "-p: threadcreate counts spawn_b's 5 threads (${got:-0})" [ "${got:-0}" = 5 ]
+from_outside getpid -p -e syscalls:sys_enter_getpid -o "$tmp/pg.pb.gz"
+got=$(cum call_getpid "$tmp/pg.pb.gz")
+check "-p: the tracepoint counts every getpid: ${got:-0} of 1234" [ "${got:-0}" = 1234 ]
+
+from_outside mutex -a --kind mutex,threadcreate -o "$tmp/am.pb.gz"
 r=$(ratio "$(cum take_lock "$tmp/am.mutex.pb.gz")" \
 	"$(($(measured lock_wait_ns "$tmp/mutex.a.out") / 1000000))")
 check "-a: delay under take_lock is the workload's wait, ±20 % (${r}×)" within "$r" 0.8 1.2

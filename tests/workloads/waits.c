@@ -14,6 +14,7 @@
  *	waits create   thread and process creation from three call sites:
  *	               spawn_a 3 threads, spawn_b 5 threads, fork_c 2 processes
  *	waits getpid   getpid(2) from call_getpid, 1234 times (getpid)
+ *	waits ticks    tick() 777 times (a uprobe's target)
  *	waits naps S U     sleep U microseconds at a time for S seconds (the
  *	                   bench's modest switch rate)
  *	waits pingpong S   two threads bounce a byte through pipes for S seconds
@@ -214,6 +215,20 @@ static void mode_getpid(void)
 	printf("getpid 1234\n");
 }
 
+/* Not static: a uprobe finds it by name (.symtab), whatever gcc does to static ones. */
+FRAME void tick(volatile unsigned long *x);
+FRAME void tick(volatile unsigned long *x)
+{
+	*x += 1;
+}
+
+static void mode_ticks(void)
+{
+	for (int i = 0; i < 777; i++)
+		tick(&sink);
+	printf("ticks 777\n");
+}
+
 static double seconds = 10;
 static long usec = 1000;
 
@@ -272,7 +287,7 @@ int main(int argc, char **argv)
 	} modes[] = {
 		{"sleep", mode_sleep}, {"pipe", mode_pipe},	    {"join", mode_join},
 		{"mutex", mode_mutex}, {"create", mode_create},	    {"getpid", mode_getpid},
-		{"naps", mode_naps},   {"pingpong", mode_pingpong},
+		{"naps", mode_naps},   {"pingpong", mode_pingpong}, {"ticks", mode_ticks},
 	};
 	char line[16];
 
