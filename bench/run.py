@@ -47,7 +47,9 @@ MANYTHREADS = os.path.join(BUILD, "tests", "manythreads")
 WAITS = os.path.join(BUILD, "tests", "waits")
 # What each kind records in perf's terms, for the same run of perf record.
 PERF_EVENTS = {"cpu": ["-e", "cpu-clock"], "offcpu": ["-e", "sched:sched_switch"],
-               "mutex": ["-e", "syscalls:sys_enter_futex", "-e", "syscalls:sys_exit_futex"]}
+               "wall": ["-e", "cpu-clock/freq=999/", "-e", "sched:sched_switch"],
+               "mutex": ["-e", "syscalls:sys_enter_futex", "-e", "syscalls:sys_exit_futex"],
+               "threadcreate": ["-e", "sched:sched_process_fork"]}
 CHURN_SH = os.path.join(ROOT, "tests", "workloads", "churn.sh")
 RESYMBOLIZE = os.path.join(BUILD, "tests", "resymbolize")
 PPROF_DUMP = os.path.join(BUILD, "tests", "pprof-dump")
@@ -114,9 +116,15 @@ def scenarios(quick):
         out.append(Scenario("offcpu-pingpong", [WAITS, "pingpong", "10"], "dwarf", 0,
                             "--kind offcpu of two threads bouncing a byte through pipes for "
                             "10 s", kind="offcpu"))
+        out.append(Scenario("wall-naps", [WAITS, "naps", "10", "1000"], "dwarf", 0,
+                            "--kind wall (cpu-clock at 999 Hz and every switch) of a thread "
+                            "sleeping 1 ms at a time for 10 s", kind="wall"))
         out.append(Scenario("mutex-contended", [WAITS, "mutex"], "dwarf", 0,
                             "--kind mutex of 4 threads taking one lock 200 times each",
                             kind="mutex"))
+        out.append(Scenario("threadcreate-spawn", [WAITS, "spawn", "10"], "dwarf", 0,
+                            "--kind threadcreate of a thread started and joined in a loop for "
+                            "10 s", kind="threadcreate"))
         py = shutil.which("python3.11-dbg") or shutil.which("python3-dbg")
         node = shutil.which("node")
         for cache in ("warm", "cold"):

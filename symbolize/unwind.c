@@ -84,7 +84,8 @@ struct unwind {
 	uint64_t last_sp;
 	/* libdwfl's walk went down the stack or out of the copy: it ends there, truncated. */
 	bool went_down;
-	bool clone_parent; /* the fast walk stepped over clone by the rule libdwfl lacks */
+	bool clone_parent; /* the fast walk stepped over a leaf (clone, PLT) by a rule libdwfl lacks
+			    */
 };
 
 /* Thread callbacks: one thread, the current sample's, frozen in its stack copy. */
@@ -571,6 +572,20 @@ static enum walk fp_step(struct unwind *u, struct walk_regs *w, uint64_t *ret_ra
  * libdwfl then walks the sample from the start (--verify-unwind checks the
  * two agree).
  */
+/* Is the code at at (in module m) a leaf known to push nothing: clone's parent half, a PLT stub? */
+static bool pushes_nothing(struct unwind *u, const struct umod *m, uint64_t at)
+{
+	uint64_t off;
+	const char *name;
+	size_t len;
+
+	if (elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY)
+		return true;
+	name = elfcache_symbol(u->files, m->f, at - m->bias, &off);
+	len = name ? strlen(name) : 0;
+	return len > 4 && strcmp(name + len - 4, "@plt") == 0;
+}
+
 static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 {
 	struct walk_regs w = {u->cur.sp, u->cur.fp, true};
@@ -598,12 +613,12 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 			found = CFI_NO_FDE; /* code in no file: JIT */
 		if (found == CFI_TOO_HARD)
 			return WALK_FALLBACK;
-		if (found == CFI_NO_FDE && u->nframes == 1 && m &&
-		    elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY) {
+		if (found == CFI_NO_FDE && u->nframes == 1 && m && pushes_nothing(u, m, at)) {
 			/*
 			 * The parent in clone/clone3, sampled in the syscall (thread
 			 * creation): glibc ends the CFI before the syscall, whose
-			 * child half starts the new thread. The parent's half is a
+			 * child half starts the new thread; or a PLT stub with no
+			 * CFI (a static binary's IRELATIVE entries). Either is a
 			 * leaf that pushed nothing: its return address is at sp.
 			 */
 			const struct proc_map *rm;

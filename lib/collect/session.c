@@ -16,6 +16,7 @@
 #include "lib/perf/reader.h"
 
 #define MAX_FRAMES 1024
+#define REUSE_SLOTS 1024       /* threads whose last unwind is kept: a direct-mapped cache */
 #define MAX_TIMINGS (1u << 20) /* unwind times kept for the median: 4 MiB at most */
 
 #define MAX_KINDS SAMPLER_MAX_EVENTS
@@ -90,6 +91,19 @@ struct session {
 	struct frame stack[MAX_FRAMES]; /* the sample's stack, collected (collect_stack) */
 	size_t nstack;
 	uint64_t last_time; /* the time of the latest record processed */
+	/*
+	 * Each thread's last user stack, by its registers and stack bytes: a
+	 * thread that blocks again where it blocked before (a server's accept,
+	 * a worker's queue) has the same stack, and unwinding it again is
+	 * the one cost that would repeat.
+	 */
+	struct reuse_slot {
+		int32_t tid;
+		bool complete;
+		uint64_t key;
+		size_t n;
+		struct session_frame *frames;
+	} reuse[REUSE_SLOTS];
 };
 
 static const char *proc_root(const struct session *s)
@@ -321,6 +335,8 @@ void session_free(struct session *s)
 		output_release(o);
 	}
 	free(s->unwind_ns);
+	for (size_t i = 0; i < REUSE_SLOTS; i++)
+		free(s->reuse[i].frames);
 	free(s);
 }
 
@@ -532,8 +548,11 @@ static int append_frame(struct session *s, uint64_t pc, bool caller, uint8_t whe
 static int unwound_user(struct session *s, struct proc *p, const struct perf_record *smp)
 {
 	const struct session_unwinder *u = s->cfg.unwinder;
+	struct session_frame *frames_copy;
+	struct reuse_slot *slot;
 	struct timespec t0, t1;
 	bool complete = false;
+	uint64_t key;
 	int k;
 
 	if (!p->nmaps && !p->rescanned) {
@@ -541,17 +560,36 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 		p->rescanned = true;
 		(void)proc_rescan_maps(p, proc_root(s));
 	}
+	slot = &s->reuse[hash_u64((uint64_t)(uint32_t)smp->tid, 0) % REUSE_SLOTS];
+	/* The thread's registers, its stack's bytes and its process's maps decide the walk. */
+	key = hash_bytes(smp->u.s.regs, (size_t)smp->u.s.nr_regs * 8,
+			 hash_bytes(smp->u.s.stack, smp->u.s.stack_size, p->generation));
+	if (slot->frames && slot->tid == smp->tid && slot->key == key &&
+	    slot->n <= MAX_FRAMES - s->nstack - 1) {
+		s->stats.reused++;
+		memcpy(s->frames, slot->frames, slot->n * sizeof(*s->frames));
+		k = (int)slot->n;
+		complete = slot->complete;
+		goto frames;
+	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	k = u->unwind(u->ctx, p, smp, s->frames, MAX_FRAMES - s->nstack - 1, &complete);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (k < 0)
 		return k;
+	/* Kept for the thread's next sample (out of memory: not kept). */
+	frames_copy = realloc(slot->frames, ((size_t)k + 1) * sizeof(*slot->frames));
+	if (frames_copy) {
+		memcpy(frames_copy, s->frames, (size_t)k * sizeof(*s->frames));
+		*slot = (struct reuse_slot){smp->tid, complete, key, (size_t)k, frames_copy};
+	}
 	if (s->nunwind_ns < MAX_TIMINGS &&
 	    VEC_PUSH_RESERVE(s->unwind_ns, s->nunwind_ns, s->unwind_ns_cap) == 0) {
 		int64_t ns = elapsed_ns(&t0, &t1);
 
 		s->unwind_ns[s->nunwind_ns++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 	}
+frames:
 	for (int i = 0; i < k; i++)
 		(void)append_frame(s, s->frames[i].pc, s->frames[i].caller, FRAME_USER);
 	s->stats.unwound++;
@@ -560,6 +598,15 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 		(void)append_frame(s, 0, false, FRAME_TRUNCATED);
 	}
 	return 0;
+}
+
+/* The user pc of smp's registers, when it is in an executable map of p. */
+static bool user_pc(struct session *s, struct proc *p, const struct perf_record *smp, uint64_t *ret)
+{
+	uint64_t dwarf[ARCH_DWARF_NREGS], sp, fp;
+
+	return arch_dwarf_regs(smp->u.s.regs, smp->u.s.nr_regs, dwarf, &sp, &fp, ret) &&
+	       user_map(s, p, *ret);
 }
 
 /* Collect smp's stack into s->stack: the kernel's callchain, then the user frames. */
@@ -605,12 +652,18 @@ static int collect_stack(struct session *s, struct proc *p, const struct perf_re
 		if (r < 0)
 			return r;
 		/*
-		 * A thread with a user part whose stack the kernel could not copy
-		 * (an exec replacing the address space): the kernel's frames, and
-		 * the mark that the rest is not known.
+		 * A thread in code of its process whose stack the kernel could not
+		 * copy (a fault on the stack's own page): the kernel's frames,
+		 * the user pc, and the mark that the rest is not known. Not an exec replacing the
+		 * address space: its old image's pc is in no map the model still has, and the
+		 * kernel's frames are all there is.
 		 */
-		if (!smp->u.s.stack && s->nstack)
+		uint64_t pc;
+
+		if (!smp->u.s.stack && s->nstack && user_pc(s, p, smp, &pc)) {
+			(void)append_frame(s, pc, false, FRAME_USER);
 			(void)append_frame(s, 0, false, FRAME_TRUNCATED);
+		}
 	}
 	if (s->nstack == 0) {
 		/* No callchain asked for (or none usable): the sampled ip alone. */

@@ -43,8 +43,13 @@ check "and their stacks are named down to main" grep -q " main$" "$tmp/cc1.trace
 pprof -traces -tagfocus=comm=true "$tmp/all.pb.gz" >"$tmp/true.traces"
 check "/bin/true's brief life is named, ld.so's start-up included" \
 	sh -c "grep -q '_dl_start\$' '$tmp/true.traces' || grep -q '__libc_start_main' '$tmp/true.traces'"
-# (cc1's own stacks may be deeper than the 16 KiB stack copy; true's are not.)
-check "no stack of /bin/true is cut short" sh -c "! grep -q '\[truncated\]' '$tmp/true.traces'"
+# (cc1's own stacks may be deeper than the 16 KiB stack copy; true's are not.) The one
+# exception is the kernel's, not the unwinder's: a fault on the stack's own page as it
+# grows leaves the kernel no stack to copy, and the stack is its pc, then [truncated].
+cut=$(awk '/^-----------\+/ { p2 = p1 = ""; next }
+	/\[truncated\]$/ && p2 !~ /asm_exc_page_fault$/ { n++ }
+	{ p2 = p1; p1 = $0 } END { print n + 0 }' "$tmp/true.traces")
+check "no stack of /bin/true is cut short, but where the kernel could copy none ($cut)" [ "$cut" -eq 0 ]
 
 # 2. -p of a shell script that forks: its children are followed and named.
 sh -c "while [ ! -e '$tmp/go' ]; do :; done

@@ -17,6 +17,7 @@
  *	waits ticks    tick() 777 times (a uprobe's target)
  *	waits naps S U     sleep U microseconds at a time for S seconds (the
  *	                   bench's modest switch rate)
+ *	waits spawn S      start and join a thread in a loop for S seconds
  *	waits pingpong S   two threads bounce a byte through pipes for S seconds
  *	                   (a switch rate as high as the machine allows)
  *
@@ -224,8 +225,11 @@ FRAME void tick(volatile unsigned long *x)
 
 static void mode_ticks(void)
 {
-	for (int i = 0; i < 777; i++)
+	/* Spread out, as getpid's: a burst would overflow the rings. */
+	for (int i = 0; i < 777; i++) {
 		tick(&sink);
+		burn(200000);
+	}
 	printf("ticks 777\n");
 }
 
@@ -239,6 +243,20 @@ static void mode_naps(void)
 	for (; now_ns() < end; n++)
 		nap(usec * 1000);
 	printf("naps %lld\n", n);
+}
+
+static void mode_spawn(void)
+{
+	long long end = now_ns() + (long long)(seconds * 1e9), n = 0;
+
+	for (; now_ns() < end; n++) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, idle, NULL) != 0)
+			exit(1);
+		pthread_join(t, NULL);
+	}
+	printf("spawned %lld\n", n);
 }
 
 static int ping[2], pong[2];
@@ -288,6 +306,7 @@ int main(int argc, char **argv)
 		{"sleep", mode_sleep}, {"pipe", mode_pipe},	    {"join", mode_join},
 		{"mutex", mode_mutex}, {"create", mode_create},	    {"getpid", mode_getpid},
 		{"naps", mode_naps},   {"pingpong", mode_pingpong}, {"ticks", mode_ticks},
+		{"spawn", mode_spawn},
 	};
 	char line[16];
 
