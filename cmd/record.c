@@ -617,10 +617,9 @@ static void print_summary(const struct session_stats *st, const struct outputs *
 		(unsigned long long)st->samples, (unsigned long long)st->lost, unnamed,
 		st->processes, st->processes == 1 ? "" : "es", (double)st->duration_ns / 1e9,
 		stacks, own_cpu_seconds(), wrote);
-	log_info("%llu stacks unwound, median %.1f us each; %llu truncated; %llu the thread's "
-		 "previous walk again (same registers and stack)",
+	log_info("%llu stacks unwound, median %.1f us each; %llu truncated",
 		 (unsigned long long)st->unwound, (double)st->unwind_median_ns / 1000.0,
-		 (unsigned long long)st->truncated, (unsigned long long)st->reused);
+		 (unsigned long long)st->truncated);
 	if (st->lost)
 		log_warn("%llu records lost: the rings overflowed; lower -F or profile fewer CPUs",
 			 (unsigned long long)st->lost);

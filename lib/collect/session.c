@@ -16,7 +16,6 @@
 #include "lib/perf/reader.h"
 
 #define MAX_FRAMES 1024
-#define REUSE_SLOTS 1024       /* threads whose last unwind is kept: a direct-mapped cache */
 #define MAX_TIMINGS (1u << 20) /* unwind times kept for the median: 4 MiB at most */
 
 #define MAX_KINDS SAMPLER_MAX_EVENTS
@@ -91,19 +90,6 @@ struct session {
 	struct frame stack[MAX_FRAMES]; /* the sample's stack, collected (collect_stack) */
 	size_t nstack;
 	uint64_t last_time; /* the time of the latest record processed */
-	/*
-	 * Each thread's last user stack, by its registers and stack bytes: a
-	 * thread that blocks again where it blocked before (a server's accept,
-	 * a worker's queue) has the same stack, and unwinding it again is
-	 * the one cost that would repeat.
-	 */
-	struct reuse_slot {
-		int32_t tid;
-		bool complete;
-		uint64_t key;
-		size_t n;
-		struct session_frame *frames;
-	} reuse[REUSE_SLOTS];
 };
 
 static const char *proc_root(const struct session *s)
@@ -335,8 +321,6 @@ void session_free(struct session *s)
 		output_release(o);
 	}
 	free(s->unwind_ns);
-	for (size_t i = 0; i < REUSE_SLOTS; i++)
-		free(s->reuse[i].frames);
 	free(s);
 }
 
@@ -548,11 +532,8 @@ static int append_frame(struct session *s, uint64_t pc, bool caller, uint8_t whe
 static int unwound_user(struct session *s, struct proc *p, const struct perf_record *smp)
 {
 	const struct session_unwinder *u = s->cfg.unwinder;
-	struct session_frame *frames_copy;
-	struct reuse_slot *slot;
 	struct timespec t0, t1;
 	bool complete = false;
-	uint64_t key;
 	int k;
 
 	if (!p->nmaps && !p->rescanned) {
@@ -560,36 +541,17 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 		p->rescanned = true;
 		(void)proc_rescan_maps(p, proc_root(s));
 	}
-	slot = &s->reuse[hash_u64((uint64_t)(uint32_t)smp->tid, 0) % REUSE_SLOTS];
-	/* The thread's registers, its stack's bytes and its process's maps decide the walk. */
-	key = hash_bytes(smp->u.s.regs, (size_t)smp->u.s.nr_regs * 8,
-			 hash_bytes(smp->u.s.stack, smp->u.s.stack_size, p->generation));
-	if (slot->frames && slot->tid == smp->tid && slot->key == key &&
-	    slot->n <= MAX_FRAMES - s->nstack - 1) {
-		s->stats.reused++;
-		memcpy(s->frames, slot->frames, slot->n * sizeof(*s->frames));
-		k = (int)slot->n;
-		complete = slot->complete;
-		goto frames;
-	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
 	k = u->unwind(u->ctx, p, smp, s->frames, MAX_FRAMES - s->nstack - 1, &complete);
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (k < 0)
 		return k;
-	/* Kept for the thread's next sample (out of memory: not kept). */
-	frames_copy = realloc(slot->frames, ((size_t)k + 1) * sizeof(*slot->frames));
-	if (frames_copy) {
-		memcpy(frames_copy, s->frames, (size_t)k * sizeof(*s->frames));
-		*slot = (struct reuse_slot){smp->tid, complete, key, (size_t)k, frames_copy};
-	}
 	if (s->nunwind_ns < MAX_TIMINGS &&
 	    VEC_PUSH_RESERVE(s->unwind_ns, s->nunwind_ns, s->unwind_ns_cap) == 0) {
 		int64_t ns = elapsed_ns(&t0, &t1);
 
 		s->unwind_ns[s->nunwind_ns++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 	}
-frames:
 	for (int i = 0; i < k; i++)
 		(void)append_frame(s, s->frames[i].pc, s->frames[i].caller, FRAME_USER);
 	s->stats.unwound++;

@@ -110,7 +110,6 @@ struct session_stats {
 	uint64_t unnamed;	   /* samples of a process whose name could not be known */
 	uint64_t unpaired;	   /* interval ends whose other end was lost (dropped) */
 	uint64_t unwound;	   /* samples whose user stack was unwound (DWARF mode) */
-	uint64_t reused;	   /* ... of which the thread's previous walk, same registers and stack */
 	uint64_t truncated;	   /* ... of which stopped short of the thread's entry */
 	uint64_t unwind_median_ns; /* median time to unwind one user stack */
 	size_t processes;	   /* processes with at least one sample */
