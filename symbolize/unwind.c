@@ -572,6 +572,15 @@ static enum walk fp_step(struct unwind *u, struct walk_regs *w, uint64_t *ret_ra
  * libdwfl then walks the sample from the start (--verify-unwind checks the
  * two agree).
  */
+/* The word at sp, when it is an address in code of the process. */
+static bool return_address_at(struct unwind *u, uint64_t sp, uint64_t *ret)
+{
+	const struct proc_map *m;
+
+	return stack_word(u, sp, ret) && (m = proc_map_find(u->cur.p, *ret - 1)) &&
+	       (m->prot & PROT_EXEC);
+}
+
 /* Is the code at at (in module m) a leaf known to push nothing: clone's parent half, a PLT stub? */
 static bool pushes_nothing(struct unwind *u, const struct umod *m, uint64_t at)
 {
@@ -613,19 +622,18 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 			found = CFI_NO_FDE; /* code in no file: JIT */
 		if (found == CFI_TOO_HARD)
 			return WALK_FALLBACK;
-		if (found == CFI_NO_FDE && u->nframes == 1 && m && pushes_nothing(u, m, at)) {
+		if (found == CFI_NO_FDE && u->nframes == 1 && m && pushes_nothing(u, m, at) &&
+		    return_address_at(u, w.sp, &ra)) {
 			/*
 			 * The parent in clone/clone3, sampled in the syscall (thread
 			 * creation): glibc ends the CFI before the syscall, whose
 			 * child half starts the new thread; or a PLT stub with no
 			 * CFI (a static binary's IRELATIVE entries). Either is a
 			 * leaf that pushed nothing: its return address is at sp.
+			 * Where sp holds no code address (a new thread's first
+			 * frame, a lazy-binding stub that pushed), frame pointers
+			 * are tried as for any code without CFI.
 			 */
-			const struct proc_map *rm;
-
-			if (!stack_word(u, w.sp, &ra) || !(rm = proc_map_find(u->cur.p, ra - 1)) ||
-			    !(rm->prot & PROT_EXEC))
-				return WALK_DONE; /* a thread's first frame (settle: complete) */
 			u->clone_parent = true;
 			w.sp += 8;
 			pc = ra;

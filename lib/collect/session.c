@@ -555,7 +555,7 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 	for (int i = 0; i < k; i++)
 		(void)append_frame(s, s->frames[i].pc, s->frames[i].caller, FRAME_USER);
 	s->stats.unwound++;
-	if (!complete && s->nstack > 0) {
+	if (!complete && k > 0) {
 		s->stats.truncated++;
 		(void)append_frame(s, 0, false, FRAME_TRUNCATED);
 	}
