@@ -581,18 +581,10 @@ static bool return_address_at(struct unwind *u, uint64_t sp, uint64_t *ret)
 	       (m->prot & PROT_EXEC);
 }
 
-/* Is the code at at (in module m) a leaf known to push nothing: clone's parent half, a PLT stub? */
+/* Is the code at at (in module m) clone's parent half, a leaf that pushed nothing? */
 static bool pushes_nothing(struct unwind *u, const struct umod *m, uint64_t at)
 {
-	uint64_t off;
-	const char *name;
-	size_t len;
-
-	if (elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY)
-		return true;
-	name = elfcache_symbol(u->files, m->f, at - m->bias, &off);
-	len = name ? strlen(name) : 0;
-	return len > 4 && strcmp(name + len - 4, "@plt") == 0;
+	return elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY;
 }
 
 static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
@@ -627,12 +619,10 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 			/*
 			 * The parent in clone/clone3, sampled in the syscall (thread
 			 * creation): glibc ends the CFI before the syscall, whose
-			 * child half starts the new thread; or a PLT stub with no
-			 * CFI (a static binary's IRELATIVE entries). Either is a
-			 * leaf that pushed nothing: its return address is at sp.
-			 * Where sp holds no code address (a new thread's first
-			 * frame, a lazy-binding stub that pushed), frame pointers
-			 * are tried as for any code without CFI.
+			 * child half starts the new thread. It is a leaf that
+			 * pushed nothing: its return address is at sp. Where sp
+			 * holds no code address (a new thread's first frame),
+			 * frame pointers are tried as for any code without CFI.
 			 */
 			u->clone_parent = true;
 			w.sp += 8;
