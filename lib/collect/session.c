@@ -567,8 +567,12 @@ static bool user_pc(struct session *s, struct proc *p, const struct perf_record 
 {
 	uint64_t dwarf[ARCH_DWARF_NREGS], sp, fp;
 
+	const struct proc_map *m;
+
+	/* Not user_map: its one rescan of /proc/PID/maps is for frames, not this test. */
+	(void)s;
 	return arch_dwarf_regs(smp->u.s.regs, smp->u.s.nr_regs, dwarf, &sp, &fp, ret) &&
-	       user_map(s, p, *ret);
+	       (m = proc_map_find(p, *ret)) != NULL;
 }
 
 /* Collect smp's stack into s->stack: the kernel's callchain, then the user frames. */
