@@ -94,6 +94,17 @@ static int mutex_setup(struct profile *p, const struct kind_options *o)
 	return r;
 }
 
+/* A wait's delay up to end; counted when it ends, labelled unfinished when the recording ended it.
+ */
+static int add_wait(struct kind_out *out, const struct pending *item, uint64_t end, bool count,
+		    bool unfinished)
+{
+	struct kind_label l = {.key = "unfinished", .str = "yes"};
+	int64_t v[2] = {count, end > item->start ? (int64_t)(end - item->start) : 0};
+
+	return kind_out_add_held(out, item->stack, v, &l, unfinished);
+}
+
 static int mutex_new(const struct kind_options *o, void **ret)
 {
 	struct mutex_kind *k = calloc(1, sizeof(*k));
@@ -102,6 +113,7 @@ static int mutex_new(const struct kind_options *o, void **ret)
 	(void)o;
 	if (!k)
 		return -ENOMEM;
+	k->open.add = add_wait;
 	r = tracefs_field("syscalls", "sys_enter_futex", "op", &k->op);
 	if (r < 0) {
 		free(k);
@@ -136,56 +148,24 @@ static bool is_wait(int64_t op)
 static int mutex_sample(void *state, struct kind_out *out, const struct perf_record *smp, size_t i)
 {
 	struct mutex_kind *k = state;
-	struct kind_stack *st;
 	struct pending *item;
-	bool replaced;
-	int r;
 
 	if (i % 2 == 0) {
 		/* An entry: futex(2) only when its op waits; the others always do. */
 		if (i == 0 && !is_wait(tracefs_read(&k->op, smp->u.s.raw, smp->u.s.raw_size)))
 			return 0;
-		r = kind_out_hold(out, smp, &st);
-		if (r == 0)
-			r = pending_open(&k->open, smp->tid, smp->time, (int64_t)i, st, &replaced);
-		if (r == 0 && replaced)
-			kind_out_unpaired(out);
-		return r;
+		return pending_begin(&k->open, out, smp, (int64_t)i);
 	}
 	/* An exit: of the syscall this thread entered, or of one we did not watch. */
 	item = pending_find(&k->open, smp->tid);
-	if (!item || item->note != (int64_t)i - 1)
-		return 0;
-	{
-		int64_t v[2] = {1,
-				smp->time > item->start ? (int64_t)(smp->time - item->start) : 0};
-
-		r = kind_out_add_held(out, item->stack, v, NULL, 0);
-	}
-	pending_close(&k->open, item);
-	return r;
+	return item && item->note == (int64_t)i - 1 ? pending_end(&k->open, out, item, smp->time)
+						    : 0;
 }
 
 static int mutex_record(void *state, struct kind_out *out, const struct perf_record *rec)
 {
-	struct mutex_kind *k = state;
-	struct pending *item;
-	size_t dropped;
-
-	switch (rec->type) {
-	case PERF_RECORD_EXIT:
-		item = pending_find(&k->open, rec->tid);
-		if (item)
-			pending_close(&k->open, item);
-		return 0;
-	case PERF_RECORD_LOST:
-	case PERF_RECORD_LOST_SAMPLES:
-		for (dropped = pending_clear(&k->open); dropped; dropped--)
-			kind_out_unpaired(out);
-		return 0;
-	default:
-		return 0;
-	}
+	pending_record(&((struct mutex_kind *)state)->open, out, rec);
+	return 0;
 }
 
 /*
@@ -195,20 +175,7 @@ static int mutex_record(void *state, struct kind_out *out, const struct perf_rec
  */
 static int mutex_flush(void *state, struct kind_out *out, uint64_t now, bool final)
 {
-	struct mutex_kind *k = state;
-	struct kind_label l = {.key = "unfinished", .str = "yes"};
-	int r = 0;
-
-	for (size_t i = 0; i < k->open.n && r == 0; i++) {
-		struct pending *item = &k->open.items[i];
-		int64_t v[2] = {final, now > item->start ? (int64_t)(now - item->start) : 0};
-
-		r = kind_out_add_held(out, item->stack, v, &l, final);
-		item->start = now;
-	}
-	if (final)
-		(void)pending_clear(&k->open);
-	return r;
+	return pending_flush(&((struct mutex_kind *)state)->open, out, now, final);
 }
 
 const struct kind kind_mutex = {

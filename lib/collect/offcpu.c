@@ -134,6 +134,19 @@ static int wall_setup(struct profile *p, const struct kind_options *o)
 	return r;
 }
 
+/* Add the interval of item up to end: count it (once, when it closes) and label it. */
+static int add_interval(struct kind_out *out, const struct pending *item, uint64_t end, bool count,
+			bool unfinished)
+{
+	struct kind_label l[2] = {
+		{.key = "state", .str = state_name(item->note)},
+		{.key = "unfinished", .str = "yes"},
+	};
+	int64_t v[2] = {count, end > item->start ? (int64_t)(end - item->start) : 0};
+
+	return kind_out_add_held(out, item->stack, v, l, unfinished ? 2 : 1);
+}
+
 static int state_new(bool wall, void **ret)
 {
 	struct offcpu *k = calloc(1, sizeof(*k));
@@ -142,6 +155,7 @@ static int state_new(bool wall, void **ret)
 	if (!k)
 		return -ENOMEM;
 	k->wall = wall;
+	k->open.add = add_interval;
 	r = tracefs_field("sched", "sched_switch", "prev_state", &k->prev_state);
 	if (r < 0) {
 		free(k);
@@ -174,10 +188,7 @@ static void offcpu_free(void *state)
 static int offcpu_sample(void *state, struct kind_out *out, const struct perf_record *smp, size_t i)
 {
 	struct offcpu *k = state;
-	struct kind_stack *st;
-	bool replaced;
 	int64_t prev;
-	int r;
 
 	if (k->wall && i == 0) {
 		/* On the CPU: the clock's period, in the running state. */
@@ -189,76 +200,27 @@ static int offcpu_sample(void *state, struct kind_out *out, const struct perf_re
 	prev = tracefs_read(&k->prev_state, smp->u.s.raw, smp->u.s.raw_size);
 	if (smp->pid <= 0 || smp->tid <= 0 || (prev & (REPORT_X | REPORT_Z) && prev < REPORT_MAX))
 		return 0;
-	r = kind_out_hold(out, smp, &st);
-	if (r == 0)
-		r = pending_open(&k->open, smp->tid, smp->time, prev, st, &replaced);
-	if (r == 0 && replaced)
-		kind_out_unpaired(out);
-	return r;
-}
-
-/* Add the interval of item up to end: count it (once, when it closes) and label it. */
-static int add_interval(struct kind_out *out, const struct pending *item, uint64_t end, bool count,
-			bool unfinished)
-{
-	struct kind_label l[2] = {
-		{.key = "state", .str = state_name(item->note)},
-		{.key = "unfinished", .str = "yes"},
-	};
-	int64_t v[2] = {count, end > item->start ? (int64_t)(end - item->start) : 0};
-
-	return kind_out_add_held(out, item->stack, v, l, unfinished ? 2 : 1);
+	return pending_begin(&k->open, out, smp, prev);
 }
 
 static int offcpu_record(void *state, struct kind_out *out, const struct perf_record *rec)
 {
 	struct offcpu *k = state;
 	struct pending *item;
-	size_t dropped;
-	int r;
 
-	switch (rec->type) {
-	case PERF_RECORD_SWITCH:
-	case PERF_RECORD_SWITCH_CPU_WIDE:
-		if (rec->misc & PERF_RECORD_MISC_SWITCH_OUT)
-			return 0;
-		/* A switch-in: the record's thread is the one coming in. */
+	/* A switch-in ends its thread's interval: the record's thread is the one coming in. */
+	if ((rec->type == PERF_RECORD_SWITCH || rec->type == PERF_RECORD_SWITCH_CPU_WIDE) &&
+	    !(rec->misc & PERF_RECORD_MISC_SWITCH_OUT)) {
 		item = pending_find(&k->open, rec->tid);
-		if (!item)
-			return 0;
-		r = add_interval(out, item, rec->time, true, false);
-		pending_close(&k->open, item);
-		return r;
-	case PERF_RECORD_EXIT:
-		item = pending_find(&k->open, rec->tid);
-		if (item)
-			pending_close(&k->open, item);
-		return 0;
-	case PERF_RECORD_LOST:
-	case PERF_RECORD_LOST_SAMPLES:
-		/* Any open interval may have lost its end: none is trusted. */
-		for (dropped = pending_clear(&k->open); dropped; dropped--)
-			kind_out_unpaired(out);
-		return 0;
-	default:
-		return 0;
+		return item ? pending_end(&k->open, out, item, rec->time) : 0;
 	}
+	pending_record(&k->open, out, rec);
+	return 0;
 }
 
 static int offcpu_flush(void *state, struct kind_out *out, uint64_t now, bool final)
 {
-	struct offcpu *k = state;
-	int r = 0;
-
-	for (size_t i = 0; i < k->open.n && r == 0; i++) {
-		struct pending *item = &k->open.items[i];
-
-		r = add_interval(out, item, now, final, final);
-		item->start = now; /* the rest belongs to the next window */
-	}
-	if (final)
-		(void)pending_clear(&k->open);
-	return r;
+	return pending_flush(&((struct offcpu *)state)->open, out, now, final);
 }
 
 const struct kind kind_offcpu = {

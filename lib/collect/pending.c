@@ -85,3 +85,58 @@ void pending_release(struct pending_table *t)
 	free(t->items);
 	*t = (struct pending_table){0};
 }
+
+int pending_begin(struct pending_table *t, struct kind_out *out, const struct perf_record *smp,
+		  int64_t note)
+{
+	struct kind_stack *st;
+	bool replaced;
+	int r = kind_out_hold(out, smp, &st);
+
+	if (r == 0)
+		r = pending_open(t, smp->tid, smp->time, note, st, &replaced);
+	if (r == 0 && replaced)
+		kind_out_unpaired(out);
+	return r;
+}
+
+int pending_end(struct pending_table *t, struct kind_out *out, struct pending *item, uint64_t end)
+{
+	int r = t->add(out, item, end, true, false);
+
+	pending_close(t, item);
+	return r;
+}
+
+void pending_record(struct pending_table *t, struct kind_out *out, const struct perf_record *rec)
+{
+	struct pending *item;
+
+	switch (rec->type) {
+	case PERF_RECORD_EXIT:
+		item = pending_find(t, rec->tid);
+		if (item)
+			pending_close(t, item);
+		break;
+	case PERF_RECORD_LOST:
+	case PERF_RECORD_LOST_SAMPLES:
+		for (size_t dropped = pending_clear(t); dropped; dropped--)
+			kind_out_unpaired(out);
+		break;
+	default:
+		break;
+	}
+}
+
+int pending_flush(struct pending_table *t, struct kind_out *out, uint64_t now, bool final)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < t->n && r == 0; i++) {
+		r = t->add(out, &t->items[i], now, final, final);
+		t->items[i].start = now;
+	}
+	if (final)
+		(void)pending_clear(t);
+	return r;
+}

@@ -21,11 +21,36 @@ struct pending {
 	struct kind_stack *stack;
 };
 
+/*
+ * How the kind adds an interval to its profile: item's time up to end,
+ * counted (once: when the wait ends, not at a window's cut), labelled
+ * unfinished when the recording ended it. Returns 0 or <0.
+ */
+typedef int (*pending_add_fn)(struct kind_out *out, const struct pending *item, uint64_t end,
+			      bool count, bool unfinished);
+
 struct pending_table {
+	pending_add_fn add; /* set by the kind */
 	struct pending *items;
 	size_t n, cap;
 	struct hashmap index;
 };
+
+/*
+ * What every interval kind does alike, through t->add:
+ * pending_begin holds smp's stack and opens its thread's interval (one
+ * already open lost its end: dropped and counted); pending_end adds item's
+ * interval up to end and closes it; pending_record forgets an exiting
+ * thread's interval and, when records were lost, drops every open one
+ * (any may have lost its end), counted; pending_flush cuts every open
+ * interval at a window's end (the rest goes to the next window) or, final,
+ * closes it at the recording's.
+ */
+int pending_begin(struct pending_table *t, struct kind_out *out, const struct perf_record *smp,
+		  int64_t note);
+int pending_end(struct pending_table *t, struct kind_out *out, struct pending *item, uint64_t end);
+void pending_record(struct pending_table *t, struct kind_out *out, const struct perf_record *rec);
+int pending_flush(struct pending_table *t, struct kind_out *out, uint64_t now, bool final);
 
 /* The interval open for tid, or NULL. Borrowed until the table changes. */
 struct pending *pending_find(struct pending_table *t, int32_t tid);
