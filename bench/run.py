@@ -311,6 +311,10 @@ def run_perf(sc, tmp):
         code, wall, cpu, rss = run_timed(["perf", "script", "-i", data], stdout=f)
     samples, complete, unnamed = perf_script_stats(text)
     _, _, report_cpu, _ = run_timed(["perf", "report", "--stdio", "-i", data])
+    # Off-CPU time the way perf users get it: per-task wait times with callchains.
+    sched_cpu = None
+    if sc.kind in ("offcpu", "wall"):
+        _, _, sched_cpu, _ = run_timed(["perf", "sched", "timehist", "-g", "-s", "-i", data])
     lost = 0
     code2, _, _, _ = run_timed(["perf", "report", "--stdio", "-i", data, "--stats"],
                                stdout=open(os.path.join(tmp, "stats.txt"), "w"))
@@ -332,6 +336,7 @@ def run_perf(sc, tmp):
         "bytes": os.path.getsize(data),
         "unwind_us": 1e6 * cpu / samples if samples and sc.mode == "dwarf" else None,
         "report_cpu": report_cpu,
+        "sched_cpu": sched_cpu,
     }
 
 
@@ -389,6 +394,7 @@ def summarize(sc, runs):
                                    for r in rs]),
             "kernel_per_sample": kernel_cost,
             "report_cpu": col(rs, "report_cpu"),
+            "sched_cpu": col(rs, "sched_cpu"),
             "unnamed": col(rs, "unnamed"),
             # Past the recording's length: setting up and finishing, for -d scenarios.
             "overrun": med([r["prof_wall"] - sc.duration if sc.duration and "prof_wall" in r
@@ -413,6 +419,8 @@ def table(sc, rows):
         f"{ratio(c['total_cpu'], p['total_cpu'])} |",
         f"| of which post-processing (s) | {fmt(c['post_cpu'])} | {fmt(p['post_cpu'])} | |",
         f"| perf report --stdio instead of perf script (CPU s) | – | {fmt(p['report_cpu'])} | |",
+        *([f"| perf sched timehist -g -s instead of perf script (CPU s) | – | "
+           f"{fmt(p['sched_cpu'])} | |"] if p["sched_cpu"] else []),
         f"| profiler CPU per sample (µs) | {fmt(c['cpu_per_sample'], digits=1)} | "
         f"{fmt(p['cpu_per_sample'], digits=1)} | {ratio(c['cpu_per_sample'], p['cpu_per_sample'])} |",
         f"| kernel cost per sample, from the workload's extra CPU (µs) | "

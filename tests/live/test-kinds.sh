@@ -198,6 +198,9 @@ check "-p: threadcreate counts spawn_b's 5 threads (${got:-0})" [ "${got:-0}" = 
 from_outside getpid -p -e syscalls:sys_enter_getpid -o "$tmp/pg.pb.gz"
 got=$(cum call_getpid "$tmp/pg.pb.gz")
 check "-p: the tracepoint counts every getpid: ${got:-0} of 1234" [ "${got:-0}" = 1234 ]
+from_outside getpid -a -e syscalls:sys_enter_getpid -o "$tmp/ag.pb.gz"
+got=$(cum call_getpid "$tmp/ag.pb.gz" -tagfocus=comm=waits)
+check "-a: the tracepoint counts every getpid of the workload: ${got:-0} of 1234" [ "${got:-0}" = 1234 ]
 
 from_outside mutex -a --kind mutex,threadcreate -o "$tmp/am.pb.gz"
 r=$(ratio "$(cum take_lock "$tmp/am.mutex.pb.gz")" \
