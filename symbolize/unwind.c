@@ -655,7 +655,17 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 			return WALK_DONE;
 		}
 		if (r.fp == CFI_AT_CFA) {
-			if (!stack_word(u, cfa + (uint64_t)(int64_t)r.fp_off, &w.fp))
+			const uint64_t slot = cfa + (uint64_t)(int64_t)r.fp_off;
+
+			/*
+			 * A slot below sp: an epilogue has popped it (the CFI of
+			 * GCC's epilogues keeps the rule until the return). The
+			 * value is not in the copy; libdwfl leaves the register
+			 * unknown and walks on, and so does this walk.
+			 */
+			if (slot < w.sp)
+				w.fp_known = false;
+			else if (!stack_word(u, slot, &w.fp))
 				return WALK_FALLBACK;
 		} else if (r.fp == CFI_UNDEFINED) {
 			w.fp_known = false;

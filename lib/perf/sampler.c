@@ -152,6 +152,15 @@ int sampler_online_cpus(bool **ret)
 }
 
 /* Event i of the list: the first carries the side-band records. */
+/* Does an event take a stack at every context switch (offcpu, wall)? */
+static bool switch_stacks(const struct sampler_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nevents; i++)
+		if (cfg->events[i].context_switch && cfg->events[i].stack)
+			return true;
+	return false;
+}
+
 static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, size_t ring_bytes,
 		      struct perf_event_attr *attr)
 {
@@ -209,9 +218,17 @@ static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, si
 	/* One clock on every CPU, so records from different rings compare. */
 	attr->use_clockid = 1;
 	attr->clockid = CLOCK_MONOTONIC;
-	/* Wake the reader a quarter full: few wakeups, room left while it drains. */
+	/*
+	 * Wake the reader half full: half the room is left while it drains,
+	 * and it runs ahead of ordinary tasks. Every wakeup costs the reader
+	 * and the session a context switch each (tens of microseconds in a
+	 * VM): waking a quarter full was 15 % more of cprof's CPU on CPython
+	 * at 999 Hz. Stacks taken at every switch come in bursts: a quarter
+	 * full, a ping-pong at 45,000 switches a second lost 11,000-17,000
+	 * records in 10 s, half full 1,600-36,000.
+	 */
 	attr->watermark = 1;
-	attr->wakeup_watermark = (uint32_t)(ring_bytes / 4);
+	attr->wakeup_watermark = (uint32_t)(ring_bytes / (switch_stacks(cfg) ? 4 : 2));
 }
 
 static int event_open(struct perf_event_attr *attr, int32_t pid, int cpu)
