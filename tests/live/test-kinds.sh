@@ -208,6 +208,20 @@ r=$(ratio "$(cum take_lock "$tmp/am.mutex.pb.gz")" \
 check "-a: delay under take_lock is the workload's wait, ±20 % (${r}×)" within "$r" 0.8 1.2
 got=$(cum __pthread_create_2_1 "$tmp/am.threadcreate.pb.gz" -tagfocus=comm=waits)
 check "-a: the workload's 4 threads created (${got:-0})" [ "${got:-0}" = 4 ]
+from_outside mutex -p --kind mutex -o "$tmp/pm.pb.gz"
+r=$(ratio "$(cum take_lock "$tmp/pm.pb.gz")" \
+	"$(($(measured lock_wait_ns "$tmp/mutex.p.out") / 1000000))")
+check "-p: delay under take_lock is the workload's wait, ±20 % (${r}×)" within "$r" 0.8 1.2
+
+# wall under -a: the workload's own samples (the host's are beside them) split as it did.
+from_outside sleep -a --kind wall -o "$tmp/aw.pb.gz"
+b=$(cum burn "$tmp/aw.pb.gz" -tagfocus=comm=waits)
+n=$(cum nap "$tmp/aw.pb.gz" -tagfocus=comm=waits)
+pct=$(awk -v b="${b:-0}" -v n="${n:-0}" 'BEGIN { if (b + n > 0) printf "%.1f", 100 * n / (b + n) }')
+own=$(awk -v b="$(measured burn_ns "$tmp/sleep.a.out")" -v n="$(measured nap_ns "$tmp/sleep.a.out")" \
+	'BEGIN { printf "%.1f", 100 * n / (b + n) }')
+check "-a: wall's nap share ${pct:-?} % within 5 points of its own ${own} %" \
+	within "$(awk -v a="${pct:-0}" -v b="$own" 'BEGIN { print a - b }')" -5 5
 
 # 8. Every report view reads them, in their units.
 "$CPROF" report --top "$tmp/sleep.offcpu.pb.gz" >"$tmp/report.top" 2>&1
