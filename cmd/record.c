@@ -28,6 +28,7 @@
 #include "symbolize/probe.h"
 #include "symbolize/symbolize.h"
 #include "symbolize/unwind.h"
+#include "cmd/periodic.h"
 
 static const char usage[] =
 	"usage: cprof record [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -45,7 +46,10 @@ static const char usage[] =
 	"                           stands for its process)\n"
 	"  -t, --tid TID[,TID...]   profile these threads only, and what they create\n"
 	"  -a, --all-cpus           profile the whole system, kernel included\n"
-	"\n"
+	"\n";
+
+/* The rest of --help, in parts: C99 caps a string literal's length. */
+static const char usage_options[] =
 	"Options:\n"
 	"  -C, --cpu LIST           only these CPUs, e.g. 0-3,6\n"
 	"  -F, --freq HZ            samples per second per CPU (default 999)\n"
@@ -66,8 +70,18 @@ static const char usage[] =
 	"      --call-graph MODE    dwarf[,SIZE] (default; SIZE bytes of stack per sample,\n"
 	"                           default 16384), fp (frame pointers) or none (pc only)\n"
 	"  -g                       same as --call-graph=fp, as in perf\n"
-	"  -d, --duration SECONDS   stop after this long (fractions allowed)\n"
-	"  -o, --output FILE        where to write the profile (default cprof.pb.gz)\n"
+	"  -d, --duration SECONDS   stop after this long (fractions allowed); with --every,\n"
+	"                           how long each window records (default: all of it)\n"
+	"  -o, --output FILE        where to write the profile (default cprof.pb.gz); with\n"
+	"                           --every a strftime pattern naming each window's file\n"
+	"                           by its start, e.g. 'cpu-%Y%m%dT%H%M%S.pb.gz'\n"
+	"      --every SECONDS      periodic recording: a window every SECONDS (at least\n"
+	"                           1), each written to its own file as it ends, until\n"
+	"                           SIGINT/SIGTERM or the targets exit; SIGHUP starts a\n"
+	"                           new window at once; between windows the events are off\n"
+	"      --keep N             with --every: keep the newest N windows' files\n"
+	"      --max-size SIZE      with --every: keep the newest files within SIZE bytes\n"
+	"                           (K, M, G suffixes); only files this run wrote are removed\n"
 	"      --format FMT         pprof (default), perf-script (one sample per record, in\n"
 	"                           time order) or folded; else taken from -o's extension:\n"
 	"                           .folded, .script/.perf-script/.perf\n"
@@ -80,10 +94,13 @@ static const char usage[] =
 	"      --verify-unwind      unwind every DWARF stack twice, by the cached CFI\n"
 	"                           rules and by libdwfl alone, and count differences\n"
 	"                           (a self-test; listed with -v)\n"
-	"  -h, --help               show this help\n"
+	"  -h, --help               show this help\n";
+
+static const char usage_more[] =
 	"\n"
 	"Recording stops when COMMAND exits, when every -p process has exited, after\n"
-	"--duration, or on SIGINT/SIGTERM; the profile is written in every case.\n"
+	"--duration, or on SIGINT/SIGTERM; the profile is written in every case (with\n"
+	"--every: the current window's, unless the events were off between windows).\n"
 	"With COMMAND and --duration, COMMAND gets SIGTERM when the time is up.\n"
 	"\n"
 	"The core kernel's symbols are kept per boot in $XDG_CACHE_HOME/cprof or\n"
@@ -95,6 +112,7 @@ static const char usage[] =
 	"  cprof record -- ./server --port 8080\n"
 	"  cprof record -p 4242 -d 30 -o server.pb.gz\n"
 	"  cprof record -a -d 10 -F 99\n"
+	"  cprof record -a --every 60 -d 10 --keep 1440 -o 'cpu/%Y%m%dT%H%M%S.pb.gz'\n"
 	"  go tool pprof -top cprof.pb.gz\n";
 
 struct record_opts {
@@ -108,7 +126,10 @@ struct record_opts {
 	uint64_t count;	  /* -c: a sample every count events; 0: by -F */
 	enum sampler_callgraph callgraph;
 	uint32_t stack_size;
-	uint64_t duration_ns; /* 0: until the target ends or a signal */
+	uint64_t duration_ns; /* 0: until the target ends or a signal; with --every, a window's */
+	uint64_t every_ns;    /* --every: a window this often; 0: one recording */
+	uint64_t keep;	      /* --keep: windows kept, 0 for all */
+	uint64_t max_size;    /* --max-size: bytes kept, 0 for no bound */
 	const char *output;
 	const char *debuginfo_path;
 	const char *vmlinux;
@@ -120,10 +141,17 @@ struct record_opts {
 
 static volatile sig_atomic_t stop_requested; /* the signal that asked, or 0 */
 static volatile sig_atomic_t child_changed;
+static volatile sig_atomic_t new_window; /* SIGHUP, with --every */
 
 static void on_stop_signal(int sig)
 {
 	stop_requested = sig;
+}
+
+static void on_sighup(int sig)
+{
+	(void)sig;
+	new_window = 1;
 }
 
 static void on_sigchld(int sig)
@@ -207,6 +235,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		OPT_KIND,
 		OPT_VMLINUX,
 		OPT_VERIFY,
+		OPT_EVERY,
+		OPT_KEEP,
+		OPT_MAX_SIZE,
 	};
 	static const struct option options[] = {
 		{"all-cpus", no_argument, NULL, 'a'},
@@ -224,6 +255,9 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"kind", required_argument, NULL, OPT_KIND},
 		{"vmlinux", required_argument, NULL, OPT_VMLINUX},
 		{"verify-unwind", no_argument, NULL, OPT_VERIFY},
+		{"every", required_argument, NULL, OPT_EVERY},
+		{"keep", required_argument, NULL, OPT_KEEP},
+		{"max-size", required_argument, NULL, OPT_MAX_SIZE},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -295,6 +329,23 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		case OPT_KIND:
 			o->kind = optarg;
 			break;
+		case OPT_EVERY:
+			/* Windows are named to the second. */
+			if (parse_seconds(optarg, &o->every_ns) < 0 || o->every_ns < 1000000000)
+				return cmd_usage_error(usage,
+						       "invalid --every '%s' (seconds, at least 1)",
+						       optarg),
+				       -1;
+			break;
+		case OPT_KEEP:
+			if (parse_uint(optarg, 1, UINT32_MAX, &o->keep) < 0)
+				return cmd_usage_error(usage, "invalid --keep '%s'", optarg), -1;
+			break;
+		case OPT_MAX_SIZE:
+			if (parse_size(optarg, 1, UINT64_MAX, &o->max_size) < 0)
+				return cmd_usage_error(usage, "invalid --max-size '%s'", optarg),
+				       -1;
+			break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &o->format) < 0)
 				return cmd_usage_error(
@@ -306,6 +357,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			fputs(usage_options, stdout);
+			fputs(usage_more, stdout);
 			return 0;
 		case ':':
 			return cmd_usage_error(usage, "option '%s' needs a value",
@@ -322,6 +375,15 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	if (o->verify_unwind && o->callgraph != SAMPLER_CALLGRAPH_DWARF)
 		return cmd_usage_error(usage, "--verify-unwind checks DWARF unwinding: drop -g or "
 					      "--call-graph fp/none"),
+		       -1;
+	if ((o->keep || o->max_size) && !o->every_ns)
+		return cmd_usage_error(usage, "--keep and --max-size go with --every"), -1;
+	if (o->every_ns && o->duration_ns > o->every_ns)
+		return cmd_usage_error(usage, "with --every, -d is each window's length: at most "
+					      "--every"),
+		       -1;
+	if (o->every_ns && strcmp(o->output, "-") == 0)
+		return cmd_usage_error(usage, "--every writes a file per window: give -o PATTERN"),
 		       -1;
 	targets =
 		o->all_cpus + (o->pid_list != NULL) + (o->tid_list != NULL) + (o->command != NULL);
@@ -595,6 +657,82 @@ static void describe_outputs(const struct outputs *o, char *buf, size_t size)
 			break;
 		len += (size_t)k;
 	}
+}
+
+/* Open a file per kind for base (output_name). Returns 0, or the exit code of the failure, said. */
+static int open_outputs(struct outputs *outs, const char *base, const struct kind *const *kinds,
+			size_t nkinds)
+{
+	for (size_t k = 0; k < nkinds; k++, outs->n++) {
+		int r;
+
+		outs->names[k] = output_name(base, kinds[k]->name, nkinds);
+		outs->sizes[k] = -1;
+		r = outs->names[k] ? outfile_open(outs->names[k], &outs->files[k]) : -ENOMEM;
+		if (r < 0) {
+			int ret = cmd_fail(r, NULL, "cannot write '%s'",
+					   outs->names[k] ? outs->names[k] : base);
+
+			outs->n++;
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* Write w's profiles into outs's open files. Returns 0, or the exit code of the failure, said. */
+static int write_window(struct collector_window *w, struct outputs *outs, enum view_kind format,
+			int argc, char **argv)
+{
+	for (size_t k = 0; k < outs->n && k < w->n; k++) {
+		bool regular = outfile_is_regular(outs->files[k]);
+		struct stat st;
+		int r;
+
+		add_comments(w->profiles[k], argc, argv);
+		r = write_output(w->profiles[k], format, outs->files[k]);
+		outs->files[k] = NULL;
+		if (r < 0)
+			return cmd_fail(r, NULL, "cannot write '%s'", outs->names[k]);
+		/* Devices and pipes have no size to show. */
+		outs->sizes[k] = regular && stat(outs->names[k], &st) == 0 ? st.st_size : -1;
+	}
+	return 0;
+}
+
+/*
+ * A window of a periodic recording: its files named by its start, then the
+ * oldest removed past --keep/--max-size. Returns 0, or the exit code of the
+ * failure, said (the recording goes on).
+ */
+static int write_periodic(struct collector_window *w, const struct record_opts *o,
+			  struct periodic *per, const struct kind *const *kinds, size_t nkinds,
+			  struct outputs *outs, int argc, char **argv)
+{
+	char *base = w->n ? periodic_name(per, w->profiles[0]->time_nanos) : NULL;
+	char wrote[1024];
+	uint64_t bytes = 0;
+	int ret, r;
+
+	if (!base)
+		return cmd_fail(-ENAMETOOLONG, NULL, "-o '%s' names no file for this window",
+				o->output);
+	outputs_release(outs);
+	ret = open_outputs(outs, base, kinds, nkinds);
+	free(base);
+	if (!ret)
+		ret = write_window(w, outs, o->format, argc, argv);
+	if (ret)
+		return ret;
+	for (size_t k = 0; k < outs->n; k++)
+		bytes += outs->sizes[k] > 0 ? (uint64_t)outs->sizes[k] : 0;
+	r = periodic_written(per, outs->names, outs->n, bytes);
+	if (r < 0)
+		return cmd_fail(r, NULL, "keeping track of the files written");
+	describe_outputs(outs, wrote, sizeof(wrote));
+	log_info("window of %.2f s: wrote %s%s", (double)w->profiles[0]->duration_nanos / 1e9,
+		 wrote, r ? "; removed the oldest" : "");
+	return 0;
 }
 
 static void print_summary(const struct session_stats *st, const struct outputs *outs)
@@ -927,13 +1065,14 @@ int cmd_record(int argc, char **argv)
 	const struct kind *kinds[SAMPLER_MAX_EVENTS];
 	static struct custom_event custom; /* large, and borrowed by the events until the end */
 	struct outputs outs = {0};
+	struct periodic *per = NULL;
 	size_t nkinds;
 	struct sigaction sa = {0};
 	int32_t *pids = NULL;
 	bool *cpus = NULL;
 	pid_t child = 0;
 	int go_fd = -1, err_fd = -1, child_status = 0, r, ret = 1, failed = 0;
-	bool child_exited = false;
+	bool child_exited = false, paused;
 
 	r = parse_args(argc, argv, &o);
 	if (r <= 0)
@@ -967,6 +1106,19 @@ int cmd_record(int argc, char **argv)
 	cfg.session.sampler.callgraph = o.callgraph;
 	cfg.session.sampler.stack_size = o.stack_size;
 	cfg.duration_ns = o.duration_ns;
+	if (o.every_ns) {
+		/* Periodic: -d is a window's length, and the recording goes on until stopped. */
+		cfg.window_ns = o.duration_ns ? o.duration_ns : o.every_ns;
+		cfg.every_ns = o.every_ns;
+		cfg.duration_ns = 0;
+		r = periodic_new(o.output, o.keep, o.max_size, &per);
+		if (r == -EINVAL)
+			return cmd_usage_error(
+				usage, "with --every, -o is a strftime pattern naming each "
+				       "window's file: e.g. -o 'cpu-%%Y%%m%%dT%%H%%M%%S.pb.gz'");
+		if (r < 0)
+			return cmd_fail(r, NULL, "setting up periodic recording");
+	}
 	sym_opts.debuginfo_path = o.debuginfo_path;
 	sym_opts.vmlinux = o.vmlinux;
 	cache = open_cache();
@@ -996,17 +1148,27 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	ret = 1;
 
-	/* Before any work: an output we cannot write is the cheapest failure to report. */
-	for (size_t k = 0; k < nkinds; k++, outs.n++) {
-		outs.names[k] = output_name(o.output, kinds[k]->name, nkinds);
-		r = outs.names[k] ? outfile_open(outs.names[k], &outs.files[k]) : -ENOMEM;
-		if (r < 0) {
-			ret = cmd_fail(r, NULL, "cannot write '%s'",
-				       outs.names[k] ? outs.names[k] : o.output);
-			outs.n++;
-			goto out;
-		}
+	/*
+	 * Before any work: an output we cannot write is the cheapest failure to
+	 * report. Periodic windows open theirs as they end: the first name is
+	 * tried now, and dropped.
+	 */
+	if (per) {
+		struct timespec now;
+		char *first;
+
+		(void)clock_gettime(CLOCK_REALTIME, &now);
+		first = periodic_name(per, (int64_t)now.tv_sec * 1000000000);
+		ret = first ? open_outputs(&outs, first, kinds, nkinds)
+			    : cmd_fail(-ENAMETOOLONG, NULL, "-o '%s' names no file", o.output);
+		free(first);
+		outputs_release(&outs);
+	} else {
+		ret = open_outputs(&outs, o.output, kinds, nkinds);
 	}
+	if (ret)
+		goto out;
+	ret = 1;
 
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
@@ -1015,6 +1177,10 @@ int cmd_record(int argc, char **argv)
 	(void)sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_sigchld;
 	(void)sigaction(SIGCHLD, &sa, NULL);
+	if (per) {
+		sa.sa_handler = on_sighup;
+		(void)sigaction(SIGHUP, &sa, NULL);
+	}
 
 	if (o.command) {
 		const char *base = strrchr(o.command[0], '/');
@@ -1059,10 +1225,10 @@ int cmd_record(int argc, char **argv)
 		ret = 1;
 	}
 
-	log_info("recording %zu events on %zu CPUs into '%s'%s; Ctrl-C to stop",
+	log_info("recording %zu events on %zu CPUs into %s '%s'%s; Ctrl-C to stop",
 		 session_stats(collector_session(c))->events,
-		 session_stats(collector_session(c))->rings, outs.names[0],
-		 outs.n > 1 ? " and more" : "");
+		 session_stats(collector_session(c))->rings, per ? "files named by" : "",
+		 per ? o.output : outs.names[0], outs.n > 1 ? " and more" : "");
 	while (!stop_requested) {
 		unsigned due;
 
@@ -1082,6 +1248,27 @@ int cmd_record(int argc, char **argv)
 		}
 		if (due & COLLECTOR_END)
 			break;
+		if (per && (new_window || (due & COLLECTOR_CUT))) {
+			bool at_once = new_window;
+
+			new_window = 0;
+			/* SIGHUP in a pause: the next window starts now, nothing to write. */
+			if (!collector_paused(c)) {
+				r = collector_cut(c, &w);
+				if (r < 0) {
+					failed = cmd_fail(r, NULL, "cutting a window");
+					break;
+				}
+				if (write_periodic(&w, &o, per, kinds, nkinds, &outs, argc, argv))
+					failed = 1;
+				collector_window_release(&w);
+			}
+			r = at_once ? collector_resume(c) : 0;
+			if (r < 0) {
+				failed = cmd_fail(r, NULL, "starting the next window");
+				break;
+			}
+		}
 		/* A command's end is its SIGCHLD, which gives its exit status. */
 		if ((due & COLLECTOR_GONE) && !child) {
 			log_info("every profiled process has exited");
@@ -1089,6 +1276,8 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
+	/* Stopped between windows: the events were off, there is nothing to write. */
+	paused = collector_paused(c);
 	r = collector_stop(c, &w);
 	if (r == -ENOMEM && !w.n) {
 		ret = cmd_fail(r, NULL, "keeping the profile");
@@ -1100,19 +1289,13 @@ int cmd_record(int argc, char **argv)
 		failed = cmd_fail(w.symbolize_error, NULL,
 				  "symbolizing; writing the names found so far");
 	print_symbolize_notes(sym);
-	for (size_t k = 0; k < outs.n && k < w.n; k++) {
-		bool regular = outfile_is_regular(outs.files[k]);
-		struct stat st;
-
-		add_comments(w.profiles[k], argc, argv);
-		r = write_output(w.profiles[k], o.format, outs.files[k]);
-		outs.files[k] = NULL;
-		if (r < 0) {
-			ret = cmd_fail(r, NULL, "cannot write '%s'", outs.names[k]);
+	if (per) {
+		if (!paused && write_periodic(&w, &o, per, kinds, nkinds, &outs, argc, argv))
+			failed = 1;
+	} else {
+		ret = write_window(&w, &outs, o.format, argc, argv);
+		if (ret)
 			goto out;
-		}
-		/* Devices and pipes have no size to show. */
-		outs.sizes[k] = regular && stat(outs.names[k], &st) == 0 ? st.st_size : -1;
 	}
 	print_summary(session_stats(collector_session(c)), &outs);
 	if (unwinder)
@@ -1145,6 +1328,7 @@ out:
 	if (err_fd >= 0)
 		(void)close(err_fd);
 	outputs_release(&outs);
+	periodic_free(per);
 	collector_window_release(&w);
 	collector_free(c);
 	unwind_free(unwinder);

@@ -14,6 +14,8 @@ struct collector {
 	struct session *session;
 	struct timespec start, window_start;
 	bool started, stopped;
+	bool paused; /* between windows of a periodic recording, until next_start */
+	struct timespec next_start;
 };
 
 static bool event_refused(int r)
@@ -115,7 +117,11 @@ static unsigned due_at(const struct collector *c, const struct timespec *now, in
 			due |= COLLECTOR_END;
 		timeout = left < timeout ? left : timeout;
 	}
-	if (c->cfg.window_ns) {
+	if (c->paused) {
+		/* Nothing to cut: the wait ends when the next window starts (collector_poll). */
+		left = ms_until(&c->next_start, 0, now);
+		timeout = left < timeout ? left : timeout;
+	} else if (c->cfg.window_ns) {
 		left = ms_until(&c->window_start, c->cfg.window_ns, now);
 		if (left == 0)
 			due |= COLLECTOR_CUT;
@@ -134,6 +140,11 @@ int collector_poll(struct collector *c, unsigned *ret_due)
 
 	*ret_due = 0;
 	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if (c->paused && ms_until(&c->next_start, 0, &now) == 0) {
+		r = collector_resume(c);
+		if (r < 0)
+			return r;
+	}
 	*ret_due = due_at(c, &now, &timeout);
 	if (*ret_due)
 		return 0;
@@ -171,12 +182,42 @@ static void fill_window(struct collector *c, struct profile **profiles, struct c
 int collector_cut(struct collector *c, struct collector_window *ret)
 {
 	struct profile *profiles[SAMPLER_MAX_EVENTS];
-	int r = session_rotate(c->session, profiles);
+	bool pause = !c->paused && c->cfg.every_ns > c->cfg.window_ns;
+	int r = pause ? session_pause(c->session) : 0;
 
+	if (r == 0)
+		r = session_rotate(c->session, profiles);
 	if (r < 0)
 		return r;
+	if (pause) {
+		/* The next window starts every_ns after this one did. */
+		uint64_t at = (uint64_t)c->window_start.tv_nsec + c->cfg.every_ns;
+
+		c->next_start.tv_sec = c->window_start.tv_sec + (time_t)(at / 1000000000);
+		c->next_start.tv_nsec = (long)(at % 1000000000);
+		c->paused = true;
+	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &c->window_start);
 	fill_window(c, profiles, ret);
+	return 0;
+}
+
+bool collector_paused(const struct collector *c)
+{
+	return c->paused;
+}
+
+int collector_resume(struct collector *c)
+{
+	int r;
+
+	if (!c->paused)
+		return 0;
+	r = session_resume(c->session);
+	if (r < 0)
+		return r;
+	c->paused = false;
+	(void)clock_gettime(CLOCK_MONOTONIC, &c->window_start);
 	return 0;
 }
 

@@ -39,6 +39,12 @@ struct collector_config {
 	struct session_config session;
 	uint64_t duration_ns; /* stop after this long; 0: when told, or when the targets exit */
 	uint64_t window_ns;   /* cut a window this often; 0: one window, cut at the stop */
+	/*
+	 * Periodic recording: a window starts this often (at least window_ns)
+	 * and the events are off between its cut and the next start. 0: windows
+	 * back to back.
+	 */
+	uint64_t every_ns;
 	const struct collector_symbolizer *symbolizer; /* optional: NULL leaves addresses */
 };
 
@@ -96,10 +102,17 @@ int collector_poll(struct collector *c, unsigned *ret_due);
 
 /*
  * Hand over the window recorded so far, symbolized, and go on recording
- * into the next. Returns 0 and *ret (release with collector_window_release),
- * or -ENOMEM with nothing handed over.
+ * into the next — or, with every_ns, pause until the next window starts
+ * (collector_poll resumes). Returns 0 and *ret (release with
+ * collector_window_release), or a negative errno with nothing handed over.
  */
 int collector_cut(struct collector *c, struct collector_window *ret);
+
+/* Between windows: is the collector paused? */
+bool collector_paused(const struct collector *c);
+
+/* Start the next window now if paused (SIGHUP). Returns 0 or a negative errno. */
+int collector_resume(struct collector *c);
 
 /*
  * Stop recording and hand over the last window (everything recorded since

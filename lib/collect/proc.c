@@ -532,6 +532,36 @@ int proc_table_scan_all(struct proc_table *t, const char *root)
 	return r;
 }
 
+int proc_table_resync(struct proc_table *t, const char *root, void (*gone)(void *ctx, int32_t pid),
+		      void *ctx)
+{
+	int32_t *pids = malloc((t->procs.n ? t->procs.n : 1) * sizeof(*pids));
+	size_t n = 0;
+	int r = 0;
+
+	if (!pids)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->procs.n; i++) {
+		const struct proc *p = t->procs.items[i];
+
+		if (p && !p->exited)
+			pids[n++] = p->pid;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = proc_table_scan(t, root, pids[i]);
+		if (r == -ESRCH) {
+			/* Gone while nothing was recorded: as if its EXIT had been seen. */
+			proc_table_exit(t, pids[i], pids[i]);
+			if (gone)
+				gone(ctx, pids[i]);
+		}
+		if (r == -ESRCH || r == -EACCES)
+			r = 0;
+	}
+	free(pids);
+	return r;
+}
+
 /* Records. */
 
 int proc_table_fork(struct proc_table *t, int32_t pid, int32_t ppid, int32_t tid, int32_t ptid)

@@ -74,6 +74,16 @@ int proc_table_scan_names(struct proc_table *t, const char *root);
 int proc_table_scan_all(struct proc_table *t, const char *root);
 
 /*
+ * Bring the table up to date after a time without records (events
+ * disabled between windows): every process it knows read again from
+ * root, and those gone marked exited and told to gone (may be NULL).
+ * Processes born meanwhile are not looked for: proc_table_scan_all does.
+ * Returns 0 or -ENOMEM.
+ */
+int proc_table_resync(struct proc_table *t, const char *root, void (*gone)(void *ctx, int32_t pid),
+		      void *ctx);
+
+/*
  * List the threads of process pid from root/PID/task. Returns 0 with *ret
  * (caller owns; free with free()) and *ret_n, or -ESRCH, or -ENOMEM.
  */

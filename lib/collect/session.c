@@ -81,6 +81,7 @@ struct session {
 	uint64_t regs_mask;
 	uint64_t time_type; /* a sample_type giving any record's time (they share the layout) */
 	bool running;
+	bool paused; /* events disabled between windows (session_pause) */
 	struct timespec start_mono, window_mono;
 	int64_t window_realtime_ns;
 	uint32_t *unwind_ns; /* a sample of unwind times, for the median */
@@ -998,6 +999,60 @@ int session_stop(struct session *s)
 		qsort(s->unwind_ns, s->nunwind_ns, sizeof(*s->unwind_ns), u32_cmp);
 		s->stats.unwind_median_ns = s->unwind_ns[s->nunwind_ns / 2];
 	}
+	return r;
+}
+
+int session_pause(struct session *s)
+{
+	struct timespec now;
+	uint64_t end;
+	bool hup;
+	int r;
+
+	if (!s->running || s->paused)
+		return 0;
+	r = sampler_disable(s->sampler);
+	if (r < 0)
+		return r;
+	s->paused = true;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	reader_sync(s->reader);
+	r = reader_take(s->reader, 0, on_read, s, &hup);
+	if (r == 0)
+		r = merge_flush(s->merge, on_record, s);
+	if (r < 0)
+		return r;
+	/* No switch-in is recorded while paused: a wait still open ends at the pause. */
+	end = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	return flush_kinds(s, end > s->last_time ? end : s->last_time, true);
+}
+
+static void forget_gone(void *ctx, int32_t pid)
+{
+	forget(ctx, pid);
+}
+
+int session_resume(struct session *s)
+{
+	struct timespec now;
+	int r;
+
+	if (!s->running || !s->paused)
+		return 0;
+	/* The window rotated in at the pause starts now. */
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	s->window_realtime_ns += elapsed_ns(&s->window_mono, &now);
+	s->window_mono = now;
+	for (size_t k = 0; k < s->noutputs; k++)
+		profile_set_time(s->outputs[k].profile, s->window_realtime_ns, 0);
+	/* Events first, as at the start: no process is born unseen in between. */
+	r = sampler_enable(s->sampler);
+	if (r < 0)
+		return r;
+	s->paused = false;
+	r = proc_table_resync(s->procs, proc_root(s), forget_gone, s);
+	if (r == 0 && !(s->cfg.child || s->cfg.npids || s->cfg.ntids))
+		r = proc_table_scan_all(s->procs, proc_root(s));
 	return r;
 }
 

@@ -146,6 +146,21 @@ int session_poll(struct session *s, int timeout_ms, bool *ret_hup);
 /* Disable the events, read what is left and process everything. Returns 0 or <0. */
 int session_stop(struct session *s);
 
+/*
+ * Between windows of a periodic recording: disable the events, process
+ * every record written before (waits still open end here, labelled
+ * unfinished) and leave the window's time running until session_rotate.
+ * Returns 0 or a negative errno.
+ */
+int session_pause(struct session *s);
+
+/*
+ * Read /proc again for what changed while paused (processes gone are
+ * forgotten; with -a, new ones found) and enable the events. The caller
+ * rotates first: the next window starts at its rotation. Returns 0 or <0.
+ */
+int session_resume(struct session *s);
+
 /* The kinds recorded, and so the profiles: one per kind, in the config's order. */
 size_t session_nkinds(const struct session *s);
 const struct kind *session_kind(const struct session *s, size_t i);

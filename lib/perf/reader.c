@@ -47,6 +47,8 @@ struct reader {
 	size_t nspare;
 	size_t queued;
 	bool stop, done, hup;
+	/* reader_sync's requests, and the last one a pass answered. */
+	uint64_t sync_asked, sync_done;
 	bool realtime; /* the thread got SCHED_FIFO */
 	struct reader_stats stats;
 };
@@ -215,10 +217,13 @@ static void *run(void *arg)
 		bool hup = false, full;
 		struct batch *b = NULL;
 
+		uint64_t sync;
+
 		(void)sampler_wait(r->sampler, POLL_MS, &hup);
 		pthread_mutex_lock(&r->lock);
 		stop = r->stop;
-		full = r->queued >= r->cfg.max_queued;
+		sync = r->sync_asked;
+		full = r->queued >= r->cfg.max_queued && sync == r->sync_done;
 		r->hup |= hup;
 		if (full && !stop)
 			r->stats.full_passes++;
@@ -229,6 +234,7 @@ static void *run(void *arg)
 		pthread_mutex_lock(&r->lock);
 		if (b)
 			queue_batch(r, b);
+		r->sync_done = sync;
 		if (stop)
 			r->done = true;
 		pthread_cond_broadcast(&r->ready);
@@ -362,6 +368,22 @@ int reader_take(struct reader *r, int timeout_ms, reader_fn fn, void *ctx, bool 
 	*ret_hup = r->hup;
 	pthread_mutex_unlock(&r->lock);
 	return deliver(r, list, fn, ctx);
+}
+
+void reader_sync(struct reader *r)
+{
+	uint64_t want;
+
+	if (!r || !r->started)
+		return;
+	pthread_mutex_lock(&r->lock);
+	want = ++r->sync_asked;
+	pthread_mutex_unlock(&r->lock);
+	sampler_wake(r->sampler);
+	pthread_mutex_lock(&r->lock);
+	while (r->sync_done < want && !r->done)
+		pthread_cond_wait(&r->ready, &r->lock);
+	pthread_mutex_unlock(&r->lock);
 }
 
 void reader_stop(struct reader *r)

@@ -54,6 +54,13 @@ int reader_new(struct sampler *s, const struct reader_config *cfg, struct reader
  */
 int reader_take(struct reader *r, int timeout_ms, reader_fn fn, void *ctx, bool *ret_hup);
 
+/*
+ * Wait for a pass that began after this call: every record written before
+ * it is queued when it returns (even past the queue's bound). With the
+ * events disabled first, the rings are then empty.
+ */
+void reader_sync(struct reader *r);
+
 /* Make a last pass over the rings (disable the events first) and end the thread. */
 void reader_stop(struct reader *r);
 
