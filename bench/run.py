@@ -31,6 +31,7 @@ import platform
 import re
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -453,6 +454,70 @@ VIEWS = ["--top", "--traces", "--tree", "--folded", "--perf-script", "--flamegra
          "--callgrind", "--dot"]
 
 
+PERIODIC_WINDOWS = 100
+WINDOW_LINE = re.compile(r"window of ([\d.]+) s: (\d+) samples \((\d+) lost\), cprof used ([\d.]+) s "
+                         r"of CPU, ([\d.]+) MiB resident")
+
+
+def bench_periodic(runs):
+    """record -a --every 1 for 100 windows under churn: each window's CPU and RSS, against a
+    fresh cprof record -a -d 1 on the same machine."""
+    rows = {"first": [], "later": [], "fresh": [], "rss1": [], "rss10": [], "rss100": [],
+            "lost": []}
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
+            churn = subprocess.Popen(["sh", CHURN_SH, str(PERIODIC_WINDOWS + 30), "build",
+                                      os.path.join(tmp, "build")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp,
+                                     start_new_session=True)
+            env = dict(os.environ, CPROF_CACHE_DIR=os.path.join(tmp, "cache"))
+            prof = subprocess.Popen([CPROF, "-v", "record", "-a", "--every", "1", "--keep", "3",
+                                     "-o", os.path.join(tmp, "w-%H%M%S.pb.gz")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                                    text=True)
+            windows = []
+            for line in prof.stderr:
+                m = WINDOW_LINE.search(line)
+                if m:
+                    windows.append(tuple(float(g) for g in m.groups()))
+                    if len(windows) == PERIODIC_WINDOWS:
+                        prof.send_signal(signal.SIGINT)
+                        break
+            prof.communicate()
+            fresh = []
+            for _ in range(3):
+                _, _, cpu, _ = run_timed([CPROF, "record", "-a", "-d", "1", "-o",
+                                          os.path.join(tmp, "fresh.pb.gz")], env=env)
+                fresh.append(cpu)
+            # The loop and every make and compiler under it, before the directory goes.
+            os.killpg(churn.pid, signal.SIGKILL)
+            churn.wait()
+        if len(windows) < PERIODIC_WINDOWS:
+            return "### periodic: failed\n\n- cprof wrote fewer windows than asked\n"
+        rows["first"].append(windows[0][3])
+        rows["later"].append(statistics.median(w[3] for w in windows[1:]))
+        rows["fresh"].append(statistics.median(fresh))
+        rows["rss1"].append(windows[0][4])
+        rows["rss10"].append(windows[9][4])
+        rows["rss100"].append(windows[-1][4])
+        rows["lost"].append(sum(w[2] for w in windows))
+    m = {k: med(v) for k, v in rows.items()}
+    return "\n".join([
+        "### periodic: record -a --every 1 for 100 windows while make -j2 and a shell loop run",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| CPU of window 1 (s) | {fmt(m['first'], digits=3)} |",
+        f"| CPU of windows 2–100, median (s) | {fmt(m['later'], digits=3)} |",
+        f"| a fresh `cprof record -a -d 1` (s, whole process) | {fmt(m['fresh'], digits=3)} |",
+        f"| resident after window 1 (MiB) | {fmt(m['rss1'], digits=1)} |",
+        f"| resident after window 10 (MiB) | {fmt(m['rss10'], digits=1)} |",
+        f"| resident after window 100 (MiB) | {fmt(m['rss100'], digits=1)} |",
+        f"| records lost over the 100 windows | {fmt(m['lost'], digits=0)} |",
+        "",
+    ])
+
+
 def bench_report(runs):
     """cprof report's views against go tool pprof on one large profile."""
     with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
@@ -614,11 +679,13 @@ def main():
                               sys.executable, *sys.argv])
     want_report = not args.quick and (not args.scenario or "report-large" in args.scenario)
     want_symbolize = not args.quick and (not args.scenario or "symbolize" in args.scenario)
+    want_periodic = not args.quick and (not args.scenario or "periodic" in args.scenario)
     if args.list:
         for s in scenarios(False):
             print(f"{s.name}: {s.description}")
         print("report-large: cprof report views against go tool pprof on a large profile")
         print("symbolize: cprof's symbolizer against addr2line on a profile's addresses")
+        print("periodic: record -a --every 1 for 100 windows under churn, CPU and RSS per window")
         return
     sections = []
     for sc in scs:
@@ -650,6 +717,9 @@ def main():
         write_results(args, sections)
     if want_report:
         sections.append(bench_report(args.runs))
+        write_results(args, sections)
+    if want_periodic:
+        sections.append(bench_periodic(args.runs))
         write_results(args, sections)
     if want_symbolize:
         sections.append(bench_symbolize(args.runs))
@@ -773,7 +843,7 @@ def write_results(args, sections, machine_line=True):
     for sec in sections:
         kept[sec[4:].split("\n", 1)[0].split(":", 1)[0]] = sec.rstrip() + "\n"
     # In the order of the scenario list, whatever order they were run in.
-    order = [sc.name for sc in scenarios(False)] + ["report-large", "symbolize"]
+    order = [sc.name for sc in scenarios(False)] + ["periodic", "report-large", "symbolize"]
     kept.pop("The bar", None)
     kept = dict(sorted(kept.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
     text = "\n".join([

@@ -705,10 +705,32 @@ static int write_window(struct collector_window *w, struct outputs *outs, enum v
  * oldest removed past --keep/--max-size. Returns 0, or the exit code of the
  * failure, said (the recording goes on).
  */
+/* cprof's resident memory now, in MiB (0 when unknown). */
+static double resident_mib(void)
+{
+	unsigned long size, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		(void)fclose(f);
+	}
+	return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+/* What the windows before this one had used, for each window's own figures. */
+struct window_meter {
+	double cpu;
+	uint64_t samples, lost;
+};
+
 static int write_periodic(struct collector_window *w, const struct record_opts *o,
 			  struct periodic *per, const struct kind *const *kinds, size_t nkinds,
-			  struct outputs *outs, int argc, char **argv)
+			  struct outputs *outs, int argc, char **argv,
+			  const struct session_stats *st, struct window_meter *m)
 {
+	double cpu = own_cpu_seconds();
 	char *base = w->n ? periodic_name(per, w->profiles[0]->time_nanos) : NULL;
 	char wrote[1024];
 	uint64_t bytes = 0;
@@ -730,8 +752,14 @@ static int write_periodic(struct collector_window *w, const struct record_opts *
 	if (r < 0)
 		return cmd_fail(r, NULL, "keeping track of the files written");
 	describe_outputs(outs, wrote, sizeof(wrote));
-	log_info("window of %.2f s: wrote %s%s", (double)w->profiles[0]->duration_nanos / 1e9,
-		 wrote, r ? "; removed the oldest" : "");
+	/* Each window's own cost, so a long recording shows whether it stays flat. */
+	log_info("window of %.2f s: %llu samples (%llu lost), cprof used %.3f s of CPU, "
+		 "%.1f MiB resident; wrote %s%s",
+		 (double)w->profiles[0]->duration_nanos / 1e9,
+		 (unsigned long long)(st->samples - m->samples),
+		 (unsigned long long)(st->lost - m->lost), cpu - m->cpu, resident_mib(), wrote,
+		 r ? "; removed the oldest" : "");
+	*m = (struct window_meter){cpu, st->samples, st->lost};
 	return 0;
 }
 
@@ -1066,6 +1094,7 @@ int cmd_record(int argc, char **argv)
 	static struct custom_event custom; /* large, and borrowed by the events until the end */
 	struct outputs outs = {0};
 	struct periodic *per = NULL;
+	struct window_meter meter = {0};
 	size_t nkinds;
 	struct sigaction sa = {0};
 	int32_t *pids = NULL;
@@ -1259,7 +1288,8 @@ int cmd_record(int argc, char **argv)
 					failed = cmd_fail(r, NULL, "cutting a window");
 					break;
 				}
-				if (write_periodic(&w, &o, per, kinds, nkinds, &outs, argc, argv))
+				if (write_periodic(&w, &o, per, kinds, nkinds, &outs, argc, argv,
+						   session_stats(collector_session(c)), &meter))
 					failed = 1;
 				collector_window_release(&w);
 			}
@@ -1290,7 +1320,8 @@ int cmd_record(int argc, char **argv)
 				  "symbolizing; writing the names found so far");
 	print_symbolize_notes(sym);
 	if (per) {
-		if (!paused && write_periodic(&w, &o, per, kinds, nkinds, &outs, argc, argv))
+		if (!paused && write_periodic(&w, &o, per, kinds, nkinds, &outs, argc, argv,
+					      session_stats(collector_session(c)), &meter))
 			failed = 1;
 	} else {
 		ret = write_window(&w, &outs, o.format, argc, argv);
