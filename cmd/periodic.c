@@ -94,13 +94,26 @@ char *periodic_name(const struct periodic *p, int64_t realtime_ns)
 	return n ? strdup(buf) : NULL;
 }
 
-/* Remove the oldest window's files. */
-static void remove_oldest(struct periodic *p)
+/* Is name one of names[0..n)? */
+static bool listed(const char *name, char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Remove the oldest window's files, but for those the newest window wrote
+ * under the same names (a pattern coarser than --every): they hold it now.
+ */
+static void remove_oldest(struct periodic *p, char *const *newest, size_t nnewest)
 {
 	struct window *w = &p->windows[0];
 
 	for (size_t i = 0; i < w->n; i++)
-		(void)unlink(w->names[i]);
+		if (!listed(w->names[i], newest, nnewest))
+			(void)unlink(w->names[i]);
 	p->bytes -= w->bytes;
 	window_release(w);
 	memmove(&p->windows[0], &p->windows[1], (p->nwindows - 1) * sizeof(*p->windows));
@@ -138,18 +151,8 @@ int periodic_written(struct periodic *p, char *const *names, size_t n, uint64_t 
 	}
 	p->windows[p->nwindows++] = w;
 	p->bytes += bytes;
-	/* Two windows with one name (a pattern coarser than --every) are one file: keep it. */
 	while (p->nwindows > 1 && past_limits(p)) {
-		bool shared = false;
-
-		for (size_t i = 0; i < p->windows[0].n && !shared; i++)
-			for (size_t j = 0; j < n && !shared; j++)
-				shared = strcmp(p->windows[0].names[i], names[j]) == 0;
-		if (shared) {
-			/* Forget it without removing what the newest window wrote. */
-			p->windows[0].n = 0;
-		}
-		remove_oldest(p);
+		remove_oldest(p, names, n);
 		removed++;
 	}
 	return removed;
