@@ -152,11 +152,11 @@ int sampler_online_cpus(bool **ret)
 }
 
 /* Event i of the list: the first carries the side-band records. */
-/* Does an event take a stack at every context switch (offcpu, wall)? */
-static bool switch_stacks(const struct sampler_config *cfg)
+/* Does an event copy a stack at every hit, or every Nth, rather than at a frequency? */
+static bool bursty_stacks(const struct sampler_config *cfg)
 {
 	for (size_t i = 0; i < cfg->nevents; i++)
-		if (cfg->events[i].context_switch && cfg->events[i].stack)
+		if (cfg->events[i].stack && !cfg->events[i].freq)
 			return true;
 	return false;
 }
@@ -219,16 +219,18 @@ static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, si
 	attr->use_clockid = 1;
 	attr->clockid = CLOCK_MONOTONIC;
 	/*
-	 * Wake the reader half full: half the room is left while it drains,
-	 * and it runs ahead of ordinary tasks. Every wakeup costs the reader
-	 * and the session a context switch each (tens of microseconds in a
-	 * VM): waking a quarter full was 15 % more of cprof's CPU on CPython
-	 * at 999 Hz. Stacks taken at every switch come in bursts: a quarter
-	 * full, a ping-pong at 45,000 switches a second lost 11,000-17,000
-	 * records in 10 s, half full 1,600-36,000.
+	 * Sampling at a frequency, wake the reader half full: half the room
+	 * is left while it drains, and it runs ahead of ordinary tasks. Every
+	 * wakeup costs the reader and the session a context switch each (tens
+	 * of microseconds in a VM): waking a quarter full was 15 % more of
+	 * cprof's CPU on CPython at 999 Hz. Events taken at every hit come in
+	 * bursts, and keep three quarters of room: half full, a ping-pong at
+	 * 45,000 switches a second lost 1,600-36,000 records in 10 s (a
+	 * quarter: 11,000-17,000), and a uprobe hit 777 times in a row lost a
+	 * third of them.
 	 */
 	attr->watermark = 1;
-	attr->wakeup_watermark = (uint32_t)(ring_bytes / (switch_stacks(cfg) ? 4 : 2));
+	attr->wakeup_watermark = (uint32_t)(ring_bytes / (bursty_stacks(cfg) ? 4 : 2));
 }
 
 static int event_open(struct perf_event_attr *attr, int32_t pid, int cpu)
