@@ -33,6 +33,7 @@ struct elfcache {
 	char *debuginfo_path;
 	Dwfl_Callbacks callbacks;	 /* symbolization: every debug file */
 	Dwfl_Callbacks unwind_callbacks; /* unwinding: debug files with .debug_frame only */
+	Dwfl_Callbacks search_callbacks; /* find_debug: the standard search, nothing of ours */
 };
 
 static const char deleted_suffix[] = " (deleted)";
@@ -134,10 +135,11 @@ static void find_debug(struct elfcache *c, struct elf_file *f)
 {
 	Dwfl_Module *mod = NULL;
 	Dwfl *dwfl;
-	const char *link;
+	const char *debug_name = NULL, *link;
 	char *name = NULL;
 	GElf_Word crc = 0;
 	void *userdata = f;
+	bool stray_close = false;
 	struct stat st;
 	int fd;
 
@@ -159,18 +161,33 @@ static void find_debug(struct elfcache *c, struct elf_file *f)
 	 * for (libdwfl then skips validating the file it finds, and a stripped
 	 * library's DWARF gets a wrong bias), which the file's own must not have.
 	 */
-	dwfl = dwfl_begin(&c->callbacks);
+	dwfl = dwfl_begin(&c->search_callbacks);
 	if (dwfl) {
 		dwfl_report_begin(dwfl);
 		mod = elfcache_report(c, f, dwfl, 0);
 		(void)dwfl_report_end(dwfl, NULL, NULL);
 	}
-	link = dwelf_elf_gnu_debuglink(f->elf, &crc);
-	/* The module's ELF first (ours, lent): the search goes by its build id. */
-	fd = mod && dwfl_module_getelf(mod, &(GElf_Addr){0})
-		     ? dwfl_standard_find_debuginfo(mod, &userdata, f->path, 0, f->opened, link,
-						    crc, &name)
-		     : -1;
+	/*
+	 * A stripped file's: libdwfl searches for it as it loads the module's
+	 * symbol table, and keeps what it finds in the module. Called from
+	 * here instead, dwfl_standard_find_debuginfo leaves an ELF handle in
+	 * the module without its descriptor when it finds the file by build
+	 * id, and dwfl_end then closes fd 0 (elfutils 0.188) — in cprof serve,
+	 * some request's socket. Only a file with a symbol table of its own
+	 * and no DWARF (strip --strip-debug) still needs that call.
+	 */
+	if (mod && dwfl_module_getsymtab(mod) >= 0 &&
+	    dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, NULL, &debug_name) && debug_name) {
+		name = strdup(debug_name);
+		fd = name ? open(name, O_RDONLY | O_CLOEXEC) : -1;
+	} else if (mod && has_section(f->elf, ".symtab")) {
+		link = dwelf_elf_gnu_debuglink(f->elf, &crc);
+		fd = dwfl_standard_find_debuginfo(mod, &userdata, f->path, 0, f->opened, link, crc,
+						  &name);
+		stray_close = fd >= 0;
+	} else {
+		fd = -1;
+	}
 	if (fd >= 0) {
 		Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 
@@ -193,8 +210,18 @@ static void find_debug(struct elfcache *c, struct elf_file *f)
 	if (fd >= 0)
 		(void)close(fd);
 	free(name);
-	if (dwfl)
+	if (dwfl && stray_close) {
+		/* What fd 0 is now, put back after dwfl_end's close of it. */
+		int saved = fcntl(0, F_DUPFD_CLOEXEC, 3);
+
 		dwfl_end(dwfl);
+		if (saved >= 0) {
+			(void)dup2(saved, 0);
+			(void)close(saved);
+		}
+	} else if (dwfl) {
+		dwfl_end(dwfl);
+	}
 }
 
 /* "debug-BUILDID", the name of f's inflated debug copy; false when f has no build id. */
@@ -326,6 +353,9 @@ int elfcache_new(const char *debuginfo_path, struct cache *cache, struct elfcach
 	};
 	c->unwind_callbacks = c->callbacks;
 	c->unwind_callbacks.find_debuginfo = find_unwind_debuginfo;
+	/* find_debug looks for the debug file itself, not cprof's inflated copy of it. */
+	c->search_callbacks = c->callbacks;
+	c->search_callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
 	*ret = c;
 	return 0;
 }
