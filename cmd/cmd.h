@@ -28,12 +28,20 @@
 
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /*
  * Print "cprof: <what>: <strerror(-err)>" plus an optional hint, the one way
  * commands report a failed operation. Returns 1 (the failure exit code).
  */
 int cmd_fail(int err, const char *hint, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * getopt_long's answer c for an option it did not take (':' a missing
+ * value, else unknown), reported with the synopsis. Returns -1, for
+ * parsers that return <0 on a usage error.
+ */
+int cmd_option_error(const char *cmd_usage, int c, char **argv);
 
 /* Print "cprof: <message>" and the command's synopsis to stderr; returns EXIT_USAGE. */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

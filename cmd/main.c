@@ -19,6 +19,7 @@ struct command {
 static const struct command commands[] = {
 	{"record", cmd_record, "sample a command, processes or the whole system into a profile"},
 	{"report", cmd_report, "show a pprof profile (cprof's or Go's) in the terminal"},
+	{"serve", cmd_serve, "serve profiles of the host over HTTP, as Go's net/http/pprof"},
 };
 
 static const char usage[] = "usage: cprof [-v | -q] COMMAND [ARGS]\n"
@@ -71,6 +72,15 @@ int cmd_usage_error(const char *cmd_usage, const char *fmt, ...)
 
 	fprintf(stderr, "%.*s\n", end ? (int)(end - cmd_usage) : (int)strlen(cmd_usage), cmd_usage);
 	return EXIT_USAGE;
+}
+
+int cmd_option_error(const char *cmd_usage, int c, char **argv)
+{
+	if (c == ':')
+		(void)cmd_usage_error(cmd_usage, "option '%s' needs a value", argv[optind - 1]);
+	else
+		(void)cmd_usage_error(cmd_usage, "unknown option '%s'", argv[optind - 1]);
+	return -1;
 }
 
 int main(int argc, char **argv)

@@ -29,6 +29,7 @@
 #include "symbolize/symbolize.h"
 #include "symbolize/unwind.h"
 #include "cmd/periodic.h"
+#include "cmd/pipeline.h"
 
 static const char usage[] =
 	"usage: cprof record [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -360,12 +361,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			fputs(usage_options, stdout);
 			fputs(usage_more, stdout);
 			return 0;
-		case ':':
-			return cmd_usage_error(usage, "option '%s' needs a value",
-					       argv[optind - 1]),
-			       -1;
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'", argv[optind - 1]), -1;
+			return cmd_option_error(usage, c, argv);
 		}
 	}
 	if (optind < argc)
@@ -938,47 +935,6 @@ static size_t parse_kinds(const char *list, const struct kind **kinds, size_t ma
 	return n;
 }
 
-/* Why a cache directory or file was not used, for -v. */
-static const char *cache_refusal(int r)
-{
-	switch (r) {
-	case -ELOOP:
-		return "it is a symlink";
-	case -EPERM:
-		return "it belongs to another user, or is not a plain file or directory";
-	case -EACCES:
-		return "others may write to it";
-	case -EFBIG:
-		return "it is too large";
-	case -EBADMSG:
-		return "it is damaged or of another format";
-	default:
-		return strerror(-r);
-	}
-}
-
-/*
- * cprof's cache (lib/base/cache.h), or NULL: caching is an optimization, never a
- * reason to fail. A directory that is not the user's own alone (sudo
- * leaving HOME at another user's, a symlink into /tmp) is not used, and -v
- * says why.
- */
-static struct cache *open_cache(void)
-{
-	struct cache *c = NULL;
-	char *dir = NULL;
-	int r;
-
-	r = cache_dir_path(&dir);
-	if (r == 0)
-		r = cache_open(dir, &c);
-	if (r < 0 && r != -ECANCELED) /* CPROF_CACHE_DIR= turns it off: nothing to say */
-		log_info("not using the cache directory '%s': %s", dir ? dir : "(none)",
-			 cache_refusal(r));
-	free(dir);
-	return c;
-}
-
 static void print_unwind_summary(const struct unwind *u, bool verified)
 {
 	struct unwind_stats us;
@@ -1083,12 +1039,7 @@ int cmd_record(int argc, char **argv)
 	struct collector *c = NULL;
 	struct collector_window w = {0};
 	struct symbolize_options sym_opts = {0};
-	struct cache *cache = NULL;
-	struct symbolize *sym = NULL;
-	struct unwind *unwinder = NULL;
-	struct session_unwinder unwinder_ops;
-	struct session_observer observer;
-	struct collector_symbolizer symbolizer;
+	struct pipeline pipe = {0};
 	const struct collector_fallbacks *fb;
 	const struct kind *kinds[SAMPLER_MAX_EVENTS];
 	static struct custom_event custom; /* large, and borrowed by the events until the end */
@@ -1150,28 +1101,11 @@ int cmd_record(int argc, char **argv)
 	}
 	sym_opts.debuginfo_path = o.debuginfo_path;
 	sym_opts.vmlinux = o.vmlinux;
-	cache = open_cache();
-	sym_opts.cache = cache;
-	r = symbolize_new(&sym_opts, &sym);
-	if (r < 0) {
-		cache_free(cache);
-		return cmd_fail(r, NULL, "setting up the symbolizer");
-	}
-	symbolize_bind(sym, &observer);
-	symbolize_bind_collector(sym, &symbolizer);
-	cfg.session.observer = &observer;
-	cfg.symbolizer = &symbolizer;
-	if (o.callgraph == SAMPLER_CALLGRAPH_DWARF) {
-		/* The unwinder opens files while processes run; the symbolizer reuses them. */
-		r = unwind_new(symbolize_files(sym), &unwinder);
-		if (r < 0) {
-			ret = cmd_fail(r, NULL, "setting up the unwinder");
-			goto out;
-		}
-		unwind_bind(unwinder, &unwinder_ops);
-		unwind_verify(unwinder, o.verify_unwind);
-		cfg.session.unwinder = &unwinder_ops;
-	}
+	ret = pipeline_open(&pipe, sym_opts, &cfg);
+	if (ret)
+		goto out;
+	if (pipe.unwinder)
+		unwind_verify(pipe.unwinder, o.verify_unwind);
 	ret = set_targets(&o, &cfg.session, &cpus, &pids);
 	if (ret)
 		goto out;
@@ -1318,7 +1252,7 @@ int cmd_record(int argc, char **argv)
 	if (w.symbolize_error)
 		failed = cmd_fail(w.symbolize_error, NULL,
 				  "symbolizing; writing the names found so far");
-	print_symbolize_notes(sym);
+	print_symbolize_notes(pipe.sym);
 	if (per) {
 		if (!paused && write_periodic(&w, &o, per, kinds, nkinds, &outs, argc, argv,
 					      session_stats(collector_session(c)), &meter))
@@ -1329,8 +1263,8 @@ int cmd_record(int argc, char **argv)
 			goto out;
 	}
 	print_summary(session_stats(collector_session(c)), &outs);
-	if (unwinder)
-		print_unwind_summary(unwinder, o.verify_unwind);
+	if (pipe.unwinder)
+		print_unwind_summary(pipe.unwinder, o.verify_unwind);
 	ret = failed;
 
 	if (child && !child_exited) {
@@ -1362,9 +1296,7 @@ out:
 	periodic_free(per);
 	collector_window_release(&w);
 	collector_free(c);
-	unwind_free(unwinder);
-	symbolize_free(sym);
-	cache_free(cache);
+	pipeline_close(&pipe);
 	free(pids);
 	free(cpus);
 	return ret;

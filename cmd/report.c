@@ -221,12 +221,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
-		case ':':
-			return cmd_usage_error(usage, "option '%s' needs a value",
-					       argv[optind - 1]),
-			       -1;
 		default:
-			return cmd_usage_error(usage, "unknown option '%s'", argv[optind - 1]), -1;
+			return cmd_option_error(usage, c, argv);
 		}
 	}
 	if (o->views > 1)

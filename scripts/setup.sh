@@ -5,18 +5,20 @@
 #	scripts/setup.sh test	that, and everything the test suite uses
 set -eu
 
-# Build: meson, a C compiler, elfutils, protobuf-c, zlib, libiberty (demangling).
+# Build: meson, a C compiler, elfutils, protobuf-c, zlib, libiberty (demangling),
+# libmicrohttpd (cprof serve).
 packages="meson ninja-build pkg-config gcc libc6-dev make
-libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev"
+libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev
+libmicrohttpd-dev"
 # Tests: go tool pprof (golang-go), g++ and binutils for workloads, debuginfod,
 # util-linux (unshare, setpriv), Node.js for the JIT test, the consumers
 # of the report views: callgrind_annotate (valgrind), dot (graphviz), a
 # headless browser (chromium) and python3's XML parser; perf, the reference
-# names are compared with, and libc's debug files (ld.so's and libc's
-# internal functions have names only there).
+# names are compared with, libc's debug files (ld.so's and libc's
+# internal functions have names only there), and curl, serve's other client.
 if [ "${1:-}" = test ]; then
 	packages="$packages g++ binutils golang-go util-linux debuginfod libdebuginfod1
-valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg"
+valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg curl"
 fi
 
 missing=

@@ -10,6 +10,7 @@
 #	lib/views      + profile                    everything a profile is shown as
 #	symbolize/     + perf, profile, collect     elfutils, libiberty
 #	proto/         + profile                    protobuf-c, zlib
+#	http/          (nothing of cprof's)         libmicrohttpd
 #	cmd/, tests/   anything
 #
 # A meson static library per folder says what each links; this says what
@@ -28,6 +29,7 @@ allowed() {
 	lib/views) echo "lib/base lib/profile lib/views" ;;
 	symbolize) echo "lib/base lib/perf lib/profile lib/collect symbolize" ;;
 	proto) echo "lib/base lib/profile proto" ;;
+	http) echo "http" ;;
 	esac
 }
 
@@ -36,11 +38,12 @@ confined() {
 	case $1 in
 	elfutils/* | gelf.h | libelf.h | dwarf.h | libiberty/*) echo symbolize ;;
 	protobuf-c/* | zlib.h | *.pb-c.h) echo proto ;;
+	microhttpd.h) echo http ;;
 	*) echo "" ;;
 	esac
 }
 
-for dir in lib/base lib/perf lib/profile lib/collect lib/views symbolize proto; do
+for dir in lib/base lib/perf lib/profile lib/collect lib/views symbolize proto http; do
 	bad=""
 	for f in "$dir"/*.c "$dir"/*.h; do
 		[ -e "$f" ] || continue

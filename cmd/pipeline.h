@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CPROF_CMD_PIPELINE_H
+#define CPROF_CMD_PIPELINE_H
+
+#include <stdbool.h>
+
+#include "lib/collect/collector.h"
+#include "symbolize/symbolize.h"
+#include "symbolize/unwind.h"
+
+/*
+ * What a recording needs beside its events, for record and serve alike:
+ * the cache directory, the symbolizer, and (DWARF mode) the unwinder,
+ * bound to a collector's config.
+ */
+struct pipeline {
+	struct cache *cache;
+	struct symbolize *sym;
+	struct unwind *unwinder;
+	struct session_unwinder unwinder_ops;
+	struct session_observer observer;
+	struct collector_symbolizer symbolizer;
+};
+
+/*
+ * Set up p with opts (its cache is the user's cache directory, opened
+ * here) and bind it to cfg: its observer, symbolizer and, when
+ * cfg->session.sampler.callgraph is DWARF, unwinder. Returns 0, or the
+ * exit code of the failure, said; pipeline_close either way.
+ */
+int pipeline_open(struct pipeline *p, struct symbolize_options opts, struct collector_config *cfg);
+
+/* Why a cache directory or file was not used, for -v. */
+const char *cache_refusal(int r);
+
+/* Free what p holds. */
+void pipeline_close(struct pipeline *p);
+
+#endif

@@ -1,0 +1,130 @@
+#!/bin/sh
+# cprof serve: Go's net/http/pprof handlers for the host, checked with the
+# clients people use (go tool pprof, curl). The server listens on
+# 127.0.0.1 only, on a free port; every request is bounded in time. The
+# whole server runs in a private mount namespace with tracefs mounted, for
+# the kinds that read tracepoints.
+. "$SRCDIR/lib.sh"
+require_perf
+require_go
+command -v curl >/dev/null || skip_all "curl is missing (scripts/setup.sh test installs it)"
+
+# get PATH [CURL ARGS...]: GET the server's PATH; headers to $tmp/h, body to $tmp/b, status printed.
+get() {
+	p=$1
+	shift
+	curl -sS --max-time 30 -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$@" "$base$p"
+}
+
+# wait_log TEXT: until the server's -v log has TEXT (at most 20 s).
+wait_log() {
+	i=0
+	while ! grep -q "$1" "$tmp/serve.err" && [ $i -lt 200 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q "$1" "$tmp/serve.err"
+}
+
+mkfifo "$tmp/serving"
+unshare -m --propagation private sh -c '
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+	exec "$0" -v serve --listen 127.0.0.1:0 --max-seconds 20 -F 499' "$CPROF" \
+	2>"$tmp/serving" &
+srv=$!
+line=$(grep -m1 "serving" "$tmp/serving")
+cat "$tmp/serving" >"$tmp/serve.err" &
+port=$(echo "$line" | sed -n 's|.*http://127.0.0.1:\([0-9]*\)/debug/pprof/.*|\1|p')
+check "serve prints where it listens (${port:-?})" [ -n "$port" ]
+base="http://127.0.0.1:$port/debug/pprof"
+
+start_hot
+
+# 1. go tool pprof fetches a CPU profile of one process, as from a Go program.
+pprof -raw "$base/profile?seconds=1&pid=$hot_pid" >"$tmp/raw"
+check "go tool pprof reads /profile?seconds=1&pid= (a cpu profile)" \
+	grep -q "samples/count cpu/nanoseconds" "$tmp/raw"
+pprof -top "$base/profile?seconds=1&pid=$hot_pid" >"$tmp/top"
+a=$(flat_pct hot_a <"$tmp/top")
+check "and it is the process asked for: hot_a ${a:-?} %" within "${a:-0}" 55 85
+
+# 2. Go's headers.
+code=$(get "/profile?seconds=1&comm=hot")
+check "comm= narrows to processes by name: 200" [ "$code" = 200 ]
+check "Content-Type: application/octet-stream" grep -qi '^Content-Type: application/octet-stream' "$tmp/h"
+check "Content-Disposition: attachment; filename=\"profile\"" \
+	grep -qi '^Content-Disposition: attachment; filename="profile"' "$tmp/h"
+check "X-Content-Type-Options: nosniff" grep -qi '^X-Content-Type-Options: nosniff' "$tmp/h"
+check "the body is gzip'd pprof" sh -c "head -c 2 '$tmp/b' | od -An -tx1 | grep -q '1f 8b'"
+
+# 3. Errors as Go's: plain text, X-Go-Pprof, the status that fits.
+code=$(get "/profile?seconds=abc")
+check "a bad seconds is 400 ($code)" [ "$code" = 400 ]
+check "marked X-Go-Pprof: 1, text/plain" \
+	sh -c "grep -qi '^X-Go-Pprof: 1' '$tmp/h' && grep -qi '^Content-Type: text/plain' '$tmp/h'"
+check "with one line that says why" sh -c "[ \$(wc -l <'$tmp/b') -eq 1 ] && grep -q 'seconds' '$tmp/b'"
+code=$(get "/profile?seconds=21")
+check "seconds above --max-seconds is 400 ($code)" [ "$code" = 400 ]
+code=$(get "/profile?seconds=1&pid=$(unused_pid)")
+check "a pid that does not exist is 400 ($code)" [ "$code" = 400 ]
+code=$(get "/profile?seconds=1&comm=no-such-comm")
+check "a comm no process has is 400 ($code)" [ "$code" = 400 ]
+code=$(get "/goroutine")
+check "an unknown profile is 404 ($code)" [ "$code" = 404 ]
+
+# 4. One collection per kind: a second one is refused at once with 500.
+curl -sS --max-time 30 -o "$tmp/long.pb.gz" "$base/profile?seconds=3&pid=$hot_pid" &
+first=$!
+wait_log "collecting cpu for 3 s"
+code=$(get "/profile?seconds=1&pid=$hot_pid")
+check "a second cpu profile meanwhile is 500 ($code)" [ "$code" = 500 ]
+check "saying one is being collected" grep -q "already being collected" "$tmp/b"
+wait "$first"
+pprof -top "$tmp/long.pb.gz" >"$tmp/long.top"
+check "and the first completes" grep -q hot_a "$tmp/long.top"
+
+# 5. A client that goes away stops its collection.
+curl -sS --max-time 1 -o /dev/null "$base/profile?seconds=20&pid=$hot_pid" 2>/dev/null
+check "a client gone after 1 s of 20 stops the collection" wait_log "went away"
+
+# 6. The other kinds, through tracepoints.
+pprof -raw "$base/offcpu?seconds=1&pid=$hot_pid" >"$tmp/off"
+check "/offcpu: switches/count offcpu/nanoseconds" \
+	grep -q "switches/count offcpu/nanoseconds" "$tmp/off"
+pprof -raw "$base/block?seconds=1&pid=$hot_pid" >"$tmp/blk"
+check "/block is offcpu under Go's name" grep -q "offcpu/nanoseconds" "$tmp/blk"
+
+# 7. The index and cmdline.
+code=$(get "/")
+check "the index page is HTML ($code)" \
+	sh -c "[ '$code' = 200 ] && grep -qi '^Content-Type: text/html' '$tmp/h'"
+check "listing each profile with a link" \
+	sh -c "grep -q \"href='profile?seconds=30'\" '$tmp/b' && grep -q \"href='offcpu\" '$tmp/b'"
+get "/cmdline" >/dev/null
+check "/cmdline is cprof's own, NUL-separated" \
+	sh -c "tr '\\000' ' ' <'$tmp/b' | grep -q 'cprof -v serve --listen 127.0.0.1:0'"
+get "/cmdline?pid=$hot_pid" >/dev/null
+check "/cmdline?pid= is that process's" sh -c "tr '\\000' ' ' <'$tmp/b' | grep -q 'hot -r 3'"
+
+kill "$hot_pid"
+wait "$hot_pid" 2>/dev/null
+
+# A port in use: one line that names the fix, exit 1.
+"$CPROF" serve --listen "127.0.0.1:$port" 2>"$tmp/inuse"
+check "a second server on the same port fails with exit 1" [ $? -eq 1 ]
+check "in one line naming --listen" \
+	sh -c "[ \$(wc -l <'$tmp/inuse') -eq 1 ] && grep -q 'listen' '$tmp/inuse'"
+
+# 8. SIGTERM stops the server, exit 0; the port is then free.
+kill -TERM "$srv"
+wait "$srv"
+check "SIGTERM stops serve with exit 0" [ $? -eq 0 ]
+check "and nothing listens on the port any more" \
+	sh -c "! curl -s --max-time 2 -o /dev/null '$base/'"
+
+# 9. Usage errors.
+"$CPROF" serve --listen nowhere 2>"$tmp/e1"
+check "--listen without a port is a usage error (exit 2)" [ $? -eq 2 ]
+"$CPROF" serve --listen ::1:6060 2>"$tmp/e2"
+check "--listen with no IPv4 address is a usage error (exit 2)" [ $? -eq 2 ]
+done_testing
