@@ -9,6 +9,13 @@
 #include "symbolize/unwind.h"
 
 /*
+ * 16 KiB of stack per sample: whole stacks for ordinary programs (perf's
+ * 8 KiB default cuts deep ones short), at twice perf's copying cost. The
+ * stack copy is unwound and dropped at once; it is never written out.
+ */
+#define DEFAULT_STACK_SIZE 16384
+
+/*
  * What a recording needs beside its events, for record and serve alike:
  * the cache directory, the symbolizer, and (DWARF mode) the unwinder,
  * bound to a collector's config.

@@ -161,12 +161,6 @@ static void on_sigchld(int sig)
 	child_changed = 1;
 }
 
-/*
- * 16 KiB of stack per sample: whole stacks for ordinary programs (perf's
- * 8 KiB default cuts deep ones short), at twice perf's copying cost. The
- * stack copy is unwound and dropped at once; it is never written out.
- */
-#define DEFAULT_STACK_SIZE 16384
 
 /* "fp", "none", "dwarf" or "dwarf,SIZE", as perf spells them. */
 static int parse_call_graph(const char *arg, struct record_opts *o)
@@ -697,11 +691,6 @@ static int write_window(struct collector_window *w, struct outputs *outs, enum v
 	return 0;
 }
 
-/*
- * A window of a periodic recording: its files named by its start, then the
- * oldest removed past --keep/--max-size. Returns 0, or the exit code of the
- * failure, said (the recording goes on).
- */
 /* cprof's resident memory now, in MiB (0 when unknown). */
 static double resident_mib(void)
 {
@@ -722,6 +711,11 @@ struct window_meter {
 	uint64_t samples, lost;
 };
 
+/*
+ * A window of a periodic recording: its files named by its start, then the
+ * oldest removed past --keep/--max-size. Returns 0, or the exit code of the
+ * failure, said (the recording goes on).
+ */
 static int write_periodic(struct collector_window *w, const struct record_opts *o,
 			  struct periodic *per, const struct kind *const *kinds, size_t nkinds,
 			  struct outputs *outs, int argc, char **argv,

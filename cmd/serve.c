@@ -332,7 +332,7 @@ static int collect(const struct serve_opts *o, const struct kind *k, const struc
 	cfg.session.pids = pids;
 	cfg.session.npids = npids;
 	cfg.session.sampler.callgraph = o->callgraph;
-	cfg.session.sampler.stack_size = 16384;
+	cfg.session.sampler.stack_size = DEFAULT_STACK_SIZE;
 	cfg.duration_ns = sec * 1000000000;
 	r = pipeline_open(&pipe, sym, &cfg) ? -EIO : 0;
 	if (r == 0)

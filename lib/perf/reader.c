@@ -216,7 +216,6 @@ static void *run(void *arg)
 	while (!stop) {
 		bool hup = false, full;
 		struct batch *b = NULL;
-
 		uint64_t sync;
 
 		(void)sampler_wait(r->sampler, POLL_MS, &hup);

@@ -151,7 +151,6 @@ int sampler_online_cpus(bool **ret)
 	return (int)n;
 }
 
-/* Event i of the list: the first carries the side-band records. */
 /* Does an event copy a stack at every hit, or every Nth, rather than at a frequency? */
 static bool bursty_stacks(const struct sampler_config *cfg)
 {
@@ -161,6 +160,7 @@ static bool bursty_stacks(const struct sampler_config *cfg)
 	return false;
 }
 
+/* Event i of the list: the first carries the side-band records. */
 static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, size_t ring_bytes,
 		      struct perf_event_attr *attr)
 {
