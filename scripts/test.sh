@@ -20,6 +20,11 @@ for spec in "build:" "build-asan:-Db_sanitize=address,undefined"; do
 	meson test -C "$dir" --print-errorlogs || status=1
 done
 
+# Name what failed last, so the tail of a CI log says it: each failed
+# test with its failing subtests (meson printed the whole logs above).
+python3 tests/tools/failures.py build/meson-logs/testlog.json \
+	build-asan/meson-logs/testlog.json
+
 # Count from meson's own logs: one JSON object per test and run.
 passed=0
 failed=0

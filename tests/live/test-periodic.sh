@@ -17,9 +17,11 @@ wait_wrote() {
 }
 
 # header FILE FIELD: "Duration" in ms, "Total" samples in ms, from go tool pprof -top.
+# -unit=ms applies to the samples only: pprof prints a duration of a second or more in s.
 header() {
-	pprof -top -unit=ms "$1" | sed -n 's/^Duration: \([0-9.]*\)ms, Total samples = \([0-9.]*\)ms.*/\1 \2/p' |
-		awk -v f="$2" '{ print f == "Duration" ? $1 : $2 }'
+	pprof -top -unit=ms "$1" |
+		sed -n 's/^Duration: \([0-9.]*\)\(m*s\), Total samples = \([0-9.]*\)ms.*/\1 \2 \3/p' |
+		awk -v f="$2" '{ print f == "Duration" ? ($2 == "s" ? $1 * 1000 : $1) : $3 }'
 }
 
 # 1. Windows of 0.5 s every second, the newest two kept, until SIGTERM.
