@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{"record", cmd_record, "sample a command, processes or the whole system into a profile"},
 	{"report", cmd_report, "show a pprof profile (cprof's or Go's) in the terminal"},
 	{"serve", cmd_serve, "serve profiles of the host over HTTP, as Go's net/http/pprof"},
+	{"snapshot", cmd_snapshot, "every thread's stack right now, as Go's goroutine profile"},
 };
 
 static const char usage[] = "usage: cprof [-v | -q] COMMAND [ARGS]\n"

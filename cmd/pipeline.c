@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "cmd/cmd.h"
 #include "cmd/pipeline.h"
 #include "lib/base/cache.h"
 #include "lib/base/log.h"
+#include "lib/base/outfile.h"
+#include "lib/views/stacks.h"
+#include "lib/views/view.h"
+#include "proto/pprof.h"
 
 const char *cache_refusal(int r)
 {
@@ -79,4 +86,67 @@ void pipeline_close(struct pipeline *p)
 	symbolize_free(p->sym);
 	cache_free(p->cache);
 	memset(p, 0, sizeof(*p));
+}
+
+void pipeline_add_comments(struct profile *p, int argc, char **argv)
+{
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&line, &len);
+	struct utsname u;
+
+	if (f) {
+		fputs("cprof", f);
+		for (int i = 0; i < argc; i++)
+			fprintf(f, " %s", argv[i]);
+		if (fclose(f) == 0)
+			(void)profile_add_comment(p, line);
+		free(line);
+	}
+	if (uname(&u) != 0)
+		return;
+	if (asprintf(&line, "host: %s", u.nodename) >= 0) {
+		(void)profile_add_comment(p, line);
+		free(line);
+	}
+	if (asprintf(&line, "kernel: %s %s", u.release, u.machine) >= 0) {
+		(void)profile_add_comment(p, line);
+		free(line);
+	}
+}
+
+int pipeline_write(const struct profile *p, enum view_kind format, struct outfile *out)
+{
+	/* Our own recording: no bound on what its stacks may take. */
+	struct stacks_options so = {.sample_index = (int)p->ntypes - 1, .max_memory = SIZE_MAX};
+	struct view_options v = {.kind = format};
+	struct stacks *st = NULL;
+	FILE *f;
+	int r;
+
+	if (format == VIEW_TOP) {
+		r = outfile_fd(out);
+		if (r >= 0)
+			r = pprof_write(p, r);
+		if (r < 0) {
+			outfile_abort(out);
+			return r;
+		}
+		return outfile_commit(out);
+	}
+	r = stacks_build(p, NULL, &so, &st);
+	if (r < 0) {
+		outfile_abort(out);
+		return r;
+	}
+	f = outfile_stream(out);
+	if (!f) {
+		r = -errno;
+		stacks_free(st);
+		outfile_abort(out);
+		return r;
+	}
+	r = outfile_finish(out, f, view_write_to(&v, st, f));
+	stacks_free(st);
+	return r;
 }

@@ -4,7 +4,9 @@
 
 #include <stdbool.h>
 
+#include "lib/base/outfile.h"
 #include "lib/collect/collector.h"
+#include "lib/views/view.h"
 #include "symbolize/symbolize.h"
 #include "symbolize/unwind.h"
 
@@ -42,5 +44,14 @@ const char *cache_refusal(int r);
 
 /* Free what p holds. */
 void pipeline_close(struct pipeline *p);
+
+/* The profile's comments: the command line (argv: the subcommand's), host and kernel. */
+void pipeline_add_comments(struct profile *p, int argc, char **argv);
+
+/*
+ * Write p as format (VIEW_TOP: the pprof file itself; any other view of
+ * its stacks) into out, committed or aborted. Returns 0 or a negative errno.
+ */
+int pipeline_write(const struct profile *p, enum view_kind format, struct outfile *out);
 
 #endif

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -160,7 +159,6 @@ static void on_sigchld(int sig)
 	(void)sig;
 	child_changed = 1;
 }
-
 
 /* "fp", "none", "dwarf" or "dwarf,SIZE", as perf spells them. */
 static int parse_call_graph(const char *arg, struct record_opts *o)
@@ -387,39 +385,6 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 }
 
 /* "123,456" -> pids. Returns 0, or -EINVAL (reported as a usage error by the caller). */
-static int parse_pids(const char *list, int32_t **ret, size_t *ret_n)
-{
-	char *copy = strdup(list), *tok, *save = NULL;
-	int32_t *pids;
-	size_t n = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	pids = calloc(strlen(list) / 2 + 1, sizeof(*pids));
-	if (!pids) {
-		free(copy);
-		return -ENOMEM;
-	}
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		uint64_t v;
-
-		if (parse_uint(tok, 1, INT32_MAX, &v) < 0) {
-			free(copy);
-			free(pids);
-			return -EINVAL;
-		}
-		pids[n++] = (int32_t)v;
-	}
-	free(copy);
-	if (n == 0) {
-		free(pids);
-		return -EINVAL;
-	}
-	*ret = pids;
-	*ret_n = n;
-	return 0;
-}
-
 /*
  * Fork the command stopped before exec: it waits for a byte on go[0], so
  * its events can be opened with enable_on_exec first. If exec fails it
@@ -475,33 +440,6 @@ static int spawn_stopped(char **command, pid_t *ret_pid, int *ret_go, int *ret_e
  * The command line, host and kernel, as comments. Heap buffers: this is
  * inlined into cmd_record, whose frame lies under every stack of cprof.
  */
-static void add_comments(struct profile *p, int argc, char **argv)
-{
-	char *line = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&line, &len);
-	struct utsname u;
-
-	if (f) {
-		fputs("cprof", f);
-		for (int i = 0; i < argc; i++)
-			fprintf(f, " %s", argv[i]);
-		if (fclose(f) == 0)
-			(void)profile_add_comment(p, line);
-		free(line);
-	}
-	if (uname(&u) != 0)
-		return;
-	if (asprintf(&line, "host: %s", u.nodename) >= 0) {
-		(void)profile_add_comment(p, line);
-		free(line);
-	}
-	if (asprintf(&line, "kernel: %s %s", u.release, u.machine) >= 0) {
-		(void)profile_add_comment(p, line);
-		free(line);
-	}
-}
-
 static int open_error(int r, const struct record_opts *o)
 {
 	char hint[200];
@@ -538,42 +476,6 @@ static int open_error(int r, const struct record_opts *o)
  * Write the profile in its format and make the output final (out is
  * consumed either way). Returns 0 or -errno.
  */
-static int write_output(const struct profile *p, enum view_kind format, struct outfile *out)
-{
-	/* Our own recording: no bound on what its stacks may take. */
-	struct stacks_options so = {.sample_index = (int)p->ntypes - 1, .max_memory = SIZE_MAX};
-	struct view_options v = {.kind = format};
-	struct stacks *st = NULL;
-	FILE *f;
-	int r;
-
-	if (format == VIEW_TOP) {
-		r = outfile_fd(out);
-		if (r >= 0)
-			r = pprof_write(p, r);
-		if (r < 0) {
-			outfile_abort(out);
-			return r;
-		}
-		return outfile_commit(out);
-	}
-	r = stacks_build(p, NULL, &so, &st);
-	if (r < 0) {
-		outfile_abort(out);
-		return r;
-	}
-	f = outfile_stream(out);
-	if (!f) {
-		r = -errno;
-		stacks_free(st);
-		outfile_abort(out);
-		return r;
-	}
-	r = outfile_finish(out, f, view_write_to(&v, st, f));
-	stacks_free(st);
-	return r;
-}
-
 static int child_status_code(int status)
 {
 	if (WIFEXITED(status))
@@ -680,8 +582,8 @@ static int write_window(struct collector_window *w, struct outputs *outs, enum v
 		struct stat st;
 		int r;
 
-		add_comments(w->profiles[k], argc, argv);
-		r = write_output(w->profiles[k], format, outs->files[k]);
+		pipeline_add_comments(w->profiles[k], argc, argv);
+		r = pipeline_write(w->profiles[k], format, outs->files[k]);
 		outs->files[k] = NULL;
 		if (r < 0)
 			return cmd_fail(r, NULL, "cannot write '%s'", outs->names[k]);
@@ -981,7 +883,7 @@ static int set_targets(const struct record_opts *o, struct session_config *cfg, 
 		const char *list = o->pid_list ? o->pid_list : o->tid_list;
 		size_t n;
 
-		if (parse_pids(list, pids, &n) < 0)
+		if (parse_id_list(list, pids, &n) < 0)
 			return cmd_usage_error(usage, "invalid %s list '%s'",
 					       o->pid_list ? "pid" : "tid", list);
 		for (size_t i = 0; i < n; i++) {

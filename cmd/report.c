@@ -29,6 +29,10 @@ static const char usage[] =
 	"      --flamegraph[=FILE]   an interactive SVG flame graph\n"
 	"      --callgrind[=FILE]    callgrind format (KCachegrind, callgrind_annotate)\n"
 	"      --dot[=FILE]          a call graph for Graphviz's dot\n"
+	"      --threads-summary     distinct stacks with how many samples (threads, for\n"
+	"                            a snapshot) share each, as Go's goroutine?debug=1\n"
+	"      --threads             every sample (thread) with its labels and whole stack,\n"
+	"                            as Go's goroutine?debug=2\n"
 	"\n"
 	"Filters and shaping (every view):\n"
 	"  -i, --sample-index NAME|N which value (default: the profile's default, else its\n"
@@ -94,6 +98,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		OPT_FLAMEGRAPH,
 		OPT_CALLGRIND,
 		OPT_DOT,
+		OPT_THREADS_SUMMARY,
+		OPT_THREADS,
 		OPT_NODEFRACTION,
 		OPT_PID,
 		OPT_TID,
@@ -116,6 +122,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{"flamegraph", optional_argument, NULL, OPT_FLAMEGRAPH},
 		{"callgrind", optional_argument, NULL, OPT_CALLGRIND},
 		{"dot", optional_argument, NULL, OPT_DOT},
+		{"threads-summary", no_argument, NULL, OPT_THREADS_SUMMARY},
+		{"threads", no_argument, NULL, OPT_THREADS},
 		{"nodecount", required_argument, NULL, 'n'},
 		{"sample-index", required_argument, NULL, 'i'},
 		{"nodefraction", required_argument, NULL, OPT_NODEFRACTION},
@@ -154,6 +162,8 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		case OPT_FLAMEGRAPH:
 		case OPT_CALLGRIND:
 		case OPT_DOT:
+		case OPT_THREADS_SUMMARY:
+		case OPT_THREADS:
 			o->view.kind = (enum view_kind)(VIEW_TOP + (c - OPT_TOP));
 			o->view.file = optarg;
 			o->views++;

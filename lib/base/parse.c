@@ -126,3 +126,36 @@ int parse_cpu_list(const char *s, bool *ret, size_t ncpus)
 		p++;
 	}
 }
+
+int parse_id_list(const char *list, int32_t **ret, size_t *ret_n)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	int32_t *pids;
+	size_t n = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	pids = calloc(strlen(list) / 2 + 1, sizeof(*pids));
+	if (!pids) {
+		free(copy);
+		return -ENOMEM;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		uint64_t v;
+
+		if (parse_uint(tok, 1, INT32_MAX, &v) < 0) {
+			free(copy);
+			free(pids);
+			return -EINVAL;
+		}
+		pids[n++] = (int32_t)v;
+	}
+	free(copy);
+	if (n == 0) {
+		free(pids);
+		return -EINVAL;
+	}
+	*ret = pids;
+	*ret_n = n;
+	return 0;
+}

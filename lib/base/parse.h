@@ -32,4 +32,11 @@ int parse_seconds(const char *s, uint64_t *ret_ns);
  */
 int parse_cpu_list(const char *s, bool *ret, size_t ncpus);
 
+/*
+ * Parse a list of process or thread ids like "12,345" into *ret (caller
+ * frees) and *ret_n. Returns 0, -EINVAL when an entry is not an id in
+ * [1, INT32_MAX] or the list is empty, or -ENOMEM.
+ */
+int parse_id_list(const char *list, int32_t **ret, size_t *ret_n);
+
 #endif

@@ -119,4 +119,10 @@ extern const struct kind kind_wall;
 extern const struct kind kind_mutex;
 extern const struct kind kind_threadcreate;
 
+/*
+ * Every thread's stack at an instant (cprof snapshot): no events, stacks
+ * come through session_add_stack. Not one of record's kinds.
+ */
+extern const struct kind kind_threads;
+
 #endif

@@ -415,16 +415,14 @@ static bool is_pid_name(const char *s)
 	return true;
 }
 
-int proc_list_tasks(const char *root, int32_t pid, int32_t **ret, size_t *ret_n)
+/* The numeric entries of directory path: processes of /proc, threads of /proc/PID/task. */
+static int list_ids(const char *path, int32_t **ret, size_t *ret_n)
 {
 	int32_t *tids = NULL;
 	size_t n = 0, cap = 0;
-	char path[64];
 	struct dirent *de;
-	DIR *dir;
+	DIR *dir = opendir(path);
 
-	(void)snprintf(path, sizeof(path), "%s/%d/task", root, pid);
-	dir = opendir(path);
 	if (!dir)
 		return errno == ENOENT ? -ESRCH : -errno;
 	while ((de = readdir(dir))) {
@@ -441,6 +439,19 @@ int proc_list_tasks(const char *root, int32_t pid, int32_t **ret, size_t *ret_n)
 	*ret = tids;
 	*ret_n = n;
 	return 0;
+}
+
+int proc_list_tasks(const char *root, int32_t pid, int32_t **ret, size_t *ret_n)
+{
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "%s/%d/task", root, pid);
+	return list_ids(path, ret, ret_n);
+}
+
+int proc_list_processes(const char *root, int32_t **ret, size_t *ret_n)
+{
+	return list_ids(root, ret, ret_n);
 }
 
 int proc_table_scan(struct proc_table *t, const char *root, int32_t pid)

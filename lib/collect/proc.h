@@ -89,6 +89,9 @@ int proc_table_resync(struct proc_table *t, const char *root, void (*gone)(void 
  */
 int proc_list_tasks(const char *root, int32_t pid, int32_t **ret, size_t *ret_n);
 
+/* The processes of root (normally /proc), as proc_list_tasks lists threads. */
+int proc_list_processes(const char *root, int32_t **ret, size_t *ret_n);
+
 /*
  * The process thread tid belongs to (its Tgid; tid itself for a process).
  * Returns 0 and *ret, -ESRCH when there is no such thread, or -errno.

@@ -54,6 +54,15 @@ struct output {
 	size_t nmappings, mappings_cap;
 	struct hashmap mapping_index;
 	struct mapping_id last; /* the map of the previous frame: stacks stay in one map a while */
+	struct named_location *named; /* kernel frames known by name (session_add_stack) */
+	size_t nnamed, named_cap;
+};
+
+/* A location made for a kernel frame known by name and offset. */
+struct named_location {
+	uint32_t name; /* string */
+	uint64_t offset;
+	uint32_t id;
 };
 
 /* A frame of a collected stack, not yet a profile location. */
@@ -103,6 +112,7 @@ static void output_release(struct output *o)
 {
 	profile_free(o->profile);
 	free(o->mappings);
+	free(o->named);
 	hashmap_release(&o->mapping_index);
 	*o = (struct output){.kind = o->kind, .state = o->state, .out = o->out};
 }
@@ -288,6 +298,9 @@ int session_open(const struct session_config *cfg, struct session **ret)
 			goto out;
 	}
 
+	/* A kind with no events (snapshot) is given its stacks by session_add_stack. */
+	if (s->cfg.sampler.nevents == 0)
+		goto out;
 	r = sampler_open(&s->cfg.sampler, tids, ntids, &s->sampler);
 	if (r < 0)
 		goto out;
@@ -363,7 +376,8 @@ int session_start(struct session *s)
 
 /* Stack resolution: frames to profile locations. */
 
-static int kernel_location(struct output *o, uint64_t pc, uint32_t flags, uint32_t *ret)
+/* The profile mapping of the kernel, interned at its first frame. */
+static int kernel_mapping(struct output *o)
 {
 	int r;
 
@@ -381,7 +395,53 @@ static int kernel_location(struct output *o, uint64_t pc, uint32_t flags, uint32
 		if (r < 0)
 			return r;
 	}
-	return profile_intern_location(o->profile, o->kernel_mapping, pc, flags, ret);
+	return 0;
+}
+
+static int kernel_location(struct output *o, uint64_t pc, uint32_t flags, uint32_t *ret)
+{
+	int r = kernel_mapping(o);
+
+	return r < 0 ? r : profile_intern_location(o->profile, o->kernel_mapping, pc, flags, ret);
+}
+
+/*
+ * A kernel frame known by its name and offset alone: a location already
+ * symbolized, at address 0 of the kernel's mapping, one per name and
+ * offset (a snapshot's frames repeat across threads; a linear search
+ * over what a few hundred kernel functions give is enough).
+ */
+static int named_location(struct output *o, const struct session_named_frame *f, uint32_t *ret)
+{
+	struct profile_function fn = {0};
+	struct profile_line line = {0};
+	uint32_t name;
+	int r = profile_intern(o->profile, f->name, &name);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < o->nnamed; i++)
+		if (o->named[i].name == name && o->named[i].offset == f->offset) {
+			*ret = o->named[i].id;
+			return 0;
+		}
+	r = f->mark ? 0 : kernel_mapping(o);
+	if (r == 0)
+		r = VEC_PUSH_RESERVE(o->named, o->nnamed, o->named_cap);
+	fn.name = fn.system_name = name;
+	if (r == 0)
+		r = profile_intern_function(o->profile, &fn, &line.function);
+	if (r == 0)
+		r = profile_add_location(o->profile, f->mark ? 0 : o->kernel_mapping, 0,
+					 PROFILE_LOCATION_SYMBOLIZED |
+						 (f->mark ? 0 : PROFILE_LOCATION_HAS_SYMOFF),
+					 &line, 1, ret);
+	if (r == 0 && !f->mark)
+		r = profile_set_sym_offset(o->profile, *ret, f->offset);
+	if (r < 0)
+		return r;
+	o->named[o->nnamed++] = (struct named_location){name, f->offset, *ret};
+	return 0;
 }
 
 static bool mapping_id_eq(const void *ctx, uint32_t idx)
@@ -642,16 +702,16 @@ static int collect_stack(struct session *s, struct proc *p, const struct perf_re
 	return 0;
 }
 
-/* Resolve frames into o's profile's locations, into s->locs. */
+/* Resolve frames into o's profile's locations, into locs. */
 static int resolve_stack(struct session *s, struct output *o, struct proc *p,
-			 const struct frame *frames, size_t n)
+			 const struct frame *frames, size_t n, uint32_t *locs)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct frame *f = &frames[i];
 		uint32_t flags = f->caller ? PROFILE_LOCATION_CALLER : 0;
-		int r = f->where == FRAME_KERNEL ? kernel_location(o, f->pc, flags, &s->locs[i])
-			: f->where == FRAME_USER ? user_location(s, o, p, f->pc, flags, &s->locs[i])
-						 : truncated_location(o, &s->locs[i]);
+		int r = f->where == FRAME_KERNEL ? kernel_location(o, f->pc, flags, &locs[i])
+			: f->where == FRAME_USER ? user_location(s, o, p, f->pc, flags, &locs[i])
+						 : truncated_location(o, &locs[i]);
 
 		if (r < 0)
 			return r;
@@ -744,8 +804,33 @@ int kind_out_add(struct kind_out *out, const struct perf_record *smp, const int6
 	if (r == 0)
 		r = collect_stack(s, p, smp);
 	if (r == 0)
-		r = resolve_stack(s, out->o, p, s->stack, s->nstack);
+		r = resolve_stack(s, out->o, p, s->stack, s->nstack, s->locs);
 	return r < 0 ? r : add_sample(s, out->o, p, &at, s->nstack, values, labels, nlabels);
+}
+
+int session_add_stack(struct session *s, const struct perf_record *smp, const char *comm,
+		      const struct session_named_frame *kernel, size_t nkernel,
+		      const int64_t *values, const struct kind_label *labels, size_t nlabels)
+{
+	struct output *o = &s->outputs[0];
+	struct thread_at at = {smp->pid, smp->tid, smp->cpu, smp->time};
+	struct proc *p;
+	int r = proc_of(s, smp->pid, &p);
+
+	if (nkernel > MAX_FRAMES / 2)
+		nkernel = MAX_FRAMES / 2;
+	if (r == 0 && comm)
+		r = proc_table_comm(s->procs, smp->pid, smp->tid, comm, false);
+	for (size_t i = 0; i < nkernel && r == 0; i++)
+		r = named_location(o, &kernel[i], &s->locs[i]);
+	s->nstack = 0;
+	if (r == 0 && smp->u.s.regs_abi && s->cfg.unwinder && p)
+		r = collect_stack(s, p, smp);
+	if (r == 0 && s->nstack > MAX_FRAMES - nkernel)
+		s->nstack = MAX_FRAMES - nkernel;
+	if (r == 0)
+		r = resolve_stack(s, o, p, s->stack, s->nstack, s->locs + nkernel);
+	return r < 0 ? r : add_sample(s, o, p, &at, nkernel + s->nstack, values, labels, nlabels);
 }
 
 struct kind_stack {
@@ -783,7 +868,7 @@ int kind_out_add_held(struct kind_out *out, const struct kind_stack *st, const i
 	int r = proc_of(s, st->at.pid, &p);
 
 	if (r == 0)
-		r = resolve_stack(s, out->o, p, st->frames, st->n);
+		r = resolve_stack(s, out->o, p, st->frames, st->n, s->locs);
 	return r < 0 ? r : add_sample(s, out->o, p, &st->at, st->n, values, labels, nlabels);
 }
 

@@ -179,6 +179,25 @@ struct profile *session_profile(struct session *s, size_t i);
  */
 int session_rotate(struct session *s, struct profile **ret);
 
+/* A kernel frame known by name only (a thread's /proc kernel stack). */
+struct session_named_frame {
+	const char *name;
+	uint64_t offset; /* into the function */
+	bool mark;	 /* not a kernel function: a mark such as "[zombie]", in no mapping */
+};
+
+/*
+ * A stack taken outside the events, into kind 0's profile: for a session
+ * of a kind with no events (kind_threads, for cprof snapshot). The kernel
+ * frames by name, innermost first, then the user stack unwound from smp's
+ * registers and stack copy as a sample's would be (smp: pid, tid,
+ * regs_abi, regs, stack; no callchain; regs_abi 0 for no user stack).
+ * comm, when not NULL, names the thread. Returns 0 or a negative errno.
+ */
+int session_add_stack(struct session *s, const struct perf_record *smp, const char *comm,
+		      const struct session_named_frame *kernel, size_t nkernel,
+		      const int64_t *values, const struct kind_label *labels, size_t nlabels);
+
 /* Counters for the end-of-recording summary. Borrowed. */
 const struct session_stats *session_stats(const struct session *s);
 

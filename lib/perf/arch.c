@@ -3,6 +3,7 @@
 
 #if defined(__x86_64__)
 #include <asm/perf_regs.h>
+#include <sys/user.h>
 #endif
 
 #include "lib/perf/arch.h"
@@ -78,6 +79,49 @@ unsigned arch_dwarf_ra(void)
 }
 
 #endif
+
+size_t arch_regs_from_ptrace(const void *user_regs, size_t size, uint64_t *ret,
+			     int64_t *ret_syscall)
+{
+#if defined(__x86_64__)
+	struct user_regs_struct u;
+	uint64_t by_perf[PERF_REG_X86_64_MAX] = {0}, mask = arch_regs_mask();
+	size_t k = 0;
+
+	if (size < sizeof(u))
+		return 0;
+	memcpy(&u, user_regs, sizeof(u));
+	by_perf[PERF_REG_X86_AX] = u.rax;
+	by_perf[PERF_REG_X86_BX] = u.rbx;
+	by_perf[PERF_REG_X86_CX] = u.rcx;
+	by_perf[PERF_REG_X86_DX] = u.rdx;
+	by_perf[PERF_REG_X86_SI] = u.rsi;
+	by_perf[PERF_REG_X86_DI] = u.rdi;
+	by_perf[PERF_REG_X86_BP] = u.rbp;
+	by_perf[PERF_REG_X86_SP] = u.rsp;
+	by_perf[PERF_REG_X86_IP] = u.rip;
+	by_perf[PERF_REG_X86_R8] = u.r8;
+	by_perf[PERF_REG_X86_R9] = u.r9;
+	by_perf[PERF_REG_X86_R10] = u.r10;
+	by_perf[PERF_REG_X86_R11] = u.r11;
+	by_perf[PERF_REG_X86_R12] = u.r12;
+	by_perf[PERF_REG_X86_R13] = u.r13;
+	by_perf[PERF_REG_X86_R14] = u.r14;
+	by_perf[PERF_REG_X86_R15] = u.r15;
+	for (int bit = 0; bit < PERF_REG_X86_64_MAX; bit++)
+		if (mask & (1ULL << bit))
+			ret[k++] = by_perf[bit];
+	/* orig_rax: the call's number while in one (rax then holds its -ERESTART*), else -1. */
+	*ret_syscall = (int64_t)u.orig_rax;
+	return k;
+#else
+	(void)user_regs;
+	(void)size;
+	(void)ret;
+	*ret_syscall = -1;
+	return 0;
+#endif
+}
 
 bool arch_dwarf_regs(const uint64_t *regs, size_t nregs, uint64_t *dwarf, uint64_t *ret_sp,
 		     uint64_t *ret_fp, uint64_t *ret_pc)

@@ -31,6 +31,16 @@ bool arch_dwarf_regs(const uint64_t *regs, size_t nregs, uint64_t *dwarf, uint64
 		     uint64_t *ret_fp, uint64_t *ret_pc);
 
 /*
+ * A stopped thread's registers as PTRACE_GETREGSET's NT_PRSTATUS gives them
+ * (user_regs of size bytes) to sampled user registers, arch_regs_mask's
+ * bit order, as a sample would hold them: ret gets up to 64. *ret_syscall
+ * is the system call the thread was in when it stopped, -1 for none.
+ * Returns how many registers, 0 where unsupported or size is too short.
+ */
+size_t arch_regs_from_ptrace(const void *user_regs, size_t size, uint64_t *ret,
+			     int64_t *ret_syscall);
+
+/*
  * DWARF register numbers of the frame pointer, the stack pointer and the
  * return address column. On every supported ABI the caller's stack pointer
  * is the CFA, which the fast unwinder (symbolize/cfi.c) relies on.

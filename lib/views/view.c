@@ -16,6 +16,7 @@
 #include "lib/views/folded.h"
 #include "lib/base/outfile.h"
 #include "lib/views/script.h"
+#include "lib/views/threads.h"
 #include "lib/views/top.h"
 #include "lib/views/traces.h"
 #include "lib/views/treeview.h"
@@ -50,6 +51,10 @@ int view_write_to(const struct view_options *v, const struct stacks *st, FILE *o
 		return callgrind_write(st, out);
 	case VIEW_DOT:
 		return dot_write(st, v->nodecount ? v->nodecount : 80, out);
+	case VIEW_THREADS_SUMMARY:
+		return threads_write_summary(st, out);
+	case VIEW_THREADS:
+		return threads_write_each(st, out);
 	}
 	return -EINVAL;
 }

@@ -22,6 +22,8 @@ enum view_kind {
 	VIEW_FLAMEGRAPH,
 	VIEW_CALLGRIND,
 	VIEW_DOT,
+	VIEW_THREADS_SUMMARY, /* distinct stacks with their thread counts (goroutine?debug=1) */
+	VIEW_THREADS,	      /* every thread and its stack (goroutine?debug=2) */
 };
 
 struct view_options {

@@ -34,7 +34,7 @@ expect 0 "cprof -h" "$CPROF" -h
 expect 0 "cprof --version" "$CPROF" --version
 check "--version prints the version" grep -q "^cprof [0-9]" "$tmp/out"
 
-for cmd in record report; do
+for cmd in record report serve snapshot; do
 	expect 0 "cprof $cmd --help" "$CPROF" "$cmd" --help
 	check "$cmd --help starts with its synopsis" grep -q "^usage: cprof $cmd" "$tmp/out"
 	check "$cmd --help has examples" grep -q "^Examples:" "$tmp/out"
@@ -43,6 +43,13 @@ for cmd in record report; do
 	check "$cmd --bogus names the option" grep -q "unknown option '--bogus'" "$tmp/err"
 	check "$cmd --bogus shows the synopsis" grep -q "^usage: cprof $cmd" "$tmp/err"
 done
+
+expect 2 "snapshot with neither -p nor -a" "$CPROF" snapshot
+check "snapshot says what it needs" grep -q "^cprof: give -p PID or -a$" "$tmp/err"
+expect 2 "snapshot with both -p and -a" "$CPROF" snapshot -a -p 1
+expect 2 "snapshot --format bogus" "$CPROF" snapshot -p 1 --format bogus
+check "and names the formats" grep -q "^cprof: unknown format 'bogus' (pprof, text, threads, perf-script or folded)$" "$tmp/err"
+expect 2 "snapshot --repeat 0" "$CPROF" snapshot -p 1 --repeat 0
 
 expect 2 "no command" "$CPROF"
 expect 2 "unknown global option" "$CPROF" --bogus

@@ -20,6 +20,10 @@
  *	waits spawn S      start and join a thread in a loop for S seconds
  *	waits pingpong S   two threads bounce a byte through pipes for S seconds
  *	                   (a switch rate as high as the machine allows)
+ *	waits stuck [N]    for cprof snapshot: 3 threads blocked in read() of an
+ *	                   empty pipe (read_site), N (default 4) in nanosleep
+ *	                   (sleep_site), one spinning (spin_site), main in
+ *	                   pthread_join; runs until killed, 5 minutes at most
  *
  * With "-r FD" first, it writes "ready\n" to FD and waits for a line on
  * stdin before starting (for -p and -a recordings).
@@ -234,6 +238,7 @@ static void mode_ticks(void)
 }
 
 static double seconds = 10;
+static int arg_given; /* a second argument was given: seconds, or stuck's count */
 static long usec = 1000;
 
 static void mode_naps(void)
@@ -297,6 +302,71 @@ static void mode_pingpong(void)
 	printf("round_trips %lld\n", n);
 }
 
+static int stuck_pipe[2];
+static volatile int spinning = 1;
+
+FRAME static void read_site(void)
+{
+	char c;
+
+	(void)!read(stuck_pipe[0], &c, 1);
+}
+
+static void *reader(void *arg)
+{
+	(void)arg;
+	read_site();
+	return NULL;
+}
+
+FRAME static void sleep_site(void)
+{
+	struct timespec t = {3600, 0};
+
+	nanosleep(&t, NULL);
+}
+
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	sleep_site();
+	return NULL;
+}
+
+FRAME static void spin_site(void)
+{
+	while (spinning)
+		sink = sink * 31 + 7;
+}
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	spin_site();
+	return NULL;
+}
+
+static void mode_stuck(void)
+{
+	long sleepers = arg_given && seconds >= 1 && seconds <= 10000 ? (long)seconds : 4;
+	pthread_t t, spin;
+
+	alarm(300); /* never outlive a test that forgot it */
+	if (pipe(stuck_pipe) < 0)
+		exit(1);
+	for (int i = 0; i < 3; i++)
+		if (pthread_create(&t, NULL, reader, NULL) != 0)
+			exit(1);
+	for (long i = 0; i < sleepers; i++)
+		if (pthread_create(&t, NULL, sleeper, NULL) != 0)
+			exit(1);
+	if (pthread_create(&spin, NULL, spinner, NULL) != 0)
+		exit(1);
+	printf("threads %ld\n", 3 + sleepers + 2);
+	fflush(stdout);
+	pthread_join(spin, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -306,7 +376,7 @@ int main(int argc, char **argv)
 		{"sleep", mode_sleep}, {"pipe", mode_pipe},	    {"join", mode_join},
 		{"mutex", mode_mutex}, {"create", mode_create},	    {"getpid", mode_getpid},
 		{"naps", mode_naps},   {"pingpong", mode_pingpong}, {"ticks", mode_ticks},
-		{"spawn", mode_spawn},
+		{"spawn", mode_spawn}, {"stuck", mode_stuck},
 	};
 	char line[16];
 
@@ -320,7 +390,8 @@ int main(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
-	if (argc >= 3)
+	arg_given = argc >= 3;
+	if (arg_given)
 		seconds = atof(argv[2]);
 	if (argc >= 4)
 		usec = atol(argv[3]);
