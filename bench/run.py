@@ -35,8 +35,8 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
@@ -518,6 +518,89 @@ def bench_periodic(runs):
     ])
 
 
+SNAPSHOT_SLEEPERS = 95  # waits stuck: 3 readers, 95 sleepers, a spinner and main: 100 threads
+STOPPED_LINE = re.compile(r"stopped ([0-9.]+) ms on average")
+
+
+def stuck_in_place(pid):
+    """Every thread of waits stuck waits where it should: 99 of its 100 in a syscall."""
+    n = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/syscall") as f:
+                n += f.read().split()[0] in ("0", "202", "230", "219")
+        except OSError:
+            pass
+    return n == SNAPSHOT_SLEEPERS + 4
+
+
+def bench_snapshot(runs):
+    """Every thread's stack of a 100-thread process: cprof snapshot against eu-stack -p and
+    gdb's thread apply all bt. How long the process was stopped, as its spinning thread saw it
+    (the longest pause it noticed during the tool's run), and the tool's own time."""
+    tools = [("cprof snapshot", lambda pid, tmp: [CPROF, "snapshot", "-p", str(pid), "-o",
+                                                  os.path.join(tmp, "s.pb.gz")]),
+             ("eu-stack -p", lambda pid, tmp: ["eu-stack", "-p", str(pid)]),
+             ("gdb thread apply all bt", lambda pid, tmp: ["gdb", "-q", "-batch", "-nx", "-p",
+                                                           str(pid), "-ex",
+                                                           "thread apply all bt"])]
+    tools = [t for t in tools if shutil.which(t[1](0, "")[0])]
+    seen = {name: [] for name, _ in tools}
+    said = []
+    with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
+        gaps = os.path.join(tmp, "gaps")
+        with open(gaps, "w") as out:
+            w = subprocess.Popen([WAITS, "stuck", str(SNAPSHOT_SLEEPERS)], stdout=out,
+                                 env=dict(os.environ, WAITS_GAPS="1"))
+        try:
+            deadline = time.monotonic() + 10
+            while not stuck_in_place(w.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            for i in range(runs):
+                for name, argv in tools[i % len(tools):] + tools[:i % len(tools)]:
+                    before = os.path.getsize(gaps)
+                    code, wall, cpu, _ = run_timed(argv(w.pid, tmp), stderr=subprocess.PIPE
+                                                   if name.startswith("cprof") else
+                                                   subprocess.DEVNULL)
+                    # The spinner reports the pause once it runs again.
+                    deadline = time.monotonic() + 1
+                    while os.path.getsize(gaps) == before and time.monotonic() < deadline:
+                        time.sleep(0.01)
+                    with open(gaps) as f:
+                        f.seek(before)
+                        ns = [int(l.split()[1]) for l in f if l.startswith("gap_ns")]
+                    seen[name].append((max(ns) / 1e6 if ns else 0.2, wall, cpu))
+            for _ in range(runs):
+                r = subprocess.run([CPROF, "snapshot", "-p", str(w.pid), "-o",
+                                    os.path.join(tmp, "s.pb.gz")], capture_output=True, text=True)
+                m = STOPPED_LINE.search(r.stderr)
+                if m:
+                    said.append(float(m.group(1)))
+        finally:
+            w.kill()
+            w.wait()
+    lines = ["### snapshot-100: every thread's stack of a process with 100 threads",
+             "",
+             "`waits stuck 95`: 3 threads in read(), 95 in nanosleep, one spinning, main in "
+             "pthread_join. *Stopped* is the longest pause the spinning thread noticed while the "
+             "tool ran: the same measure for every tool, median (least–most) of the runs. It "
+             "includes any preemption of the spinner meanwhile (a scheduler tick is 4 ms here), so "
+             "the least is the closer bound. eu-stack stops one thread at a time (attach, unwind, "
+             "detach), so its threads' stacks share no instant, and 0.20 means below what the "
+             "spinner notices; cprof and gdb stop every thread together.",
+             "",
+             "| tool | stopped (ms) | wall (s) | CPU (s) |", "|---|---|---|---|"]
+    for name, _ in tools:
+        t = seen[name]
+        lines.append(f"| `{name}` | {fmt(med([x[0] for x in t]), digits=2)} | "
+                     f"{fmt(med([x[1] for x in t]), digits=3)} | "
+                     f"{fmt(med([x[2] for x in t]), digits=3)} |")
+    if said:
+        lines += ["", f"cprof's own account of the stop (its summary line): "
+                  f"{fmt(med(said), digits=2)} ms."]
+    return "\n".join(lines) + "\n"
+
+
 def bench_report(runs):
     """cprof report's views against go tool pprof on one large profile."""
     with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
@@ -680,12 +763,14 @@ def main():
     want_report = not args.quick and (not args.scenario or "report-large" in args.scenario)
     want_symbolize = not args.quick and (not args.scenario or "symbolize" in args.scenario)
     want_periodic = not args.quick and (not args.scenario or "periodic" in args.scenario)
+    want_snapshot = not args.quick and (not args.scenario or "snapshot-100" in args.scenario)
     if args.list:
         for s in scenarios(False):
             print(f"{s.name}: {s.description}")
         print("report-large: cprof report views against go tool pprof on a large profile")
         print("symbolize: cprof's symbolizer against addr2line on a profile's addresses")
         print("periodic: record -a --every 1 for 100 windows under churn, CPU and RSS per window")
+        print("snapshot-100: cprof snapshot against eu-stack and gdb on a 100-thread process")
         return
     sections = []
     for sc in scs:
@@ -723,6 +808,9 @@ def main():
         write_results(args, sections)
     if want_symbolize:
         sections.append(bench_symbolize(args.runs))
+        write_results(args, sections)
+    if want_snapshot:
+        sections.append(bench_snapshot(args.runs))
         write_results(args, sections)
 
 

@@ -15,10 +15,12 @@ libmicrohttpd-dev"
 # of the report views: callgrind_annotate (valgrind), dot (graphviz), a
 # headless browser (chromium) and python3's XML parser; perf, the reference
 # names are compared with, libc's debug files (ld.so's and libc's
-# internal functions have names only there), and curl, serve's other client.
+# internal functions have names only there), curl, serve's other client, and
+# for snapshot's: eu-stack (elfutils) to compare stacks with, strace as the
+# other tracer, gdb as the bench's third.
 if [ "${1:-}" = test ]; then
 	packages="$packages g++ binutils golang-go util-linux debuginfod libdebuginfod1
-valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg curl"
+valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg curl elfutils strace gdb"
 fi
 
 missing=

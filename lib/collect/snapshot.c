@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -256,33 +257,34 @@ static bool stoppable(char state)
 }
 
 /*
- * Seize and interrupt the threads from index from on. The first refusal
- * of the process's first thread is the process's error; a later thread
- * refused is left unseized (it exited, or became a zombie meanwhile).
+ * Seize the threads from index from on, then interrupt them: seizing
+ * stops nothing, so the stop begins at the first interrupt. The first
+ * refusal of the process's first thread is the process's error; a later
+ * thread refused is left unseized (it exited, or became a zombie meanwhile).
  */
 static int seize_from(struct snapshot *s, struct tracee *tr, size_t from, bool *any,
 		      int64_t *stop_start)
 {
 	for (size_t i = from; i < s->nthreads; i++) {
-		struct snapshot_thread *t = &s->threads[i];
-
-		if (!stoppable(t->state))
+		if (!stoppable(s->threads[i].state))
 			continue;
-		if (ptrace(PTRACE_SEIZE, t->tid, NULL, NULL) < 0) {
+		if (ptrace(PTRACE_SEIZE, s->threads[i].tid, NULL, NULL) < 0) {
 			int e = errno;
 
-			if (e == ESRCH)
-				continue;
-			if (!*any)
+			if (e != ESRCH && !*any)
 				return -e;
 			continue;
 		}
 		tr[i].how = SEIZED;
-		if (!*any)
-			*stop_start = now_ns();
 		*any = true;
-		if (ptrace(PTRACE_INTERRUPT, t->tid, NULL, NULL) < 0)
-			tr[i].how = GONE; /* exited between the two calls: the wait below tells */
+	}
+	for (size_t i = from; i < s->nthreads; i++) {
+		if (tr[i].how != SEIZED)
+			continue;
+		if (!*stop_start)
+			*stop_start = now_ns();
+		if (ptrace(PTRACE_INTERRUPT, s->threads[i].tid, NULL, NULL) < 0)
+			tr[i].how = GONE; /* exited since: the wait tells */
 	}
 	return 0;
 }
@@ -319,9 +321,50 @@ static void wait_stops(struct snapshot *s, struct tracee *tr)
 	}
 }
 
+/*
+ * Room for the stack copies, mapped and faulted in before the threads
+ * stop: a page fault costs microseconds here, and a hundred threads'
+ * stacks are a hundred or more of them, all inside the stop otherwise.
+ */
+#define ARENA_PER_THREAD (32u << 10)
+#define ARENA_MAX (32u << 20)
+
+static void arena_open(struct snapshot *s)
+{
+	size_t size = s->nthreads * (size_t)ARENA_PER_THREAD;
+	void *p;
+
+	if (size > ARENA_MAX)
+		size = ARENA_MAX;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		 -1, 0);
+	if (p != MAP_FAILED) {
+		s->arena = p;
+		s->arena_size = size;
+	}
+}
+
+/* size bytes for a stack copy: from the arena while it lasts, else the heap. */
+static void *stack_room(struct snapshot *s, size_t size)
+{
+	size_t at = (s->arena_used + 15) & ~(size_t)15;
+
+	if (s->arena && size <= s->arena_size - at && at <= s->arena_size) {
+		s->arena_used = at + size;
+		return (char *)s->arena + at;
+	}
+	return malloc(size);
+}
+
+static bool in_arena(const struct snapshot *s, const void *p)
+{
+	return s->arena && (const char *)p >= (const char *)s->arena &&
+	       (const char *)p < (const char *)s->arena + s->arena_size;
+}
+
 /* Registers and stack of a stopped thread. Failures leave it without user state. */
-static void read_user(const struct snapshot_options *o, const struct range *ranges, size_t nranges,
-		      struct snapshot_thread *t)
+static void read_user(struct snapshot *s, const struct snapshot_options *o,
+		      const struct range *ranges, size_t nranges, struct snapshot_thread *t)
 {
 	uint64_t user_regs[64], dwarf[ARCH_DWARF_NREGS], sp, fp, pc, end = 0;
 	struct iovec io = {user_regs, sizeof(user_regs)};
@@ -342,7 +385,7 @@ static void read_user(const struct snapshot_options *o, const struct range *rang
 	want = end ? (size_t)(end - sp) : 16384;
 	if (want > o->max_stack)
 		want = o->max_stack;
-	t->stack = malloc(want);
+	t->stack = stack_room(s, want);
 	if (!t->stack)
 		return;
 	{
@@ -383,6 +426,7 @@ int snapshot_take(int32_t pid, const struct snapshot_options *o, struct snapshot
 	(void)sigaddset(&hold, SIGTERM);
 	(void)sigaddset(&hold, SIGHUP);
 	(void)sigaddset(&hold, SIGQUIT);
+	arena_open(ret);
 	(void)sigprocmask(SIG_BLOCK, &hold, &old);
 
 	for (int round = 0; round < MAX_ROUNDS && r == 0; round++) {
@@ -394,7 +438,7 @@ int snapshot_take(int32_t pid, const struct snapshot_options *o, struct snapshot
 		wait_stops(ret, tr);
 		for (size_t i = seized_to; i < ret->nthreads; i++)
 			if (tr[i].how == STOPPED)
-				read_user(o, ranges, nranges, &ret->threads[i]);
+				read_user(ret, o, ranges, nranges, &ret->threads[i]);
 		seized_to = ret->nthreads;
 		/* Threads the others created before they stopped. */
 		r = add_threads(ret, o, &cap, &tr);
@@ -420,8 +464,11 @@ void snapshot_release(struct snapshot *s)
 {
 	for (size_t i = 0; i < s->nthreads; i++) {
 		free(s->threads[i].kernel);
-		free(s->threads[i].stack);
+		if (!in_arena(s, s->threads[i].stack))
+			free(s->threads[i].stack);
 	}
+	if (s->arena)
+		(void)munmap(s->arena, s->arena_size);
 	free(s->threads);
 	*s = (struct snapshot){0};
 }

@@ -60,6 +60,8 @@ struct snapshot {
 	int64_t stopped_ns; /* from the first thread stopped to the last released */
 	size_t vanished;    /* threads that exited during the snapshot */
 	int32_t tracer;	    /* with -EBUSY: the process already tracing it */
+	void *arena;	    /* where the stack copies are (snapshot.c) */
+	size_t arena_size, arena_used;
 };
 
 struct snapshot_options {

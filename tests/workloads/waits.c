@@ -23,7 +23,9 @@
  *	waits stuck [N]    for cprof snapshot: 3 threads blocked in read() of an
  *	                   empty pipe (read_site), N (default 4) in nanosleep
  *	                   (sleep_site), one spinning (spin_site), main in
- *	                   pthread_join; runs until killed, 5 minutes at most
+ *	                   pthread_join; runs until killed, 5 minutes at most;
+ *	                   with WAITS_GAPS=1 the spinner prints "gap_ns N" for
+ *	                   each pause over 0.2 ms (how long a snapshot stopped it)
  *
  * With "-r FD" first, it writes "ready\n" to FD and waits for a line on
  * stdin before starting (for -p and -a recordings).
@@ -333,10 +335,26 @@ static void *sleeper(void *arg)
 	return NULL;
 }
 
+static int report_gaps; /* WAITS_GAPS=1: the spinner prints every pause it notices */
+
 FRAME static void spin_site(void)
 {
-	while (spinning)
+	long long last = now_ns();
+
+	for (unsigned long i = 0; spinning; i++) {
 		sink = sink * 31 + 7;
+		if (report_gaps && (i & 1023) == 0) {
+			long long t = now_ns();
+			char line[48];
+
+			/* Over 0.2 ms without a turn: stopped, or preempted. */
+			if (t - last > 200000)
+				(void)!write(1, line,
+					     (size_t)snprintf(line, sizeof(line), "gap_ns %lld\n",
+							      t - last));
+			last = t;
+		}
+	}
 }
 
 static void *spinner(void *arg)
@@ -352,6 +370,7 @@ static void mode_stuck(void)
 	pthread_t t, spin;
 
 	alarm(300); /* never outlive a test that forgot it */
+	report_gaps = getenv("WAITS_GAPS") != NULL;
 	if (pipe(stuck_pipe) < 0)
 		exit(1);
 	for (int i = 0; i < 3; i++)
