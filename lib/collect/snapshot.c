@@ -336,8 +336,8 @@ static void arena_open(struct snapshot *s)
 
 	if (size > ARENA_MAX)
 		size = ARENA_MAX;
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-		 -1, 0);
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+		 0);
 	if (p != MAP_FAILED) {
 		s->arena = p;
 		s->arena_size = size;
