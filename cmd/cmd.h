@@ -26,6 +26,7 @@
 /* Exit codes. */
 #define EXIT_USAGE 2
 
+int cmd_doctor(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

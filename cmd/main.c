@@ -17,6 +17,7 @@ struct command {
 
 /* Sorted by name. */
 static const struct command commands[] = {
+	{"doctor", cmd_doctor, "check what profiling needs here and how to fix what is missing"},
 	{"record", cmd_record, "sample a command, processes or the whole system into a profile"},
 	{"report", cmd_report, "show a pprof profile (cprof's or Go's) in the terminal"},
 	{"serve", cmd_serve, "serve profiles of the host over HTTP, as Go's net/http/pprof"},

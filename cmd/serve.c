@@ -28,11 +28,13 @@
 
 #include "cmd/cmd.h"
 #include "cmd/pipeline.h"
+#include "cmd/snapshot.h"
 #include "http/server.h"
 #include "lib/base/log.h"
 #include "lib/base/parse.h"
 #include "lib/collect/collector.h"
 #include "lib/collect/kinds.h"
+#include "lib/collect/proc.h"
 #include "lib/perf/sampler.h"
 #include "proto/pprof.h"
 
@@ -95,6 +97,9 @@ static const struct endpoint {
 	{"wall", "wall", "On- and off-CPU time together: where each thread ran and waited."},
 	{"mutex", "mutex", "Time spent waiting for contended locks (futex waits)."},
 	{"threadcreate", "threadcreate", "Stacks that created new threads and processes."},
+	{"threads", "threads",
+	 "Every thread's stack now (a snapshot through ptrace); debug=1 and debug=2 for text."},
+	{"goroutine", "threads", "Go's name for threads: stacks of all current threads."},
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -272,12 +277,123 @@ static int serialize(const struct profile *p, char **ret, size_t *ret_len)
 	return 0;
 }
 
+/*
+ * The processes the request names with pid= or comm= into *pids (none:
+ * NULL, 0). Returns 0, or 1 with resp holding the 400 (or 500) to answer.
+ */
+static int request_pids(const struct http_request *req, struct http_response *resp, int32_t **pids,
+			size_t *npids)
+{
+	const char *pid = http_request_param(req, "pid"), *comm = http_request_param(req, "comm");
+	int r;
+
+	*pids = NULL;
+	*npids = 0;
+	if (pid && comm)
+		return text(resp, 400, true, "give pid or comm, not both\n"), 1;
+	if (pid && !parse_pid_list(pid, pids, npids))
+		return text(resp, 400, true, "bad pid '%s': a comma list of process ids\n", pid), 1;
+	if (comm) {
+		r = pids_named(comm, pids, npids);
+		if (r == 0)
+			return text(resp, 400, true, "no process named '%s'\n", comm), 1;
+		if (r < 0)
+			return text(resp, 500, true, "listing processes: %s\n", strerror(-r)), 1;
+	}
+	return 0;
+}
+
+/* A view of p (a text one) as the response body. */
+static int view_body(const struct profile *p, enum view_kind kind, struct http_response *resp)
+{
+	struct stacks_options so = {.sample_index = (int)p->ntypes - 1, .max_memory = SIZE_MAX};
+	struct view_options v = {.kind = kind};
+	struct stacks *st = NULL;
+	FILE *f;
+	int r = stacks_build(p, NULL, &so, &st);
+
+	if (r < 0)
+		return r;
+	f = open_memstream(&resp->body, &resp->len);
+	if (!f) {
+		stacks_free(st);
+		return -errno;
+	}
+	r = view_write_to(&v, st, f);
+	if (fclose(f) != 0 && r == 0)
+		r = -EIO;
+	stacks_free(st);
+	return r;
+}
+
+/*
+ * /threads (and Go's name, /goroutine): every thread's stack now, as
+ * cprof snapshot takes it, of the pid= or comm= processes or of every
+ * process. debug=1 and debug=2 answer Go's goroutine text forms.
+ */
+static int threads(const struct serve_opts *o, const struct http_request *req,
+		   struct http_response *resp)
+{
+	const char *debug = http_request_param(req, "debug");
+	struct snapshot_tally tl;
+	struct profile *p = NULL;
+	char why[512] = "";
+	int32_t *pids = NULL;
+	size_t npids = 0;
+	uint64_t level = 0;
+	int r;
+
+	if (debug && parse_uint(debug, 0, UINT32_MAX, &level) < 0)
+		return text(resp, 400, true, "bad debug '%s': 0, 1 or 2\n", debug);
+	if (request_pids(req, resp, &pids, &npids))
+		return 0;
+	for (size_t i = 0; i < npids; i++)
+		if (proc_tgid("/proc", pids[i], &pids[i]) < 0) {
+			r = text(resp, 400, true, "no process %d\n", pids[i]);
+			free(pids);
+			return r;
+		}
+	if (!claim(&kind_threads)) {
+		free(pids);
+		return text(resp, 500, true, "a threads profile is already being collected\n");
+	}
+	r = snapshot_collect(&(struct snapshot_run){.pids = pids,
+						    .npids = npids,
+						    .all = !npids,
+						    .repeat = 1,
+						    .max_stack = 8u << 20,
+						    .stop = &stop_requested},
+			     o->argc, o->argv, &p, &tl, why, sizeof(why));
+	release(&kind_threads);
+	free(pids);
+	if (r < 0)
+		return text(resp, r == -ESRCH ? 400 : 500, true, "%s\n",
+			    why[0] ? why : strerror(-r));
+	log_info("served threads: %zu threads of %zu processes", tl.threads, tl.processes);
+	if (level == 0) {
+		r = serialize(p, &resp->body, &resp->len);
+		resp->content_type = "application/octet-stream";
+		resp->disposition = "attachment; filename=\"profile\"";
+	} else {
+		r = view_body(p, level == 1 ? VIEW_THREADS_SUMMARY : VIEW_THREADS, resp);
+		resp->content_type = "text/plain; charset=utf-8";
+	}
+	profile_free(p);
+	if (r < 0) {
+		free(resp->body);
+		resp->body = NULL;
+		return text(resp, 500, true, "could not write the threads profile: %s\n",
+			    strerror(-r));
+	}
+	resp->status = 200;
+	return 0;
+}
+
 /* Collect kind k over the request's target for its seconds into resp. */
 static int collect(const struct serve_opts *o, const struct kind *k, const struct http_request *req,
 		   struct http_response *resp)
 {
 	const char *seconds = http_request_param(req, "seconds"),
-		   *pid = http_request_param(req, "pid"), *comm = http_request_param(req, "comm"),
 		   *cpu = http_request_param(req, "cpu");
 	const struct kind *kinds[1] = {k};
 	struct collector_config cfg = {0};
@@ -298,17 +414,8 @@ static int collect(const struct serve_opts *o, const struct kind *k, const struc
 		return text(resp, 400, true,
 			    "profile duration %llu s exceeds the server's --max-seconds %llu\n",
 			    (unsigned long long)sec, (unsigned long long)o->max_seconds);
-	if (!!pid + !!comm > 1)
-		return text(resp, 400, true, "give pid or comm, not both\n");
-	if (pid && !parse_pid_list(pid, &pids, &npids))
-		return text(resp, 400, true, "bad pid '%s': a comma list of process ids\n", pid);
-	if (comm) {
-		r = pids_named(comm, &pids, &npids);
-		if (r == 0)
-			return text(resp, 400, true, "no process named '%s'\n", comm);
-		if (r < 0)
-			return text(resp, 500, true, "listing processes: %s\n", strerror(-r));
-	}
+	if (request_pids(req, resp, &pids, &npids))
+		return 0;
 	if (cpu) {
 		ncpu = sampler_online_cpus(&cpus);
 		if (ncpu < 0 || parse_cpu_list(cpu, cpus, (size_t)ncpu) < 0) {
@@ -424,9 +531,14 @@ static int index_page(const struct serve_opts *o, struct http_response *resp)
 		"<code>comm</code> or <code>cpu</code>.</p>\n<br>\nTypes of profiles available:\n"
 		"<table>\n<thead><td>Profile</td></thead>\n",
 		o->prefix, o->prefix, DEFAULT_SECONDS);
+	/* Go links its goroutine profile as text (debug=1), the others by duration. */
 	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
-		fprintf(f, "<tr><td><a href='%s?seconds=%d'>%s</a></td></tr>\n", endpoints[i].name,
-			DEFAULT_SECONDS, endpoints[i].name);
+		if (strcmp(endpoints[i].kind, "threads") == 0)
+			fprintf(f, "<tr><td><a href='%s?debug=1'>%s</a></td></tr>\n",
+				endpoints[i].name, endpoints[i].name);
+		else
+			fprintf(f, "<tr><td><a href='%s?seconds=%d'>%s</a></td></tr>\n",
+				endpoints[i].name, DEFAULT_SECONDS, endpoints[i].name);
 	fprintf(f, "<tr><td><a href='cmdline'>cmdline</a></td></tr>\n</table>\n<br>\n<p>\n"
 		   "Profile Descriptions:\n<ul>\n");
 	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
@@ -458,9 +570,13 @@ static int route(void *ctx, const struct http_request *req, struct http_response
 		return index_page(o, resp);
 	if (strcmp(path, "cmdline") == 0)
 		return cmdline(o, req, resp);
-	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
-		if (strcmp(path, endpoints[i].name) == 0)
-			return collect(o, kind_find(endpoints[i].kind), req, resp);
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+		if (strcmp(path, endpoints[i].name) != 0)
+			continue;
+		if (strcmp(endpoints[i].kind, "threads") == 0)
+			return threads(o, req, resp);
+		return collect(o, kind_find(endpoints[i].kind), req, resp);
+	}
 	return text(resp, 404, true, "Unknown profile\n");
 }
 

@@ -22,6 +22,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/pipeline.h"
+#include "cmd/snapshot.h"
 #include "lib/base/log.h"
 #include "lib/base/outfile.h"
 #include "lib/base/parse.h"
@@ -252,34 +253,33 @@ static void proc_name(int32_t pid, char *buf, size_t size)
 	}
 }
 
-/* Report a process that could not be taken. Returns the exit code. */
-static int snapshot_error(int r, const struct snapshot *s, int32_t pid)
+/* Why process pid could not be taken, in one line: what went wrong and what to do. */
+static void describe_refusal(int r, const struct snapshot *s, int32_t pid, char *why, size_t size)
 {
 	char hint[160], name[32];
 
 	switch (r) {
 	case -ESRCH:
-		return cmd_fail(r, "check the pid", "cannot snapshot process %d", pid);
+		(void)snprintf(why, size, "cannot snapshot process %d: %s; check the pid", pid,
+			       strerror(-r));
+		break;
 	case -EBUSY:
 		proc_name(s->tracer, name, sizeof(name));
-		log_err("cannot snapshot process %d: it is already traced by process %d (%s); "
+		(void)snprintf(
+			why, size,
+			"cannot snapshot process %d: it is already traced by process %d (%s); "
 			"detach that debugger or tracer first",
 			pid, s->tracer, name[0] ? name : "?");
-		return 1;
+		break;
 	case -EPERM:
 	case -EACCES:
-		return cmd_fail(r, ptrace_hint(hint, sizeof(hint)), "cannot trace process %d", pid);
+		(void)snprintf(why, size, "cannot trace process %d: %s; %s", pid, strerror(-r),
+			       ptrace_hint(hint, sizeof(hint)));
+		break;
 	default:
-		return cmd_fail(r, NULL, "cannot snapshot process %d", pid);
+		(void)snprintf(why, size, "cannot snapshot process %d: %s", pid, strerror(-r));
 	}
 }
-
-/* Counters over every snapshot, for the summary. */
-struct tally {
-	size_t threads, processes, vanished, refused, gone;
-	int64_t stopped_max_ns, stopped_sum_ns;
-	size_t stops;
-};
 
 /* Give s's threads to the session, each a sample of one thread. */
 static int add_process(struct session *session, const struct snapshot *s, uint64_t time)
@@ -341,13 +341,14 @@ static int add_process(struct session *session, const struct snapshot *s, uint64
 
 /*
  * One snapshot of every target into the session. A process refused or
- * gone is counted (-a) or fatal (-p, for the first snapshot). Returns 0
- * or the exit code of the failure, said.
+ * gone is counted (-a, or after the first snapshot) or fails the run (a
+ * -p process at the first). Returns 0 or a negative errno, why said.
  */
-static int take_all(const struct snapshot_opts *o, const int32_t *pids, size_t npids, bool first,
-		    struct session *session, struct profile *comments_to, struct tally *tl)
+static int take_all(const struct snapshot_run *run, const int32_t *pids, size_t npids, bool first,
+		    struct session *session, struct snapshot_tally *tl, char *why, size_t why_size)
 {
-	struct snapshot_options so = {.max_stack = o->max_stack};
+	struct snapshot_options so = {.max_stack = run->max_stack};
+	struct profile *comments_to = session_profile(session, 0);
 	uint64_t time = (uint64_t)mono_ns();
 
 	for (size_t i = 0; i < npids; i++) {
@@ -355,11 +356,10 @@ static int take_all(const struct snapshot_opts *o, const int32_t *pids, size_t n
 		int r = snapshot_take(pids[i], &so, &s);
 
 		if (r < 0) {
-			if (!o->all && first && r != -ESRCH) {
-				int code = snapshot_error(r, &s, pids[i]);
-
+			if (!run->all && first) {
+				describe_refusal(r, &s, pids[i], why, why_size);
 				snapshot_release(&s);
-				return code;
+				return r;
 			}
 			if (r == -ESRCH)
 				tl->gone++;
@@ -380,7 +380,7 @@ static int take_all(const struct snapshot_opts *o, const int32_t *pids, size_t n
 				tl->stopped_max_ns = s.stopped_ns;
 			log_info("process %d: %zu threads, stopped for %.3f ms", s.pid, s.nthreads,
 				 (double)s.stopped_ns / 1e6);
-			if (!o->all && comments_to) {
+			if (!run->all) {
 				(void)snprintf(line, sizeof(line),
 					       "stopped: process %d, %zu threads, for %.3f ms",
 					       s.pid, s.nthreads, (double)s.stopped_ns / 1e6);
@@ -389,23 +389,105 @@ static int take_all(const struct snapshot_opts *o, const int32_t *pids, size_t n
 		}
 		r = add_process(session, &s, time);
 		snapshot_release(&s);
-		if (r < 0)
-			return cmd_fail(r, NULL, "adding the stacks of process %d", pids[i]);
+		if (r < 0) {
+			(void)snprintf(why, why_size, "adding the stacks of process %d: %s",
+				       pids[i], strerror(-r));
+			return r;
+		}
 	}
 	return 0;
 }
 
+static bool stopping(const struct snapshot_run *run)
+{
+	return run->stop && *run->stop;
+}
+
 /* Sleep ns, or less when a stop signal arrives. */
-static void pause_between(uint64_t ns)
+static void pause_between(const struct snapshot_run *run, uint64_t ns)
 {
 	struct timespec t = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
 
-	while (!stop_requested && nanosleep(&t, &t) < 0 && errno == EINTR)
+	while (!stopping(run) && nanosleep(&t, &t) < 0 && errno == EINTR)
 		;
 }
 
-static void print_summary(const struct tally *tl, uint64_t snapshots, const char *output)
+int snapshot_collect(const struct snapshot_run *run, int argc, char **argv, struct profile **ret,
+		     struct snapshot_tally *tl, char *why, size_t why_size)
 {
+	struct collector_config cfg = {
+		.session =
+			{
+				.sampler = {.callgraph = SAMPLER_CALLGRAPH_DWARF},
+				.nkinds = 1,
+			},
+	};
+	const struct kind *kinds[1] = {&kind_threads};
+	struct session *session = NULL;
+	struct profile *profile = NULL;
+	struct symbolize_stats ss;
+	struct timespec start_rt;
+	int64_t start = mono_ns();
+	const int32_t *pids = run->pids;
+	int32_t *all = NULL;
+	size_t npids = run->npids;
+	struct pipeline pl;
+	int r = 0;
+
+	*tl = (struct snapshot_tally){0};
+	(void)clock_gettime(CLOCK_REALTIME, &start_rt);
+	if (run->all) {
+		r = all_pids(&all, &npids);
+		if (r < 0) {
+			(void)snprintf(why, why_size, "listing processes in /proc: %s",
+				       strerror(-r));
+			return r;
+		}
+		pids = all;
+	}
+	cfg.session.kinds = kinds;
+	if (pipeline_open(&pl, (struct symbolize_options){0}, &cfg) != 0)
+		r = -EIO; /* said by pipeline_open */
+	if (r == 0)
+		r = session_open(&cfg.session, &session);
+	if (r < 0 && r != -EIO)
+		(void)snprintf(why, why_size, "setting up the snapshot: %s", strerror(-r));
+	for (uint64_t i = 0; r == 0 && i < run->repeat && !stopping(run); i++) {
+		if (i)
+			pause_between(run, run->interval_ns);
+		if (stopping(run))
+			break;
+		r = take_all(run, pids, npids, i == 0, session, tl, why, why_size);
+		tl->snapshots += r == 0;
+	}
+	if (r == 0) {
+		r = session_rotate(session, &profile);
+		if (r < 0)
+			(void)snprintf(why, why_size, "building the profile: %s", strerror(-r));
+	}
+	if (r == 0) {
+		profile_set_time(profile, (int64_t)start_rt.tv_sec * 1000000000 + start_rt.tv_nsec,
+				 mono_ns() - start);
+		pipeline_add_comments(profile, argc, argv);
+		r = symbolize_profile(pl.sym, profile, &ss);
+		if (r < 0)
+			(void)snprintf(why, why_size, "symbolizing: %s", strerror(-r));
+	}
+	session_free(session);
+	pipeline_close(&pl);
+	free(all);
+	if (r < 0) {
+		profile_free(profile);
+		return r;
+	}
+	*ret = profile;
+	return 0;
+}
+
+static void print_summary(const struct snapshot_tally *tl, const char *output)
+{
+	uint64_t snapshots = tl->snapshots;
+
 	char extra[160] = "";
 
 	if (log_get_level() < LOG_WARN)
@@ -416,7 +498,7 @@ static void print_summary(const struct tally *tl, uint64_t snapshots, const char
 			       tl->vanished, tl->gone, tl->refused);
 	fprintf(stderr,
 		"cprof: %zu thread%s of %zu process%s in %llu snapshot%s, each process stopped "
-		"%.3f ms on average, %.3f ms at most%s; wrote %s",
+		"%.3f ms on average, %.3f ms at most%s; wrote %s\n",
 		tl->threads, tl->threads == 1 ? "" : "s", tl->processes,
 		tl->processes == 1 ? "" : "es", (unsigned long long)snapshots,
 		snapshots == 1 ? "" : "s",
@@ -427,106 +509,56 @@ static void print_summary(const struct tally *tl, uint64_t snapshots, const char
 
 int cmd_snapshot(int argc, char **argv)
 {
-	struct collector_config cfg = {
-		.session =
-			{
-				.sampler = {.callgraph = SAMPLER_CALLGRAPH_DWARF},
-				.nkinds = 1,
-			},
-	};
-	const struct kind *kinds[1] = {&kind_threads};
 	struct sigaction sa = {.sa_handler = on_stop_signal};
 	struct snapshot_opts o;
-	struct pipeline pl;
-	struct session *session = NULL;
+	struct snapshot_tally tl;
 	struct profile *profile = NULL;
 	struct outfile *out = NULL;
-	struct tally tl = {0};
-	int32_t *pids = NULL;
-	size_t npids = 0;
-	uint64_t taken = 0;
-	struct timespec start_rt;
-	int64_t start = mono_ns();
-	int r, code;
+	char why[512] = "";
+	int r;
 
 	r = parse_args(argc, argv, &o);
 	if (r != 0) {
 		free(o.pids);
 		return r > 0 ? 0 : EXIT_USAGE;
 	}
-	(void)clock_gettime(CLOCK_REALTIME, &start_rt);
-	if (o.all) {
-		r = all_pids(&pids, &npids);
+	/* A thread id stands for its process; one that does not exist stops here. */
+	for (size_t i = 0; i < o.npids; i++) {
+		int32_t pid = o.pids[i];
+
+		r = proc_tgid("/proc", pid, &o.pids[i]);
 		if (r < 0) {
 			free(o.pids);
-			return cmd_fail(r, NULL, "listing processes in /proc");
-		}
-	} else {
-		pids = o.pids;
-		npids = o.npids;
-		o.pids = NULL;
-		/* A thread id stands for its process; one that does not exist stops here. */
-		for (size_t i = 0; i < npids; i++) {
-			r = proc_tgid("/proc", pids[i], &pids[i]);
-			if (r < 0) {
-				code = cmd_fail(r, "check the pid", "cannot snapshot process %d",
-						pids[i]);
-				free(pids);
-				return code;
-			}
+			return cmd_fail(r, "check the pid", "cannot snapshot process %d", pid);
 		}
 	}
 	/* Open the output first: a path that cannot be written fails before anything is stopped. */
 	r = outfile_open(o.output, &out);
 	if (r < 0) {
-		free(pids);
+		free(o.pids);
 		return cmd_fail(r, NULL, "cannot write '%s'", o.output);
-	}
-	cfg.session.kinds = kinds;
-	code = pipeline_open(&pl, (struct symbolize_options){0}, &cfg);
-	if (code == 0) {
-		r = session_open(&cfg.session, &session);
-		if (r < 0)
-			code = cmd_fail(r, NULL, "setting up the snapshot");
 	}
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
-	for (uint64_t i = 0; code == 0 && i < o.repeat && !stop_requested; i++) {
-		if (i)
-			pause_between(o.interval_ns);
-		if (stop_requested)
-			break;
-		code = take_all(&o, pids, npids, i == 0, session, session_profile(session, 0), &tl);
-		taken += code == 0;
-		if (code == 0 && !o.all && tl.processes == 0 && i == 0)
-			code = cmd_fail(-ESRCH, "check the pid", "cannot snapshot process %d",
-					pids[0]);
+	r = snapshot_collect(&(struct snapshot_run){.pids = o.pids,
+						    .npids = o.npids,
+						    .all = o.all,
+						    .repeat = o.repeat,
+						    .interval_ns = o.interval_ns,
+						    .max_stack = o.max_stack,
+						    .stop = &stop_requested},
+			     argc, argv, &profile, &tl, why, sizeof(why));
+	free(o.pids);
+	if (r < 0) {
+		outfile_abort(out);
+		if (why[0])
+			log_err("%s", why);
+		return 1;
 	}
-	if (code == 0)
-		r = session_rotate(session, &profile);
-	if (code == 0 && r < 0)
-		code = cmd_fail(r, NULL, "building the profile");
-	if (code == 0) {
-		struct symbolize_stats ss;
-
-		profile_set_time(profile, (int64_t)start_rt.tv_sec * 1000000000 + start_rt.tv_nsec,
-				 mono_ns() - start);
-		pipeline_add_comments(profile, argc, argv);
-		r = symbolize_profile(pl.sym, profile, &ss);
-		if (r == 0)
-			r = pipeline_write(profile, o.format, out);
-		out = NULL;
-		if (r < 0)
-			code = cmd_fail(r, NULL, "cannot write '%s'", o.output);
-	}
-	if (code == 0)
-		print_summary(&tl, taken, o.output);
-	outfile_abort(out);
+	r = pipeline_write(profile, o.format, out);
 	profile_free(profile);
-	session_free(session);
-	pipeline_close(&pl);
-	free(pids);
-	if (code == 0 && stop_requested)
-		return 128 + stop_requested;
-	return code;
+	if (r < 0)
+		return cmd_fail(r, NULL, "cannot write '%s'", o.output);
+	print_summary(&tl, o.output);
+	return stop_requested ? 128 + stop_requested : 0;
 }

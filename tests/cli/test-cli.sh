@@ -34,7 +34,7 @@ expect 0 "cprof -h" "$CPROF" -h
 expect 0 "cprof --version" "$CPROF" --version
 check "--version prints the version" grep -q "^cprof [0-9]" "$tmp/out"
 
-for cmd in record report serve snapshot; do
+for cmd in doctor record report serve snapshot; do
 	expect 0 "cprof $cmd --help" "$CPROF" "$cmd" --help
 	check "$cmd --help starts with its synopsis" grep -q "^usage: cprof $cmd" "$tmp/out"
 	check "$cmd --help has examples" grep -q "^Examples:" "$tmp/out"

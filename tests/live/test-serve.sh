@@ -69,8 +69,32 @@ code=$(get "/profile?seconds=1&pid=$(unused_pid)")
 check "a pid that does not exist is 400 ($code)" [ "$code" = 400 ]
 code=$(get "/profile?seconds=1&comm=no-such-comm")
 check "a comm no process has is 400 ($code)" [ "$code" = 400 ]
-code=$(get "/goroutine")
+code=$(get "/heapx")
 check "an unknown profile is 404 ($code)" [ "$code" = 404 ]
+
+# 3b. /threads and Go's /goroutine: every thread's stack now (cprof snapshot).
+n=$(ls /proc/"$hot_pid"/task | wc -l)
+pprof -top "$base/goroutine?pid=$hot_pid" >"$tmp/goroutine"
+check "go tool pprof reads /goroutine?pid= (threads/count)" grep -q "^Type: threads$" "$tmp/goroutine"
+check "every thread of the process, once ($n)" \
+	grep -q "^Showing nodes accounting for $n, 100% of $n total$" "$tmp/goroutine"
+code=$(get "/threads?debug=1&pid=$hot_pid")
+check "/threads?debug=1: 200 and Go's goroutine text ($code)" \
+	sh -c "[ '$code' = 200 ] && grep -q '^threads profile: total $n\$' '$tmp/b'"
+check "with the workload's own frames" grep -q "	main+0x" "$tmp/b"
+code=$(get "/threads?debug=2&pid=$hot_pid")
+got=$(grep -c '^thread [0-9]* "hot" \[[A-Za-z]' "$tmp/b")
+check "/threads?debug=2: every thread with its state ($code, $got of $n)" \
+	sh -c "[ '$code' = 200 ] && [ '$got' -eq $n ]"
+grep '^thread ' "$tmp/b" | sed 's/^/# /'
+code=$(get "/threads?comm=hot")
+check "/threads?comm= too ($code)" [ "$code" = 200 ]
+check "the process is left running, not traced" \
+	grep -q "^TracerPid:	0$" /proc/"$hot_pid"/status
+code=$(get "/threads?pid=$(unused_pid)")
+check "/threads of a pid that does not exist is 400 ($code)" [ "$code" = 400 ]
+code=$(get "/threads?debug=x")
+check "a bad debug is 400 ($code)" [ "$code" = 400 ]
 
 # 4. One collection per kind: a second one is refused at once with 500.
 curl -sS --max-time 30 -o "$tmp/long.pb.gz" "$base/profile?seconds=3&pid=$hot_pid" &

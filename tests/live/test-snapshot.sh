@@ -176,6 +176,11 @@ check "and their stacks taken all the same" [ "$(cum read_site <"$tmp/stopped.to
 check "left stopped, as it was, and not traced" \
 	awk '/^TracerPid:/ { t = $2 } /^State:/ { s = $2 } END { exit !(t == 0 && s == "T") }' /proc/"$pid"/status
 kill -CONT "$pid"
+i=0
+while ! in_place "$pid" 4 && [ $i -lt 500 ]; do
+	sleep 0.01
+	i=$((i + 1))
+done
 check "it runs on after SIGCONT" in_place "$pid" 4
 
 # 7. Refusals, one line each.
@@ -194,8 +199,11 @@ kill "$tracer"
 wait "$tracer" 2>/dev/null
 mkdir "$tmp/nobody"
 chmod 0777 "$tmp/nobody"
-setpriv --reuid=65534 --regid=65534 --clear-groups env CPROF_CACHE_DIR= \
-	"$CPROF" snapshot -p "$pid" -o "$tmp/nobody/x.pb.gz" 2>"$tmp/nobody.err"
+# A copy nobody may run, wherever the build directory is.
+cp "$CPROF" "$tmp/cprof"
+chmod 0755 "$tmp/cprof"
+CPROF_CACHE_DIR= setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$tmp/cprof" snapshot -p "$pid" -o "$tmp/nobody/x.pb.gz" 2>"$tmp/nobody.err"
 check "another user's process: exit 1" [ $? -eq 1 ]
 check "in one line that says what to do" sh -c "[ \$(wc -l <'$tmp/nobody.err') -eq 1 ] &&
 	grep -q 'cannot trace process $pid: Operation not permitted; .*root' '$tmp/nobody.err'"
