@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 
 #include "cmd/cmd.h"
@@ -149,4 +150,26 @@ int pipeline_write(const struct profile *p, enum view_kind format, struct outfil
 	r = outfile_finish(out, f, view_write_to(&v, st, f));
 	stacks_free(st);
 	return r;
+}
+
+void pipeline_add_cost(struct profile *p, const struct session_stats *st, bool say)
+{
+	struct rusage ru;
+	char line[256];
+	char unwind[64] = "";
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return;
+	if (st && st->unwind_median_ns)
+		(void)snprintf(unwind, sizeof(unwind), ", unwinding %.1f us a stack (median)",
+			       (double)st->unwind_median_ns / 1000.0);
+	(void)snprintf(line, sizeof(line),
+		       "cprof's cost: %.2f s of CPU, %.1f MiB peak resident, %llu records lost%s",
+		       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+			       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+		       (double)ru.ru_maxrss / 1024.0, (unsigned long long)(st ? st->lost : 0),
+		       unwind);
+	(void)profile_add_comment(p, line);
+	if (say)
+		log_info("%s", line);
 }

@@ -49,6 +49,13 @@ void pipeline_close(struct pipeline *p);
 void pipeline_add_comments(struct profile *p, int argc, char **argv);
 
 /*
+ * cprof's own cost so far as a comment of p (and, with say, at -v on
+ * stderr): CPU seconds, peak resident memory, records lost, the median
+ * time to unwind a stack (st: the session's counters; NULL for none).
+ */
+void pipeline_add_cost(struct profile *p, const struct session_stats *st, bool say);
+
+/*
  * Write p as format (VIEW_TOP: the pprof file itself; any other view of
  * its stacks) into out, committed or aborted. Returns 0 or a negative errno.
  */

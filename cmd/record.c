@@ -575,7 +575,7 @@ static int open_outputs(struct outputs *outs, const char *base, const struct kin
 
 /* Write w's profiles into outs's open files. Returns 0, or the exit code of the failure, said. */
 static int write_window(struct collector_window *w, struct outputs *outs, enum view_kind format,
-			int argc, char **argv)
+			int argc, char **argv, const struct session_stats *stats)
 {
 	for (size_t k = 0; k < outs->n && k < w->n; k++) {
 		bool regular = outfile_is_regular(outs->files[k]);
@@ -583,6 +583,7 @@ static int write_window(struct collector_window *w, struct outputs *outs, enum v
 		int r;
 
 		pipeline_add_comments(w->profiles[k], argc, argv);
+		pipeline_add_cost(w->profiles[k], stats, k == 0);
 		r = pipeline_write(w->profiles[k], format, outs->files[k]);
 		outs->files[k] = NULL;
 		if (r < 0)
@@ -636,7 +637,7 @@ static int write_periodic(struct collector_window *w, const struct record_opts *
 	ret = open_outputs(outs, base, kinds, nkinds);
 	free(base);
 	if (!ret)
-		ret = write_window(w, outs, o->format, argc, argv);
+		ret = write_window(w, outs, o->format, argc, argv, st);
 	if (ret)
 		return ret;
 	for (size_t k = 0; k < outs->n; k++)
@@ -1154,7 +1155,8 @@ int cmd_record(int argc, char **argv)
 					      session_stats(collector_session(c)), &meter))
 			failed = 1;
 	} else {
-		ret = write_window(&w, &outs, o.format, argc, argv);
+		ret = write_window(&w, &outs, o.format, argc, argv,
+				   session_stats(collector_session(c)));
 		if (ret)
 			goto out;
 	}

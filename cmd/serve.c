@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -30,6 +32,7 @@
 #include "cmd/pipeline.h"
 #include "cmd/snapshot.h"
 #include "http/server.h"
+#include "lib/base/cache.h"
 #include "lib/base/log.h"
 #include "lib/base/parse.h"
 #include "lib/collect/collector.h"
@@ -49,6 +52,9 @@ static const char usage[] =
 	"                           free one, printed); an IPv4 address\n"
 	"      --prefix PATH        where the handlers live (default /debug/pprof)\n"
 	"      --max-seconds N      the longest collection a request may ask (default 300)\n"
+	"      --token-file FILE    require 'Authorization: Bearer TOKEN' on every request,\n"
+	"                           TOKEN the file's first line (for a --listen address\n"
+	"                           other than loopback; TLS is a reverse proxy's job)\n"
 	"  -F, --freq HZ            samples per second per CPU (default 999)\n"
 	"      --call-graph MODE    dwarf (default), fp or none, as for record\n"
 	"  -h, --help               show this help\n"
@@ -61,8 +67,11 @@ static const char usage[] =
 	"  /wall            on- and off-CPU time together\n"
 	"  /mutex           futex waits: contentions and delay\n"
 	"  /threadcreate    threads and processes created\n"
+	"  /threads, /goroutine  every thread's stack now (no seconds; debug=1, debug=2\n"
+	"                   for Go's text forms)\n"
 	"  /cmdline         cprof's command line, or with pid= that process's\n"
-	"All but /profile read tracepoints: tracefs mounted, and root.\n"
+	"  /metrics         cprof's own cost and counters, in Prometheus' text format\n"
+	"/offcpu, /wall, /mutex and /threadcreate read tracepoints: tracefs mounted, and root.\n"
 	"SIGINT or SIGTERM stops the server (exit 0).\n"
 	"\n"
 	"Examples:\n"
@@ -83,7 +92,17 @@ struct serve_opts {
 	enum sampler_callgraph callgraph;
 	int argc;
 	char **argv;
+	const char *token_file;
+	char *token; /* what a request's bearer must be; NULL: none asked */
 };
+
+/* What /metrics counts, over the server's life. */
+static struct {
+	pthread_mutex_t lock;
+	uint64_t served[16], refused[16]; /* by endpoint */
+	uint64_t samples, lost, unauthorized;
+	uint64_t unwind_median_ns; /* of the latest collection */
+} metrics = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* One profile of the index: its path, the kind it collects, what it is. */
 static const struct endpoint {
@@ -391,7 +410,7 @@ static int threads(const struct serve_opts *o, const struct http_request *req,
 
 /* Collect kind k over the request's target for its seconds into resp. */
 static int collect(const struct serve_opts *o, const struct kind *k, const struct http_request *req,
-		   struct http_response *resp)
+		   struct http_response *resp, struct session_stats *ret_stats)
 {
 	const char *seconds = http_request_param(req, "seconds"),
 		   *cpu = http_request_param(req, "cpu");
@@ -460,8 +479,11 @@ static int collect(const struct serve_opts *o, const struct kind *k, const struc
 	}
 	if (c && r == 0)
 		r = collector_stop(c, &w);
-	if (r == 0 && w.n == 1)
+	if (r == 0 && w.n == 1) {
+		*ret_stats = *session_stats(collector_session(c));
+		pipeline_add_cost(w.profiles[0], ret_stats, true);
 		r = serialize(w.profiles[0], &resp->body, &resp->len);
+	}
 	if (r < 0) {
 		text(resp, r == -ESRCH ? 400 : 500, true, "could not collect the %s profile: %s\n",
 		     k->name, r == -ESRCH ? "no such process" : strerror(-r));
@@ -555,12 +577,142 @@ static int index_page(const struct serve_opts *o, struct http_response *resp)
 	return 0;
 }
 
+/* Count a collection of endpoint i, served (2xx) or not, and what it sampled. */
+static void count(size_t i, const struct http_response *resp, const struct session_stats *st)
+{
+	_Static_assert(sizeof(endpoints) / sizeof(endpoints[0]) <=
+			       sizeof(metrics.served) / sizeof(metrics.served[0]),
+		       "a counter for every endpoint");
+	pthread_mutex_lock(&metrics.lock);
+	if (resp->status / 100 == 2)
+		metrics.served[i]++;
+	else
+		metrics.refused[i]++;
+	if (st) {
+		metrics.samples += st->samples;
+		metrics.lost += st->lost;
+		if (st->unwind_median_ns)
+			metrics.unwind_median_ns = st->unwind_median_ns;
+	}
+	pthread_mutex_unlock(&metrics.lock);
+}
+
+/* The size in bytes of the files directly in dir (the cache is flat). */
+static uint64_t dir_bytes(const char *dir)
+{
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	uint64_t total = 0;
+
+	while (d && (de = readdir(d))) {
+		struct stat st;
+
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	if (d)
+		(void)closedir(d);
+	return total;
+}
+
+/* One metric: its help, type and value lines. */
+static void metric(FILE *f, const char *name, const char *type, const char *help, double v)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type, name, v);
+}
+
+/* /metrics: cprof's own cost and counters, in Prometheus' text format 0.0.4. */
+static int metrics_page(struct http_response *resp)
+{
+	FILE *f = open_memstream(&resp->body, &resp->len);
+	struct rusage ru;
+	char *dir = NULL;
+	long rss_pages = 0;
+	FILE *statm = fopen("/proc/self/statm", "re");
+
+	if (!f)
+		return text(resp, 500, false, "out of memory\n");
+	if (statm) {
+		if (fscanf(statm, "%*s %ld", &rss_pages) != 1)
+			rss_pages = 0;
+		(void)fclose(statm);
+	}
+	(void)getrusage(RUSAGE_SELF, &ru);
+	(void)cache_dir_path(&dir);
+	pthread_mutex_lock(&metrics.lock);
+	metric(f, "cprof_cpu_seconds_total", "counter", "CPU time cprof has used, user and system.",
+	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+		       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	metric(f, "cprof_resident_bytes", "gauge", "cprof's resident memory.",
+	       (double)rss_pages * (double)sysconf(_SC_PAGESIZE));
+	metric(f, "cprof_peak_resident_bytes", "gauge", "cprof's peak resident memory.",
+	       (double)ru.ru_maxrss * 1024.0);
+	metric(f, "cprof_samples_total", "counter", "Samples taken into served profiles.",
+	       (double)metrics.samples);
+	metric(f, "cprof_lost_records_total", "counter",
+	       "Records the kernel dropped because a ring was full.", (double)metrics.lost);
+	metric(f, "cprof_unwind_median_seconds", "gauge",
+	       "Median time to unwind a user stack, in the latest collection.",
+	       (double)metrics.unwind_median_ns / 1e9);
+	metric(f, "cprof_cache_bytes", "gauge",
+	       "Bytes in cprof's cache directory (symbol names, inflated debug files).",
+	       (double)dir_bytes(dir));
+	metric(f, "cprof_unauthorized_requests_total", "counter",
+	       "Requests refused for a missing or wrong bearer token.",
+	       (double)metrics.unauthorized);
+	fprintf(f, "# HELP cprof_collections_total Profile requests by endpoint and outcome.\n"
+		   "# TYPE cprof_collections_total counter\n");
+	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++)
+		fprintf(f,
+			"cprof_collections_total{profile=\"%s\",outcome=\"served\"} %llu\n"
+			"cprof_collections_total{profile=\"%s\",outcome=\"refused\"} %llu\n",
+			endpoints[i].name, (unsigned long long)metrics.served[i], endpoints[i].name,
+			(unsigned long long)metrics.refused[i]);
+	pthread_mutex_unlock(&metrics.lock);
+	free(dir);
+	if (fclose(f) != 0)
+		return text(resp, 500, false, "out of memory\n");
+	resp->status = 200;
+	resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	return 0;
+}
+
+/* With --token-file: whether the request carries "Authorization: Bearer TOKEN". */
+static bool authorized(const struct serve_opts *o, const struct http_request *req)
+{
+	const char *auth = http_request_header(req, "Authorization");
+	size_t a, b;
+	unsigned char diff = 0;
+
+	if (!o->token)
+		return true;
+	if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+		return false;
+	auth += 7;
+	a = strlen(auth);
+	b = strlen(o->token);
+	/* Compared in time independent of where they differ. */
+	for (size_t i = 0; i < b; i++)
+		diff |= (unsigned char)(o->token[i] ^ (i < a ? auth[i] : 0));
+	return diff == 0 && a == b;
+}
+
 static int route(void *ctx, const struct http_request *req, struct http_response *resp)
 {
 	const struct serve_opts *o = ctx;
 	const char *path = http_request_path(req);
 	size_t plen = strlen(o->prefix);
 
+	if (!authorized(o, req)) {
+		pthread_mutex_lock(&metrics.lock);
+		metrics.unauthorized++;
+		pthread_mutex_unlock(&metrics.lock);
+		resp->authenticate = "Bearer";
+		return text(resp, 401, false, "401 unauthorized: give the server's bearer token\n");
+	}
+	if (strcmp(path, "/metrics") == 0)
+		return metrics_page(resp);
 	if (strncmp(path, o->prefix, plen) != 0 || (path[plen] != '\0' && path[plen] != '/'))
 		return text(resp, 404, false, "404 page not found\n");
 	path += plen;
@@ -571,11 +723,16 @@ static int route(void *ctx, const struct http_request *req, struct http_response
 	if (strcmp(path, "cmdline") == 0)
 		return cmdline(o, req, resp);
 	for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+		struct session_stats st = {0};
+
 		if (strcmp(path, endpoints[i].name) != 0)
 			continue;
 		if (strcmp(endpoints[i].kind, "threads") == 0)
-			return threads(o, req, resp);
-		return collect(o, kind_find(endpoints[i].kind), req, resp);
+			(void)threads(o, req, resp);
+		else
+			(void)collect(o, kind_find(endpoints[i].kind), req, resp, &st);
+		count(i, resp, &st);
+		return 0;
 	}
 	return text(resp, 404, true, "Unknown profile\n");
 }
@@ -604,13 +761,14 @@ static int parse_listen(const char *arg, struct serve_opts *o)
 
 static int parse_args(int argc, char **argv, struct serve_opts *o)
 {
-	enum { OPT_LISTEN = 0x100, OPT_PREFIX, OPT_MAX_SECONDS, OPT_CALL_GRAPH };
+	enum { OPT_LISTEN = 0x100, OPT_PREFIX, OPT_MAX_SECONDS, OPT_CALL_GRAPH, OPT_TOKEN_FILE };
 	static const struct option options[] = {
 		{"listen", required_argument, NULL, OPT_LISTEN},
 		{"prefix", required_argument, NULL, OPT_PREFIX},
 		{"max-seconds", required_argument, NULL, OPT_MAX_SECONDS},
 		{"freq", required_argument, NULL, 'F'},
 		{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
+		{"token-file", required_argument, NULL, OPT_TOKEN_FILE},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -670,6 +828,9 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 						       optarg),
 				       -1;
 			break;
+		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -680,6 +841,45 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 	if (optind < argc)
 		return cmd_usage_error(usage, "unexpected argument '%s'", argv[optind]), -1;
 	return 1;
+}
+
+/*
+ * The bearer token: the first line of o->token_file, which must be the
+ * user's own and not readable by others (it is a password). Returns 0,
+ * or the exit code of the failure, said.
+ */
+static int read_token(struct serve_opts *o)
+{
+	char line[512];
+	struct stat st;
+	FILE *f;
+
+	if (!o->token_file)
+		return 0;
+	f = fopen(o->token_file, "re");
+	if (!f)
+		return cmd_fail(-errno, NULL, "cannot read --token-file '%s'", o->token_file);
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077)) {
+		(void)fclose(f);
+		return cmd_fail(-EACCES, "chmod 600 it", "--token-file '%s' is readable by others",
+				o->token_file);
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	(void)fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (strlen(line) < 16)
+		return cmd_fail(-EINVAL,
+				"put a random token of 16 characters or more on its first line",
+				"--token-file '%s' holds no usable token", o->token_file);
+	o->token = strdup(line);
+	return o->token ? 0 : cmd_fail(-ENOMEM, NULL, "reading --token-file");
+}
+
+/* Whether host is a loopback address (127.0.0.0/8). */
+static bool loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -694,6 +894,14 @@ int cmd_serve(int argc, char **argv)
 	r = parse_args(argc, argv, &o);
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : 0;
+	r = read_token(&o);
+	if (r)
+		return r;
+	if (!loopback(o.host))
+		log_warn("listening on %s, not loopback: profiles show every process's code%s",
+			 o.host,
+			 o.token ? ""
+				 : "; give --token-file, and put TLS in front (a reverse proxy)");
 	sa.sa_handler = on_stop_signal;
 	sigemptyset(&sa.sa_mask);
 	(void)sigaction(SIGINT, &sa, NULL);
@@ -719,5 +927,6 @@ int cmd_serve(int argc, char **argv)
 		(void)pause();
 	/* Collections see the flag and end; their clients get what was collected. */
 	http_server_stop(server);
+	free(o.token);
 	return 0;
 }

@@ -470,6 +470,7 @@ int snapshot_collect(const struct snapshot_run *run, int argc, char **argv, stru
 				 mono_ns() - start);
 		pipeline_add_comments(profile, argc, argv);
 		r = symbolize_profile(pl.sym, profile, &ss);
+		pipeline_add_cost(profile, NULL, true);
 		if (r < 0)
 			(void)snprintf(why, why_size, "symbolizing: %s", strerror(-r));
 	}

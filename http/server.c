@@ -32,6 +32,11 @@ const char *http_request_path(const struct http_request *req)
 	return req->path;
 }
 
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
 const char *http_request_param(const struct http_request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -97,6 +102,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 					      resp.disposition);
 	if (resp.go_pprof)
 		(void)MHD_add_response_header(r, "X-Go-Pprof", "1");
+	if (resp.authenticate)
+		(void)MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					      resp.authenticate);
 	ret = MHD_queue_response(conn, (unsigned)resp.status, r);
 	MHD_destroy_response(r);
 	return ret;

@@ -20,14 +20,18 @@ struct http_request;
 struct http_response {
 	int status;
 	const char *content_type;
-	const char *disposition; /* Content-Disposition, or NULL */
-	bool go_pprof;		 /* X-Go-Pprof: 1, as Go's pprof handlers mark their errors */
+	const char *disposition;  /* Content-Disposition, or NULL */
+	bool go_pprof;		  /* X-Go-Pprof: 1, as Go's pprof handlers mark their errors */
+	const char *authenticate; /* WWW-Authenticate (with a 401), or NULL */
 	char *body;
 	size_t len;
 };
 
 /* Answer req into resp (status 0 on entry; the server says 500 if it stays 0). */
 typedef void (*http_handler)(void *ctx, const struct http_request *req, struct http_response *resp);
+
+/* Request header name's value, or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
 
 /* The request's path, without its query. */
 const char *http_request_path(const struct http_request *req);

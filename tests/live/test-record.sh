@@ -37,6 +37,9 @@ check "record -- COMMAND exits 0 with the command" [ $? -eq 0 ]
 check "the summary counts samples and names the file" \
 	grep -q "^cprof: [0-9]* samples (0 lost) from 1 process in .*cmd.pb.gz" "$tmp/err"
 check "the profile is mode 0600, like perf.data" [ "$(stat -c %a "$tmp/cmd.pb.gz")" = 600 ]
+pprof -comments "$tmp/cmd.pb.gz" >"$tmp/comments"
+check "its comments carry cprof's own cost" \
+	grep -Eq "^cprof's cost: [0-9.]+ s of CPU, [0-9.]+ MiB peak resident, 0 records lost, unwinding [0-9.]+ us a stack" "$tmp/comments"
 shares "$tmp/cmd.pb.gz"
 same_top "$tmp/cmd.pb.gz"
 pprof -traces "$tmp/cmd.pb.gz" >"$tmp/traces"

@@ -16,6 +16,11 @@ get() {
 	curl -sS --max-time 30 -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$@" "$base$p"
 }
 
+# get_root PATH: as get, for a path outside the prefix (/metrics).
+get_root() {
+	curl -sS --max-time 30 -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "http://127.0.0.1:$port$1"
+}
+
 # wait_log TEXT: until the server's -v log has TEXT (at most 20 s).
 wait_log() {
 	i=0
@@ -130,8 +135,65 @@ check "/cmdline is cprof's own, NUL-separated" \
 get "/cmdline?pid=$hot_pid" >/dev/null
 check "/cmdline?pid= is that process's" sh -c "tr '\\000' ' ' <'$tmp/b' | grep -q 'hot -r 3'"
 
+# 7b. /metrics: cprof's own cost and counters, Prometheus' text format.
+code=$(get_root "/metrics")
+check "/metrics: 200 in Prometheus' text format ($code)" \
+	sh -c "[ '$code' = 200 ] && grep -qi '^Content-Type: text/plain; version=0.0.4' '$tmp/h'"
+check "every line a comment or 'name{labels} value'" \
+	awk '!/^# (HELP|TYPE) / && !/^[a-z_]+(\{[a-z]+="[a-z]+"(,[a-z]+="[a-z]+")*\})? [0-9.e+-]+$/ { bad = 1 }
+		END { exit bad }' "$tmp/b"
+for m in cprof_cpu_seconds_total cprof_resident_bytes cprof_peak_resident_bytes \
+	cprof_samples_total cprof_lost_records_total cprof_unwind_median_seconds cprof_cache_bytes; do
+	check "has $m" grep -q "^$m [0-9]" "$tmp/b"
+done
+check "samples counted" grep -Eq '^cprof_samples_total [1-9]' "$tmp/b"
+check "profiles served counted" \
+	grep -Eq '^cprof_collections_total\{profile="profile",outcome="served"\} [1-9]' "$tmp/b"
+check "and refused ones (the 500 and 400s)" \
+	grep -Eq '^cprof_collections_total\{profile="profile",outcome="refused"\} [1-9]' "$tmp/b"
+before=$(sed -n 's/^cprof_collections_total{profile="threads",outcome="served"} //p' "$tmp/b")
+get "/threads?pid=$hot_pid" >/dev/null
+get_root "/metrics" >/dev/null
+after=$(sed -n 's/^cprof_collections_total{profile="threads",outcome="served"} //p' "$tmp/b")
+check "a /threads served counts once ($before -> $after)" [ "$after" -eq $((before + 1)) ]
+
 kill "$hot_pid"
 wait "$hot_pid" 2>/dev/null
+
+# 7c. --token-file: every request needs the bearer token.
+printf 'f00dfeedcafe0123456789abcdef\n' >"$tmp/token"
+chmod 600 "$tmp/token"
+mkfifo "$tmp/tserving"
+"$CPROF" serve --listen 127.0.0.1:0 --token-file "$tmp/token" 2>"$tmp/tserving" &
+tsrv=$!
+tport=$(grep -m1 serving "$tmp/tserving" | sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p')
+cat "$tmp/tserving" >/dev/null &
+tbase="http://127.0.0.1:$tport/debug/pprof"
+code=$(curl -sS --max-time 10 -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$tbase/cmdline")
+check "--token-file: no token is 401 ($code)" [ "$code" = 401 ]
+check "with WWW-Authenticate: Bearer" grep -qi '^WWW-Authenticate: Bearer' "$tmp/h"
+code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer f00dfeedcafe0123456789abcdeX' "$tbase/cmdline")
+check "a wrong token is 401 ($code)" [ "$code" = 401 ]
+code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer f00dfeedcafe0123456789abcdef' "$tbase/cmdline")
+check "the right one is served ($code)" [ "$code" = 200 ]
+kill -TERM "$tsrv"
+wait "$tsrv"
+chmod 644 "$tmp/token"
+"$CPROF" serve --listen 127.0.0.1:0 --token-file "$tmp/token" 2>"$tmp/tokmode"
+status=$?
+check "a token file others may read is refused, exit 1, one line" \
+	sh -c "[ $status -eq 1 ] && [ \$(wc -l <'$tmp/tokmode') -eq 1 ] && grep -q 'readable by others' '$tmp/tokmode'"
+
+# contrib/cprof-serve.service's command line starts a server (on a free port here).
+args=$(sed -n 's|^ExecStart=/usr/local/bin/cprof ||p' "$SRCDIR/../contrib/cprof-serve.service" |
+	sed 's/127.0.0.1:6060/127.0.0.1:0/')
+mkfifo "$tmp/userving"
+# shellcheck disable=SC2086
+"$CPROF" $args 2>"$tmp/userving" &
+usrv=$!
+check "the systemd unit's ExecStart serves (cprof $args)" grep -q -m1 "serving http://127.0.0.1:" "$tmp/userving"
+kill -TERM "$usrv"
+wait "$usrv"
 
 # A port in use: one line that names the fix, exit 1.
 "$CPROF" serve --listen "127.0.0.1:$port" 2>"$tmp/inuse"

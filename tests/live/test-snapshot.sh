@@ -86,6 +86,7 @@ check "the running thread is the spinner" sh -c "[ '$(cum spin_site <"$tmp/runni
 pprof -comments "$tmp/s.pb.gz" >"$tmp/comments"
 check "the stop time is in the profile's comments" \
 	grep -Eq "^stopped: process $pid, 9 threads, for [0-9.]+ ms" "$tmp/comments"
+check "and cprof's own cost" grep -Eq "^cprof's cost: [0-9.]+ s of CPU, [0-9.]+ MiB peak" "$tmp/comments"
 
 "$CPROF" snapshot -a -o "$tmp/all.pb.gz" 2>"$tmp/all.err"
 check "snapshot -a exits 0" [ $? -eq 0 ]
