@@ -49,7 +49,7 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"      --listen ADDR:PORT   where to listen (default 127.0.0.1:6060; port 0: any\n"
-	"                           free one, printed); an IPv4 address\n"
+	"                           free one, printed); IPv6 as [::1]:6060\n"
 	"      --prefix PATH        where the handlers live (default /debug/pprof)\n"
 	"      --max-seconds N      the longest collection a request may ask (default 300)\n"
 	"      --token-file FILE    require 'Authorization: Bearer TOKEN' on every request,\n"
@@ -742,13 +742,23 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
 	(void)route(ctx, req, resp);
 }
 
-/* "127.0.0.1:6060" into host and port (the host kept in o, the argument left as it is). */
+/*
+ * "127.0.0.1:6060" or "[::1]:6060" into host and port (the host kept in o,
+ * without brackets; the argument left as it is).
+ */
 static int parse_listen(const char *arg, struct serve_opts *o)
 {
 	const char *colon = strrchr(arg, ':');
 	size_t len = colon ? (size_t)(colon - arg) : 0;
+	bool bracketed = arg[0] == '[';
 	uint64_t port;
 
+	if (bracketed && (len < 3 || arg[len - 1] != ']'))
+		return -EINVAL;
+	if (bracketed) {
+		arg++;
+		len -= 2;
+	}
 	if (!colon || len == 0 || len >= sizeof(o->host_buf) ||
 	    parse_uint(colon + 1, 0, 65535, &port) < 0)
 		return -EINVAL;
@@ -876,10 +886,10 @@ static int read_token(struct serve_opts *o)
 	return o->token ? 0 : cmd_fail(-ENOMEM, NULL, "reading --token-file");
 }
 
-/* Whether host is a loopback address (127.0.0.0/8). */
+/* Whether host is a loopback address (127.0.0.0/8, ::1). */
 static bool loopback(const char *host)
 {
-	return strncmp(host, "127.", 4) == 0;
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -914,15 +924,16 @@ int cmd_serve(int argc, char **argv)
 	r = http_server_start(o.host, o.port, MAX_CONNECTIONS, handle, &o, &server, &port);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r == -EINVAL)
-		return cmd_usage_error(usage,
-				       "--listen takes an IPv4 address, e.g. 127.0.0.1:6060");
+		return cmd_usage_error(usage, "--listen takes an IP address and a port, e.g. "
+					      "127.0.0.1:6060 or [::1]:6060");
 	if (r < 0)
 		return cmd_fail(
 			r, r == -EADDRINUSE ? "give another port with --listen ADDR:PORT" : NULL,
 			"cannot listen on %s:%u", o.host, o.port);
 	if (log_get_level() >= LOG_WARN)
-		fprintf(stderr, "cprof: serving http://%s:%u%s/; Ctrl-C to stop\n", o.host, port,
-			o.prefix);
+		fprintf(stderr, "cprof: serving http://%s%s%s:%u%s/; Ctrl-C to stop\n",
+			strchr(o.host, ':') ? "[" : "", o.host, strchr(o.host, ':') ? "]" : "",
+			port, o.prefix);
 	while (!stop_requested)
 		(void)pause();
 	/* Collections see the flag and end; their clients get what was collected. */

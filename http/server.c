@@ -122,18 +122,30 @@ int http_server_start(const char *host, uint16_t port, unsigned max_connections,
 		      void *ctx, struct http_server **ret, uint16_t *ret_port)
 {
 	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
+	struct sockaddr_in6 addr6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
 	const union MHD_DaemonInfo *info;
+	struct sockaddr *sa = (struct sockaddr *)&addr;
+	socklen_t salen = sizeof(addr);
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD;
 	struct http_server *s;
-	int fd, one = 1;
+	int fd, one = 1, zero = 0;
 
-	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1)
-		return -EINVAL;
+	if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+		if (inet_pton(AF_INET6, host, &addr6.sin6_addr) != 1)
+			return -EINVAL;
+		sa = (struct sockaddr *)&addr6;
+		salen = sizeof(addr6);
+		flags |= MHD_USE_IPv6;
+	}
 	/* Our own socket: a bind error is then an errno to report, not a NULL daemon. */
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 32) < 0) {
+	/* "::" takes IPv4 too, as Go's ":6060" does. */
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, sa, salen) < 0 || listen(fd, 32) < 0) {
 		int e = -errno;
 
 		(void)close(fd);
@@ -146,11 +158,10 @@ int http_server_start(const char *host, uint16_t port, unsigned max_connections,
 	}
 	s->fn = fn;
 	s->ctx = ctx;
-	s->daemon = MHD_start_daemon(
-		MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-		answer, s, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
-		max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_SECONDS,
-		MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, answer, s, MHD_OPTION_LISTEN_SOCKET, fd,
+				     MHD_OPTION_CONNECTION_LIMIT, max_connections,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_SECONDS,
+				     MHD_OPTION_EXTERNAL_LOGGER, quiet, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
 		(void)close(fd);
 		free(s);

@@ -34,14 +34,15 @@ wait_log() {
 mkfifo "$tmp/serving"
 unshare -m --propagation private sh -c '
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
-	exec "$0" -v serve --listen 127.0.0.1:0 --max-seconds 20 -F 499' "$CPROF" \
+	exec "$0" -v serve --listen 127.0.0.1:0 --prefix /custom/pprof/ --max-seconds 20 -F 499' "$CPROF" \
 	2>"$tmp/serving" &
 srv=$!
 line=$(grep -m1 "serving" "$tmp/serving")
 cat "$tmp/serving" >"$tmp/serve.err" &
-port=$(echo "$line" | sed -n 's|.*http://127.0.0.1:\([0-9]*\)/debug/pprof/.*|\1|p')
+port=$(echo "$line" | sed -n 's|.*http://127.0.0.1:\([0-9]*\)/custom/pprof/.*|\1|p')
 check "serve prints where it listens (${port:-?})" [ -n "$port" ]
-base="http://127.0.0.1:$port/debug/pprof"
+# A custom prefix (given with a trailing slash): every check below goes through it.
+base="http://127.0.0.1:$port/custom/pprof"
 
 start_hot
 
@@ -123,12 +124,35 @@ check "/offcpu: switches/count offcpu/nanoseconds" \
 pprof -raw "$base/block?seconds=1&pid=$hot_pid" >"$tmp/blk"
 check "/block is offcpu under Go's name" grep -q "offcpu/nanoseconds" "$tmp/blk"
 
+# 6b. go tool pprof pulls every other endpoint too, under the custom prefix.
+for ep in wall mutex threadcreate; do
+	pprof -raw "$base/$ep?seconds=1&pid=$hot_pid" >"$tmp/$ep.raw"
+	check "go tool pprof pulls /custom/pprof/$ep" grep -q "^PeriodType: " "$tmp/$ep.raw"
+done
+for ep in threads goroutine; do
+	pprof -raw "$base/$ep?pid=$hot_pid" >"$tmp/$ep.raw"
+	check "go tool pprof pulls /custom/pprof/$ep" grep -q "^PeriodType: threads count" "$tmp/$ep.raw"
+done
+code=$(get_root "/debug/pprof/profile?seconds=1")
+check "the default prefix is not served when another is given ($code)" [ "$code" = 404 ]
+
 # 7. The index and cmdline.
 code=$(get "/")
 check "the index page is HTML ($code)" \
 	sh -c "[ '$code' = 200 ] && grep -qi '^Content-Type: text/html' '$tmp/h'"
 check "listing each profile with a link" \
 	sh -c "grep -q \"href='profile?seconds=30'\" '$tmp/b' && grep -q \"href='offcpu\" '$tmp/b'"
+browser=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$browser" ]; then
+	timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$tmp/chromium" \
+		--dump-dom "$base/" >"$tmp/index.dom" 2>/dev/null
+	n=$(grep -o '<a href="[a-z]*?[a-z]*=[0-9]*">' "$tmp/index.dom" | wc -l)
+	check "headless Chromium renders the index with a link to each profile ($n)" [ "$n" -ge 8 ]
+	check "and the descriptions" grep -q 'class="profile-name"' "$tmp/index.dom"
+elif [ "${CI:-}" = true ]; then
+	not_ok "the index page test needs chromium (no skips under CI)"
+fi
 get "/cmdline" >/dev/null
 check "/cmdline is cprof's own, NUL-separated" \
 	sh -c "tr '\\000' ' ' <'$tmp/b' | grep -q 'cprof -v serve --listen 127.0.0.1:0'"
@@ -157,10 +181,23 @@ get_root "/metrics" >/dev/null
 after=$(sed -n 's/^cprof_collections_total{profile="threads",outcome="served"} //p' "$tmp/b")
 check "a /threads served counts once ($before -> $after)" [ "$after" -eq $((before + 1)) ]
 
+# 7c. 100 collections in a row: the server's memory stays flat.
+rss() {
+	get_root "/metrics" >/dev/null
+	sed -n 's/^cprof_resident_bytes //p' "$tmp/b"
+}
+i=0
+while [ $i -lt 10 ]; do get "/threads?pid=$hot_pid" >/dev/null; i=$((i + 1)); done
+r10=$(rss)
+while [ $i -lt 100 ]; do get "/threads?pid=$hot_pid" >/dev/null; i=$((i + 1)); done
+r100=$(rss)
+check "100 collections in a row: resident memory after 100 within 10 % of after 10 ($r10 -> $r100)" \
+	awk -v a="$r10" -v b="$r100" 'BEGIN { exit !(a > 0 && b <= a * 1.10) }'
+
 kill "$hot_pid"
 wait "$hot_pid" 2>/dev/null
 
-# 7c. --token-file: every request needs the bearer token.
+# 7d. --token-file: every request needs the bearer token.
 printf 'f00dfeedcafe0123456789abcdef\n' >"$tmp/token"
 chmod 600 "$tmp/token"
 mkfifo "$tmp/tserving"
@@ -211,6 +248,20 @@ check "and nothing listens on the port any more" \
 # 9. Usage errors.
 "$CPROF" serve --listen nowhere 2>"$tmp/e1"
 check "--listen without a port is a usage error (exit 2)" [ $? -eq 2 ]
-"$CPROF" serve --listen ::1:6060 2>"$tmp/e2"
-check "--listen with no IPv4 address is a usage error (exit 2)" [ $? -eq 2 ]
+"$CPROF" serve --listen nohost:6060 2>"$tmp/e2"
+check "--listen with no IP address is a usage error (exit 2)" [ $? -eq 2 ]
+"$CPROF" serve --listen '[::1:6060' 2>"$tmp/e3"
+check "an unclosed IPv6 bracket is a usage error (exit 2)" [ $? -eq 2 ]
+
+# 10. IPv6 loopback.
+mkfifo "$tmp/v6serving"
+"$CPROF" serve --listen '[::1]:0' 2>"$tmp/v6serving" &
+v6srv=$!
+v6port=$(grep -m1 serving "$tmp/v6serving" | sed -n 's|.*http://\[::1\]:\([0-9]*\)/.*|\1|p')
+cat "$tmp/v6serving" >/dev/null &
+check "--listen [::1]:0 serves on IPv6 loopback (${v6port:-?})" [ -n "$v6port" ]
+code=$(curl -sS --max-time 10 -o "$tmp/v6b" -w '%{http_code}' "http://[::1]:$v6port/debug/pprof/cmdline")
+check "and answers there ($code)" [ "$code" = 200 ]
+kill -TERM "$v6srv"
+wait "$v6srv"
 done_testing
