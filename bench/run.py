@@ -462,8 +462,8 @@ WINDOW_LINE = re.compile(r"window of ([\d.]+) s: (\d+) samples \((\d+) lost\), c
 def bench_periodic(runs):
     """record -a --every 1 for 100 windows under churn: each window's CPU and RSS, against a
     fresh cprof record -a -d 1 on the same machine."""
-    rows = {"first": [], "later": [], "fresh": [], "rss1": [], "rss10": [], "rss100": [],
-            "lost": []}
+    rows = {"first": [], "later": [], "fresh": [], "rss1": [], "rss10": [], "rss25": [],
+            "rss50": [], "rss75": [], "rss100": [], "lost": []}
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
             churn = subprocess.Popen(["sh", CHURN_SH, str(PERIODIC_WINDOWS + 30), "build",
@@ -499,6 +499,9 @@ def bench_periodic(runs):
         rows["fresh"].append(statistics.median(fresh))
         rows["rss1"].append(windows[0][4])
         rows["rss10"].append(windows[9][4])
+        rows["rss25"].append(windows[24][4])
+        rows["rss50"].append(windows[49][4])
+        rows["rss75"].append(windows[74][4])
         rows["rss100"].append(windows[-1][4])
         rows["lost"].append(sum(w[2] for w in windows))
     m = {k: med(v) for k, v in rows.items()}
@@ -512,6 +515,9 @@ def bench_periodic(runs):
         f"| a fresh `cprof record -a -d 1` (s, whole process) | {fmt(m['fresh'], digits=3)} |",
         f"| resident after window 1 (MiB) | {fmt(m['rss1'], digits=1)} |",
         f"| resident after window 10 (MiB) | {fmt(m['rss10'], digits=1)} |",
+        f"| resident after window 25 (MiB) | {fmt(m['rss25'], digits=1)} |",
+        f"| resident after window 50 (MiB) | {fmt(m['rss50'], digits=1)} |",
+        f"| resident after window 75 (MiB) | {fmt(m['rss75'], digits=1)} |",
         f"| resident after window 100 (MiB) | {fmt(m['rss100'], digits=1)} |",
         f"| records lost over the 100 windows | {fmt(m['lost'], digits=0)} |",
         "",

@@ -19,6 +19,12 @@
 #define NAMES_MAX_FILE ((size_t)64 << 20)     /* one file: far past any real binary's samples */
 #define NAMES_MAX_TOTAL ((uint64_t)256 << 20) /* all of them: the oldest go first */
 #define NAMES_MAX_FRAMES 64		      /* an inline chain deeper than this is cut */
+/*
+ * Addresses one run adds to one file's names: past this, names are
+ * computed each time and not kept (a run of weeks over a large binary
+ * meets ever more addresses; the memory stays bounded, ~100 bytes each).
+ */
+#define NAMES_MAX_ADDED (128u << 10)
 
 /* Bumped whenever the names computed for an address change (PLT entries, demangling). */
 static const char names_magic[8] = "cprofnm2";
@@ -226,6 +232,9 @@ int symcache_add(struct symcache *sc, uint64_t vaddr, const struct sym_frame *fr
 	size_t n = res->nframes < NAMES_MAX_FRAMES ? res->nframes : NAMES_MAX_FRAMES;
 	struct saved_entry *e;
 	int r;
+
+	if (sc->nadded >= NAMES_MAX_ADDED)
+		return 0;
 
 	r = vec_reserve(&sc->new_frames, &sc->new_frames_cap, sc->nnew_frames + n,
 			sizeof(*sc->new_frames));

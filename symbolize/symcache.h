@@ -52,7 +52,10 @@ void symcache_free(struct symcache *sc);
 bool symcache_find(const struct symcache *sc, uint64_t vaddr, struct sym_frame *frames, size_t max,
 		   struct symcache_result *ret);
 
-/* Remember the names of vaddr (strings copied). Returns 0 or -ENOMEM. */
+/*
+ * Remember the names of vaddr (strings copied; past a bound on what one run
+ * adds, nothing). Returns 0 or -ENOMEM.
+ */
 int symcache_add(struct symcache *sc, uint64_t vaddr, const struct sym_frame *frames,
 		 const struct symcache_result *res);
 

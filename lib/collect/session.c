@@ -16,7 +16,11 @@
 #include "lib/perf/reader.h"
 
 #define MAX_FRAMES 1024
-#define MAX_TIMINGS (1u << 20) /* unwind times kept for the median: 4 MiB at most */
+/*
+ * Unwind times kept for the median: a uniform sample of at most this many
+ * (256 KiB), so a recording that runs for weeks holds no more than a short one.
+ */
+#define MAX_TIMINGS (1u << 16)
 
 #define MAX_KINDS SAMPLER_MAX_EVENTS
 
@@ -95,6 +99,7 @@ struct session {
 	int64_t window_realtime_ns;
 	uint32_t *unwind_ns; /* a sample of unwind times, for the median */
 	size_t nunwind_ns, unwind_ns_cap;
+	uint64_t ntimings_seen, rng;
 	uint32_t locs[MAX_FRAMES];
 	struct session_frame frames[MAX_FRAMES];
 	struct frame stack[MAX_FRAMES]; /* the sample's stack, collected (collect_stack) */
@@ -240,6 +245,7 @@ int session_open(const struct session_config *cfg, struct session **ret)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	s->rng = 0x9e3779b97f4a7c15ULL;
 	s->cfg = *cfg;
 	if (!s->cfg.kind_options.event)
 		s->cfg.kind_options.event = sampler_event_default();
@@ -589,6 +595,29 @@ static int append_frame(struct session *s, uint64_t pc, bool caller, uint8_t whe
 	return 0;
 }
 
+/*
+ * Keep an unwind time in the sample the median comes from: every one until
+ * MAX_TIMINGS, then each replacing a random kept one with the odds that
+ * keep the sample uniform over all (reservoir sampling).
+ */
+static void keep_timing(struct session *s, int64_t ns)
+{
+	uint32_t v = ns > UINT32_MAX ? UINT32_MAX : ns < 0 ? 0 : (uint32_t)ns;
+	uint64_t seen = ++s->ntimings_seen;
+
+	if (s->nunwind_ns < MAX_TIMINGS) {
+		if (VEC_PUSH_RESERVE(s->unwind_ns, s->nunwind_ns, s->unwind_ns_cap) == 0)
+			s->unwind_ns[s->nunwind_ns++] = v;
+		return;
+	}
+	/* xorshift64: a cheap generator is enough to pick which to replace. */
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	if (s->rng % seen < MAX_TIMINGS)
+		s->unwind_ns[s->rng % MAX_TIMINGS] = v;
+}
+
 /* DWARF mode: the user part of the stack, unwound from the sample's registers and stack copy. */
 static int unwound_user(struct session *s, struct proc *p, const struct perf_record *smp)
 {
@@ -607,12 +636,7 @@ static int unwound_user(struct session *s, struct proc *p, const struct perf_rec
 	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (k < 0)
 		return k;
-	if (s->nunwind_ns < MAX_TIMINGS &&
-	    VEC_PUSH_RESERVE(s->unwind_ns, s->nunwind_ns, s->unwind_ns_cap) == 0) {
-		int64_t ns = elapsed_ns(&t0, &t1);
-
-		s->unwind_ns[s->nunwind_ns++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
-	}
+	keep_timing(s, elapsed_ns(&t0, &t1));
 	for (int i = 0; i < k; i++)
 		(void)append_frame(s, s->frames[i].pc, s->frames[i].caller, FRAME_USER);
 	s->stats.unwound++;
