@@ -657,6 +657,55 @@ static int write_periodic(struct collector_window *w, const struct record_opts *
 	return 0;
 }
 
+/*
+ * The status line on a terminal: elapsed time, samples, lost records and
+ * processes, redrawn in place four times a second on stderr and cleared
+ * before anything else is printed there. Only at the default verbosity
+ * (-q wants nothing, -v's lines would cut it) and when stderr is a TTY.
+ */
+struct status_line {
+	bool on, drawn;
+	struct timespec start, next;
+};
+
+static void status_start(struct status_line *sl)
+{
+	*sl = (struct status_line){.on = isatty(STDERR_FILENO) && log_get_level() == LOG_WARN};
+	(void)clock_gettime(CLOCK_MONOTONIC, &sl->start);
+	sl->next = sl->start;
+}
+
+static void status_draw(struct status_line *sl, const struct session_stats *st)
+{
+	struct timespec now;
+
+	if (!sl->on)
+		return;
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if (now.tv_sec < sl->next.tv_sec ||
+	    (now.tv_sec == sl->next.tv_sec && now.tv_nsec < sl->next.tv_nsec))
+		return;
+	sl->next = now;
+	sl->next.tv_nsec += 250000000;
+	if (sl->next.tv_nsec >= 1000000000) {
+		sl->next.tv_sec++;
+		sl->next.tv_nsec -= 1000000000;
+	}
+	fprintf(stderr, "\rcprof: recording %.1f s, %llu samples, %llu lost, %zu process%s\033[K",
+		(double)(now.tv_sec - sl->start.tv_sec) +
+			(double)(now.tv_nsec - sl->start.tv_nsec) / 1e9,
+		(unsigned long long)st->samples, (unsigned long long)st->lost, st->processes,
+		st->processes == 1 ? "" : "es");
+	sl->drawn = true;
+}
+
+static void status_clear(struct status_line *sl)
+{
+	if (sl->drawn)
+		fputs("\r\033[K", stderr);
+	sl->drawn = false;
+}
+
 static void print_summary(const struct session_stats *st, const struct outputs *outs)
 {
 	char stacks[96] = "", wrote[1024], unnamed[64] = "";
@@ -943,6 +992,7 @@ int cmd_record(int argc, char **argv)
 	struct outputs outs = {0};
 	struct periodic *per = NULL;
 	struct window_meter meter = {0};
+	struct status_line status = {0};
 	size_t nkinds;
 	struct sigaction sa = {0};
 	int32_t *pids = NULL;
@@ -1089,11 +1139,14 @@ int cmd_record(int argc, char **argv)
 		 session_stats(collector_session(c))->events,
 		 session_stats(collector_session(c))->rings, per ? "files named by" : "",
 		 per ? o.output : outs.names[0], outs.n > 1 ? " and more" : "");
+	status_start(&status);
 	while (!stop_requested) {
 		unsigned due;
 
 		r = collector_poll(c, &due);
+		status_draw(&status, session_stats(collector_session(c)));
 		if (r < 0) {
+			status_clear(&status);
 			/* Keep what was collected: stop here, write it, and fail afterwards. */
 			failed = cmd_fail(r, NULL,
 					  "reading samples; writing what was recorded so far");
@@ -1114,6 +1167,7 @@ int cmd_record(int argc, char **argv)
 			new_window = 0;
 			/* SIGHUP in a pause: the next window starts now, nothing to write. */
 			if (!collector_paused(c)) {
+				status_clear(&status);
 				r = collector_cut(c, &w);
 				if (r < 0) {
 					failed = cmd_fail(r, NULL, "cutting a window");
@@ -1137,6 +1191,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 
+	status_clear(&status);
 	/* Stopped between windows: the events were off, there is nothing to write. */
 	paused = collector_paused(c);
 	r = collector_stop(c, &w);

@@ -206,12 +206,45 @@ out:
 	return r;
 }
 
-static void put_mappings(ProtobufCBuffer *b, const struct profile *p)
+/* The mapping to write first: the first that looks like a program, not a library or the kernel. */
+static size_t main_mapping(const struct profile *p)
 {
 	for (size_t i = 0; i < p->nmappings; i++) {
 		const struct profile_mapping *m = &p->mappings[i];
-		Perftools__Profiles__Mapping msg = PERFTOOLS__PROFILES__MAPPING__INIT;
+		const char *file = profile_str(p, m->file);
 
+		if (!(m->flags & (PROFILE_MAPPING_KERNEL | PROFILE_MAPPING_ANON)) &&
+		    file[0] == '/' && !strstr(file, ".so"))
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+/*
+ * Mappings by id, the main program's first and the kernel's last: pprof
+ * takes the first mapping for the main binary (its "File:" line, where
+ * -http looks first), and a profile whose first sample began in ld.so or
+ * in a system call would otherwise name those. Ids are explicit, so the
+ * order changes nothing else.
+ */
+static void put_mappings(ProtobufCBuffer *b, const struct profile *p)
+{
+	size_t first = main_mapping(p);
+
+	for (size_t k = 0; k <= 2 * p->nmappings; k++) {
+		/* Pass 0: the main one; 1: the others but the kernel's; 2: the kernel's. */
+		size_t pass = k == 0 ? 0 : k <= p->nmappings ? 1 : 2;
+		size_t i = k == 0 ? first : (k - 1) % p->nmappings;
+		const struct profile_mapping *m;
+		Perftools__Profiles__Mapping msg = PERFTOOLS__PROFILES__MAPPING__INIT;
+		bool kernel;
+
+		if (i >= p->nmappings || (pass > 0 && i == first))
+			continue;
+		m = &p->mappings[i];
+		kernel = (m->flags & PROFILE_MAPPING_KERNEL) != 0;
+		if (pass > 0 && kernel != (pass == 2))
+			continue;
 		msg.id = i + 1;
 		msg.memory_start = m->start;
 		msg.memory_limit = m->limit;

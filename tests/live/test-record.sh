@@ -37,6 +37,19 @@ check "record -- COMMAND exits 0 with the command" [ $? -eq 0 ]
 check "the summary counts samples and names the file" \
 	grep -q "^cprof: [0-9]* samples (0 lost) from 1 process in .*cmd.pb.gz" "$tmp/err"
 check "the profile is mode 0600, like perf.data" [ "$(stat -c %a "$tmp/cmd.pb.gz")" = 600 ]
+check "stderr a file: the summary alone, no status line" sh -c "! grep -q 'recording [0-9.]* s' '$tmp/err'"
+# On a terminal (script(1) gives one): the status line, redrawn in place, cleared at the end.
+cr=$(printf '\r')
+script -qec "'$CPROF' record -o '$tmp/tty.pb.gz' -- '$HOT' 1" "$tmp/tty" >/dev/null
+check "on a terminal, a status line: elapsed time, samples, lost, processes" \
+	grep -q "${cr}cprof: recording [0-9.]* s, [1-9][0-9]* samples, 0 lost, 1 process" "$tmp/tty"
+check "redrawn in place a few times a second" [ "$(tr '\r' '\n' <"$tmp/tty" | grep -c '^cprof: recording')" -ge 3 ]
+check "and cleared before the summary" grep -q "${cr}$(printf '\033')\[Kcprof: [0-9]* samples" "$tmp/tty"
+script -qec "'$CPROF' -q record -o '$tmp/tty.pb.gz' -- '$HOT' 1" "$tmp/ttyq" >/dev/null
+check "-q: no status line on a terminal either" sh -c "! grep -q 'cprof: recording' '$tmp/ttyq'"
+pprof -traces "$tmp/cmd.pb.gz" | head -n 1 >"$tmp/file"
+check "pprof takes the command for the main binary (File: hot), not ld.so or the kernel" \
+	grep -qx "File: hot" "$tmp/file"
 pprof -comments "$tmp/cmd.pb.gz" >"$tmp/comments"
 check "its comments carry cprof's own cost" \
 	grep -Eq "^cprof's cost: [0-9.]+ s of CPU, [0-9.]+ MiB peak resident, 0 records lost, unwinding [0-9.]+ us a stack" "$tmp/comments"
