@@ -532,6 +532,11 @@ int cmd_snapshot(int argc, char **argv)
 			free(o.pids);
 			return cmd_fail(r, "check the pid", "cannot snapshot process %d", pid);
 		}
+		/* A process cannot trace itself; -a leaves cprof out for the same reason. */
+		if (o.pids[i] == getpid()) {
+			free(o.pids);
+			return cmd_usage_error(usage, "cannot snapshot cprof itself (pid %d)", pid);
+		}
 	}
 	/* Open the output first: a path that cannot be written fails before anything is stopped. */
 	r = outfile_open(o.output, &out);

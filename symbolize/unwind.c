@@ -516,8 +516,19 @@ static void slow_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 		 */
 		if (r == 0 || u->nframes == u->max || u->went_down)
 			return;
-		log_debug("unwind: pid %d: stopped after %zu frames: %s", up->pid, u->nframes,
-			  r < 0 ? dwfl_errmsg(-1) : "aborted");
+		if (log_get_level() >= LOG_DEBUG) {
+			uint64_t last = u->nframes ? u->frames[u->nframes - 1].pc : pc;
+			Dwfl_Module *m = dwfl_addrmodule(dwfl, last);
+			Dwarf_Addr start = 0;
+			const char *name = m ? dwfl_module_info(m, NULL, &start, NULL, NULL, NULL,
+								NULL, NULL)
+					     : NULL;
+
+			log_debug("unwind: pid %d: stopped after %zu frames at %#llx (%s+%#llx): %s",
+				  up->pid, u->nframes, (unsigned long long)last,
+				  name ? name : "no module", (unsigned long long)(last - start),
+				  r < 0 ? dwfl_errmsg(-1) : "aborted");
+		}
 	}
 	if (u->nframes == 0) {
 		/* No module to unwind with: the sampled pc, then frame pointers. */
@@ -709,6 +720,20 @@ static void verify(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_co
 			  i < n ? u->check[i].pc : 0, i < u->nframes ? u->frames[i].pc : 0);
 }
 
+/* -v -v: where a fast walk left a stack incomplete, by file and offset. */
+static void log_cut(struct unwind *u, const struct uproc *up)
+{
+	const struct session_frame *fr = &u->frames[u->nframes - 1];
+	const uint64_t at = fr->pc - (fr->caller ? 1 : 0);
+	const struct umod *mod = umod_find(up, at);
+	const struct proc_map *m = proc_map_find(u->cur.p, at);
+
+	log_debug("unwind: pid %d: fast walk cut after %zu frames at %s+%#llx (sp %#llx, fp %#llx)",
+		  u->cur.p->pid, u->nframes, m ? m->path : "no map",
+		  (unsigned long long)(mod ? at - mod->bias : at), (unsigned long long)u->cur.sp,
+		  (unsigned long long)u->cur.fp);
+}
+
 static int unwind_sample(void *ctx, struct proc *p, const struct perf_record *smp,
 			 struct session_frame *frames, size_t max, bool *ret_complete)
 {
@@ -737,6 +762,8 @@ static int unwind_sample(void *ctx, struct proc *p, const struct perf_record *sm
 	case WALK_DONE:
 		u->stats.fast++;
 		settle(u, up, ret_complete);
+		if (!*ret_complete && u->nframes && log_get_level() >= LOG_DEBUG)
+			log_cut(u, up);
 		if (u->verify)
 			verify(u, up, pc, ret_complete);
 		return (int)u->nframes;

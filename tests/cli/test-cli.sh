@@ -50,6 +50,9 @@ expect 2 "snapshot with both -p and -a" "$CPROF" snapshot -a -p 1
 expect 2 "snapshot --format bogus" "$CPROF" snapshot -p 1 --format bogus
 check "and names the formats" grep -q "^cprof: unknown format 'bogus' (pprof, text, threads, perf-script or folded)$" "$tmp/err"
 expect 2 "snapshot --repeat 0" "$CPROF" snapshot -p 1 --repeat 0
+# shellcheck disable=SC2016
+expect 2 "snapshot of cprof itself" sh -c 'exec "$0" snapshot -p $$' "$CPROF"
+check "says it cannot" grep -q "^cprof: cannot snapshot cprof itself" "$tmp/err"
 
 expect 2 "no command" "$CPROF"
 expect 2 "unknown global option" "$CPROF" --bogus

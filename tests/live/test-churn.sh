@@ -43,13 +43,18 @@ check "and their stacks are named down to main" grep -q " main$" "$tmp/cc1.trace
 pprof -traces -tagfocus=comm=true "$tmp/all.pb.gz" >"$tmp/true.traces"
 check "/bin/true's brief life is named, ld.so's start-up included" \
 	sh -c "grep -q '_dl_start\$' '$tmp/true.traces' || grep -q '__libc_start_main' '$tmp/true.traces'"
-# (cc1's own stacks may be deeper than the 16 KiB stack copy; true's are not.) The one
-# exception is the kernel's, not the unwinder's: a fault on the stack's own page as it
-# grows leaves the kernel no stack to copy, and the stack is its pc, then [truncated].
-cut=$(awk '/^-----------\+/ { fault = 0; next }
+# (cc1's own stacks may be deeper than the 16 KiB stack copy; true's are not.) Not
+# counted: a fault on the stack's own page as it grows leaves the kernel no stack to
+# copy, and the stack is its pc, then [truncated]. Counted, and allowed below 1 %: the
+# odd sample where the walk cannot step, as in the crt code gcc builds without CFI
+# (_init, frame_dummy, __do_global_dtors_aux), where libdwfl and perf cannot either;
+# `cprof -v -v` names each cut by file and offset. About 1 run in 10 had one such
+# sample among its ~250 of /bin/true (once in ld.so, under _dl_relocate_object).
+set -- $(awk '/^-----------\+/ { fault = 0; n++; next }
 	/asm_exc_page_fault$/ { fault = 1 }
-	/\[truncated\]$/ && !fault { n++ } END { print n + 0 }' "$tmp/true.traces")
-check "no stack of /bin/true is cut short, but where the kernel could copy none ($cut)" [ "$cut" -eq 0 ]
+	/\[truncated\]$/ && !fault { cut++ } END { print cut + 0, n + 0 }' "$tmp/true.traces")
+check "stacks of /bin/true cut short, but where the kernel could copy none: $1 of $2 (< 1 %)" \
+	sh -c "[ $2 -gt 0 ] && [ \$(( $1 * 100 )) -lt $2 ]"
 
 # 2. -p of a shell script that forks: its children are followed and named.
 sh -c "while [ ! -e '$tmp/go' ]; do :; done

@@ -60,10 +60,14 @@ check "the summary follows the windows ($s)" grep -q "^cprof: [0-9]* samples (0 
 start_hot
 mkdir "$tmp/h"
 start_record "$tmp/err" -- record -p "$hot_pid" --every 60 -o "$tmp/h/cpu-%Y%m%dT%H%M%S.pb.gz"
-# Windows are named to the second: the next must start in another.
-started=$(date +%s)
-while [ "$(date +%s)" = "$started" ]; do
-	sleep 0.05
+# Windows are named to the second: the next must start in another. Two
+# second boundaries, so the window cut by SIGHUP is a second long at least
+# and has samples (one boundary can come a moment after the start).
+for boundary in 1 2; do
+	started=$(date +%s)
+	while [ "$(date +%s)" = "$started" ]; do
+		sleep 0.05
+	done
 done
 kill -HUP "$rec"
 check "SIGHUP writes the window so far at once" wait_wrote 1
