@@ -520,14 +520,15 @@ static void slow_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 			uint64_t last = u->nframes ? u->frames[u->nframes - 1].pc : pc;
 			Dwfl_Module *m = dwfl_addrmodule(dwfl, last);
 			Dwarf_Addr start = 0;
-			const char *name = m ? dwfl_module_info(m, NULL, &start, NULL, NULL, NULL,
-								NULL, NULL)
-					     : NULL;
+			const char *name =
+				m ? dwfl_module_info(m, NULL, &start, NULL, NULL, NULL, NULL, NULL)
+				  : NULL;
 
-			log_debug("unwind: pid %d: stopped after %zu frames at %#llx (%s+%#llx): %s",
-				  up->pid, u->nframes, (unsigned long long)last,
-				  name ? name : "no module", (unsigned long long)(last - start),
-				  r < 0 ? dwfl_errmsg(-1) : "aborted");
+			log_debug(
+				"unwind: pid %d: stopped after %zu frames at %#llx (%s+%#llx): %s",
+				up->pid, u->nframes, (unsigned long long)last,
+				name ? name : "no module", (unsigned long long)(last - start),
+				r < 0 ? dwfl_errmsg(-1) : "aborted");
 		}
 	}
 	if (u->nframes == 0) {
