@@ -45,6 +45,9 @@ int cmd_fail(int err, const char *hint, const char *fmt, ...) __attribute__((for
  */
 int cmd_option_error(const char *cmd_usage, int c, char **argv);
 
+/* An integer sysctl from path (under /proc/sys), or fallback when it cannot be read. */
+long cmd_sysctl(const char *path, long fallback);
+
 /* Print "cprof: <message>" and the command's synopsis to stderr; returns EXIT_USAGE. */
 int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -60,20 +60,6 @@ static void say(enum verdict v, const char *what, const char *fmt, ...)
 	putchar('\n');
 }
 
-/* An integer sysctl from /proc/sys, or fallback when it cannot be read. */
-static long sysctl_long(const char *path, long fallback)
-{
-	FILE *f = fopen(path, "re");
-	long v = fallback;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = fallback;
-		(void)fclose(f);
-	}
-	return v;
-}
-
 /* The effective capability set, from /proc/self/status. */
 static unsigned long long effective_caps(void)
 {
@@ -123,7 +109,7 @@ static void check_access(unsigned long long caps, long paranoid)
 
 static void check_mlock(unsigned long long caps)
 {
-	long kb = sysctl_long("/proc/sys/kernel/perf_event_mlock_kb", -1);
+	long kb = cmd_sysctl("/proc/sys/kernel/perf_event_mlock_kb", -1);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	/* 2 MiB a CPU (the DWARF mode's rings), plus a page each for the header. */
 	long want = cpus * (2048 + 4);
@@ -159,7 +145,7 @@ static void check_tracefs(void)
 /* Whether /proc/kallsyms shows this process real addresses. */
 static void check_kallsyms(void)
 {
-	long restrict_ = sysctl_long("/proc/sys/kernel/kptr_restrict", -1);
+	long restrict_ = cmd_sysctl("/proc/sys/kernel/kptr_restrict", -1);
 	FILE *f = fopen("/proc/kallsyms", "re");
 	unsigned long long addr = 0;
 	char line[256];
@@ -181,7 +167,7 @@ static void check_kallsyms(void)
 
 static void check_yama(void)
 {
-	long scope = sysctl_long("/proc/sys/kernel/yama/ptrace_scope", -1);
+	long scope = cmd_sysctl("/proc/sys/kernel/yama/ptrace_scope", -1);
 
 	if (scope < 0)
 		say(OK, "ptrace_scope", "no Yama: ptrace follows credentials alone");
@@ -213,7 +199,7 @@ static void check_pmu(void)
 
 static void check_rate(void)
 {
-	long rate = sysctl_long("/proc/sys/kernel/perf_event_max_sample_rate", -1);
+	long rate = cmd_sysctl("/proc/sys/kernel/perf_event_max_sample_rate", -1);
 
 	if (rate >= 999 || rate < 0)
 		say(OK, "max_sample_rate", "%ld a second: -F 999 (the default) is allowed", rate);
@@ -325,7 +311,7 @@ int cmd_doctor(int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(usage, "unexpected argument '%s'", argv[optind]);
 	failures = 0;
-	check_access(caps, sysctl_long("/proc/sys/kernel/perf_event_paranoid", 2));
+	check_access(caps, sampler_paranoid());
 	check_mlock(caps);
 	check_kallsyms();
 	check_tracefs();

@@ -60,6 +60,19 @@ int cmd_fail(int err, const char *hint, const char *fmt, ...)
 	return 1;
 }
 
+long cmd_sysctl(const char *path, long fallback)
+{
+	FILE *f = fopen(path, "re");
+	long v = fallback;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = fallback;
+		(void)fclose(f);
+	}
+	return v;
+}
+
 int cmd_usage_error(const char *cmd_usage, const char *fmt, ...)
 {
 	char msg[512];

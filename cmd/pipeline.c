@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/pipeline.h"
@@ -116,12 +117,22 @@ void pipeline_add_comments(struct profile *p, int argc, char **argv)
 	}
 }
 
-int pipeline_write(const struct profile *p, enum view_kind format, struct outfile *out)
+int pipeline_view(const struct profile *p, enum view_kind format, FILE *f)
 {
 	/* Our own recording: no bound on what its stacks may take. */
 	struct stacks_options so = {.sample_index = (int)p->ntypes - 1, .max_memory = SIZE_MAX};
 	struct view_options v = {.kind = format};
 	struct stacks *st = NULL;
+	int r = stacks_build(p, NULL, &so, &st);
+
+	if (r == 0)
+		r = view_write_to(&v, st, f);
+	stacks_free(st);
+	return r;
+}
+
+int pipeline_write(const struct profile *p, enum view_kind format, struct outfile *out)
+{
 	FILE *f;
 	int r;
 
@@ -135,40 +146,49 @@ int pipeline_write(const struct profile *p, enum view_kind format, struct outfil
 		}
 		return outfile_commit(out);
 	}
-	r = stacks_build(p, NULL, &so, &st);
-	if (r < 0) {
-		outfile_abort(out);
-		return r;
-	}
 	f = outfile_stream(out);
 	if (!f) {
 		r = -errno;
-		stacks_free(st);
 		outfile_abort(out);
 		return r;
 	}
-	r = outfile_finish(out, f, view_write_to(&v, st, f));
-	stacks_free(st);
-	return r;
+	return outfile_finish(out, f, pipeline_view(p, format, f));
+}
+
+void pipeline_own_cost(struct own_cost *ret)
+{
+	unsigned long size, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	struct rusage ru;
+
+	*ret = (struct own_cost){0};
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		ret->cpu_seconds = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+				   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+		ret->peak_resident_bytes = (double)ru.ru_maxrss * 1024.0;
+	}
+	if (f) {
+		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+			resident = 0;
+		(void)fclose(f);
+	}
+	ret->resident_bytes = (double)resident * (double)sysconf(_SC_PAGESIZE);
 }
 
 void pipeline_add_cost(struct profile *p, const struct session_stats *st, bool say)
 {
-	struct rusage ru;
+	struct own_cost cost;
 	char line[256];
 	char unwind[64] = "";
 
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return;
+	pipeline_own_cost(&cost);
 	if (st && st->unwind_median_ns)
 		(void)snprintf(unwind, sizeof(unwind), ", unwinding %.1f us a stack (median)",
 			       (double)st->unwind_median_ns / 1000.0);
 	(void)snprintf(line, sizeof(line),
 		       "cprof's cost: %.2f s of CPU, %.1f MiB peak resident, %llu records lost%s",
-		       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-			       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-		       (double)ru.ru_maxrss / 1024.0, (unsigned long long)(st ? st->lost : 0),
-		       unwind);
+		       cost.cpu_seconds, cost.peak_resident_bytes / (1024.0 * 1024.0),
+		       (unsigned long long)(st ? st->lost : 0), unwind);
 	(void)profile_add_comment(p, line);
 	if (say)
 		log_info("%s", line);

@@ -55,6 +55,20 @@ void pipeline_add_comments(struct profile *p, int argc, char **argv);
  */
 void pipeline_add_cost(struct profile *p, const struct session_stats *st, bool say);
 
+/* What cprof itself has used so far. */
+struct own_cost {
+	double cpu_seconds;	    /* user and system */
+	double resident_bytes;	    /* now */
+	double peak_resident_bytes; /* at most, so far */
+};
+
+/* cprof's own cost now (0 for what cannot be read). */
+void pipeline_own_cost(struct own_cost *ret);
+
+/* Write p's stacks as view format (not VIEW_TOP: pprof is pipeline_write's) to f. Returns 0 or <0.
+ */
+int pipeline_view(const struct profile *p, enum view_kind format, FILE *f);
+
 /*
  * Write p as format (VIEW_TOP: the pprof file itself; any other view of
  * its stacks) into out, committed or aborted. Returns 0 or a negative errno.

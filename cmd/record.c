@@ -488,12 +488,19 @@ static int child_status_code(int status)
 /* cprof's own CPU time so far (user + system), in seconds. */
 static double own_cpu_seconds(void)
 {
-	struct rusage ru;
+	struct own_cost c;
 
-	if (getrusage(RUSAGE_SELF, &ru) < 0)
-		return 0;
-	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	pipeline_own_cost(&c);
+	return c.cpu_seconds;
+}
+
+/* cprof's resident memory now, in MiB. */
+static double own_resident_mib(void)
+{
+	struct own_cost c;
+
+	pipeline_own_cost(&c);
+	return c.resident_bytes / (1024.0 * 1024.0);
 }
 
 /* The files record writes: one per kind. */
@@ -594,20 +601,6 @@ static int write_window(struct collector_window *w, struct outputs *outs, enum v
 	return 0;
 }
 
-/* cprof's resident memory now, in MiB (0 when unknown). */
-static double resident_mib(void)
-{
-	unsigned long size, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (f) {
-		if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-			resident = 0;
-		(void)fclose(f);
-	}
-	return (double)resident * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
-}
-
 /* What the windows before this one had used, for each window's own figures. */
 struct window_meter {
 	double cpu;
@@ -651,7 +644,7 @@ static int write_periodic(struct collector_window *w, const struct record_opts *
 		 "%.1f MiB resident; wrote %s%s",
 		 (double)w->profiles[0]->duration_nanos / 1e9,
 		 (unsigned long long)(st->samples - m->samples),
-		 (unsigned long long)(st->lost - m->lost), cpu - m->cpu, resident_mib(), wrote,
+		 (unsigned long long)(st->lost - m->lost), cpu - m->cpu, own_resident_mib(), wrote,
 		 r ? "; removed the oldest" : "");
 	*m = (struct window_meter){cpu, st->samples, st->lost};
 	return 0;

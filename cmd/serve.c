@@ -23,7 +23,6 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -325,23 +324,14 @@ static int request_pids(const struct http_request *req, struct http_response *re
 /* A view of p (a text one) as the response body. */
 static int view_body(const struct profile *p, enum view_kind kind, struct http_response *resp)
 {
-	struct stacks_options so = {.sample_index = (int)p->ntypes - 1, .max_memory = SIZE_MAX};
-	struct view_options v = {.kind = kind};
-	struct stacks *st = NULL;
-	FILE *f;
-	int r = stacks_build(p, NULL, &so, &st);
+	FILE *f = open_memstream(&resp->body, &resp->len);
+	int r;
 
-	if (r < 0)
-		return r;
-	f = open_memstream(&resp->body, &resp->len);
-	if (!f) {
-		stacks_free(st);
+	if (!f)
 		return -errno;
-	}
-	r = view_write_to(&v, st, f);
+	r = pipeline_view(p, kind, f);
 	if (fclose(f) != 0 && r == 0)
 		r = -EIO;
-	stacks_free(st);
 	return r;
 }
 
@@ -626,28 +616,19 @@ static void metric(FILE *f, const char *name, const char *type, const char *help
 static int metrics_page(struct http_response *resp)
 {
 	FILE *f = open_memstream(&resp->body, &resp->len);
-	struct rusage ru;
+	struct own_cost cost;
 	char *dir = NULL;
-	long rss_pages = 0;
-	FILE *statm = fopen("/proc/self/statm", "re");
 
 	if (!f)
 		return text(resp, 500, false, "out of memory\n");
-	if (statm) {
-		if (fscanf(statm, "%*s %ld", &rss_pages) != 1)
-			rss_pages = 0;
-		(void)fclose(statm);
-	}
-	(void)getrusage(RUSAGE_SELF, &ru);
+	pipeline_own_cost(&cost);
 	(void)cache_dir_path(&dir);
 	pthread_mutex_lock(&metrics.lock);
 	metric(f, "cprof_cpu_seconds_total", "counter", "CPU time cprof has used, user and system.",
-	       (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-		       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
-	metric(f, "cprof_resident_bytes", "gauge", "cprof's resident memory.",
-	       (double)rss_pages * (double)sysconf(_SC_PAGESIZE));
+	       cost.cpu_seconds);
+	metric(f, "cprof_resident_bytes", "gauge", "cprof's resident memory.", cost.resident_bytes);
 	metric(f, "cprof_peak_resident_bytes", "gauge", "cprof's peak resident memory.",
-	       (double)ru.ru_maxrss * 1024.0);
+	       cost.peak_resident_bytes);
 	metric(f, "cprof_samples_total", "counter", "Samples taken into served profiles.",
 	       (double)metrics.samples);
 	metric(f, "cprof_lost_records_total", "counter",

@@ -214,22 +214,16 @@ static int all_pids(int32_t **ret, size_t *ret_n)
 /* Why ptrace was refused, as one line's hint. */
 static const char *ptrace_hint(char *buf, size_t size)
 {
-	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "re");
-	int scope = 0;
+	long scope = cmd_sysctl("/proc/sys/kernel/yama/ptrace_scope", 0);
 
-	if (f) {
-		if (fscanf(f, "%d", &scope) != 1)
-			scope = 0;
-		(void)fclose(f);
-	}
 	if (scope >= 3)
 		(void)snprintf(buf, size,
-			       "Yama's kernel.yama.ptrace_scope is %d: no process may be traced "
+			       "Yama's kernel.yama.ptrace_scope is %ld: no process may be traced "
 			       "until reboot",
 			       scope);
 	else if (scope > 0)
 		(void)snprintf(buf, size,
-			       "Yama's kernel.yama.ptrace_scope is %d: run cprof as root, or "
+			       "Yama's kernel.yama.ptrace_scope is %ld: run cprof as root, or "
 			       "'sysctl kernel.yama.ptrace_scope=0'",
 			       scope);
 	else
