@@ -320,8 +320,11 @@ static int read_comm(const char *path, char comm[PROC_COMM_MAX])
 
 	if (!f)
 		return -errno;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
+	/* An empty read is a task that went away: the name it had still stands. */
+	if (!fgets(buf, sizeof(buf), f)) {
+		(void)fclose(f);
+		return -ESRCH;
+	}
 	(void)fclose(f);
 	set_comm(comm, buf);
 	return 0;
@@ -492,8 +495,16 @@ gone:
 	/* Gone, or not ours to read (another user's, without privileges): say which. */
 	if (r != -ENOMEM && r != -EACCES && r != -EPERM)
 		r = -ESRCH;
-	/* A process that vanished mid-scan is not worth keeping half-known. */
-	proc_free(idtab_remove(&t->procs, pid));
+	/*
+	 * Gone since the names were read, as the short-lived are: it ran after
+	 * the events did, or it would not matter, and its samples still want
+	 * its name. Kept as exited processes are, a while; a nameless one, or
+	 * one not ours to read, is not worth keeping.
+	 */
+	if (r == -ESRCH && p->comm[0])
+		proc_table_exit(t, pid, pid);
+	else
+		proc_free(idtab_remove(&t->procs, pid));
 	return r;
 }
 

@@ -356,6 +356,18 @@ int session_start(struct session *s)
 	s->window_realtime_ns = s->stats.start_realtime_ns;
 	for (size_t k = 0; k < s->noutputs; k++)
 		profile_set_time(s->outputs[k].profile, s->window_realtime_ns, 0);
+	/*
+	 * The whole host: names before the events run as well as after. A
+	 * process born before the events and gone within milliseconds has no
+	 * record to name it, and after them it may not last until /proc is
+	 * read; read before them, it is named unless it was born in the few
+	 * microseconds between. The second pass reads only the newcomers.
+	 */
+	if (!s->cfg.child && !s->cfg.npids && !s->cfg.ntids) {
+		r = proc_table_scan_names(s->procs, proc_root(s));
+		if (r < 0)
+			return r;
+	}
 	/* With a child, enable_on_exec starts the events at its exec. */
 	if (!s->cfg.sampler.enable_on_exec) {
 		r = sampler_enable(s->sampler);
