@@ -20,15 +20,14 @@
 #include "lib/collect/collector.h"
 #include "lib/collect/kinds.h"
 #include "lib/collect/session.h"
-#include "lib/perf/tracefs.h"
 #include "lib/views/stacks.h"
 #include "lib/views/view.h"
 #include "proto/pprof.h"
-#include "symbolize/probe.h"
 #include "symbolize/symbolize.h"
 #include "symbolize/unwind.h"
 #include "cmd/periodic.h"
 #include "cmd/pipeline.h"
+#include "cmd/target.h"
 
 static const char usage[] =
 	"usage: cprof record [OPTIONS] -- COMMAND [ARGS...]\n"
@@ -116,16 +115,7 @@ static const char usage_more[] =
 	"  go tool pprof -top cprof.pb.gz\n";
 
 struct record_opts {
-	bool all_cpus;
-	const char *pid_list;
-	const char *tid_list;
-	const char *cpu_list;
-	uint64_t freq;
-	const char *event;
-	const char *kind; /* a list: cpu,offcpu */
-	uint64_t count;	  /* -c: a sample every count events; 0: by -F */
-	enum sampler_callgraph callgraph;
-	uint32_t stack_size;
+	struct target_opts t; /* what to record */
 	uint64_t duration_ns; /* 0: until the target ends or a signal; with --every, a window's */
 	uint64_t every_ns;    /* --every: a window this often; 0: one recording */
 	uint64_t keep;	      /* --keep: windows kept, 0 for all */
@@ -161,27 +151,6 @@ static void on_sigchld(int sig)
 }
 
 /* "fp", "none", "dwarf" or "dwarf,SIZE", as perf spells them. */
-static int parse_call_graph(const char *arg, struct record_opts *o)
-{
-	uint64_t size = DEFAULT_STACK_SIZE;
-
-	if (strcmp(arg, "fp") == 0) {
-		o->callgraph = SAMPLER_CALLGRAPH_FP;
-		return 0;
-	}
-	if (strcmp(arg, "none") == 0) {
-		o->callgraph = SAMPLER_CALLGRAPH_NONE;
-		return 0;
-	}
-	if (strncmp(arg, "dwarf", 5) != 0 || (arg[5] != '\0' && arg[5] != ','))
-		return -EINVAL;
-	if (arg[5] == ',' && (parse_uint(arg + 6, 8, SAMPLER_STACK_MAX, &size) < 0 || size % 8))
-		return -EINVAL;
-	o->callgraph = SAMPLER_CALLGRAPH_DWARF;
-	o->stack_size = (uint32_t)size;
-	return 0;
-}
-
 static int parse_format(const char *s, enum view_kind *ret)
 {
 	if (strcmp(s, "pprof") == 0)
@@ -256,46 +225,40 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	};
 	int c, targets;
 
-	*o = (struct record_opts){
-		.freq = 999,
-		.event = "cpu-clock",
-		.kind = "cpu",
-		.callgraph = SAMPLER_CALLGRAPH_DWARF,
-		.stack_size = DEFAULT_STACK_SIZE,
-		.output = "cprof.pb.gz",
-	};
+	*o = (struct record_opts){.output = "cprof.pb.gz"};
+	target_opts_init(&o->t);
 	optind = 0; /* glibc: a full rescan, GNU extensions included */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+ap:t:C:F:c:e:gd:o:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'a':
-			o->all_cpus = true;
+			o->t.all_cpus = true;
 			break;
 		case 'p':
-			o->pid_list = optarg;
+			o->t.pid_list = optarg;
 			break;
 		case 't':
-			o->tid_list = optarg;
+			o->t.tid_list = optarg;
 			break;
 		case 'C':
-			o->cpu_list = optarg;
+			o->t.cpu_list = optarg;
 			break;
 		case 'F':
-			if (parse_uint(optarg, 1, 100000, &o->freq) < 0)
+			if (parse_uint(optarg, 1, 100000, &o->t.freq) < 0)
 				return cmd_usage_error(usage, "invalid frequency '%s'", optarg), -1;
 			break;
 		case 'c':
-			if (parse_uint(optarg, 1, UINT64_MAX >> 1, &o->count) < 0)
+			if (parse_uint(optarg, 1, UINT64_MAX >> 1, &o->t.count) < 0)
 				return cmd_usage_error(usage, "invalid count '%s'", optarg), -1;
 			break;
 		case 'e':
-			o->event = optarg;
+			o->t.event = optarg;
 			break;
 		case 'g':
-			o->callgraph = SAMPLER_CALLGRAPH_FP;
+			o->t.callgraph = SAMPLER_CALLGRAPH_FP;
 			break;
 		case OPT_CALL_GRAPH:
-			if (parse_call_graph(optarg, o) < 0)
+			if (target_parse_call_graph(optarg, &o->t) < 0)
 				return cmd_usage_error(
 					       usage,
 					       "invalid call-graph '%s' (fp, none, dwarf or "
@@ -320,7 +283,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			o->verify_unwind = true;
 			break;
 		case OPT_KIND:
-			o->kind = optarg;
+			o->t.kind = optarg;
 			break;
 		case OPT_EVERY:
 			/* Windows are named to the second. */
@@ -361,7 +324,7 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		o->command = &argv[optind];
 	if (!o->format_given)
 		o->format = format_of(o->output);
-	if (o->verify_unwind && o->callgraph != SAMPLER_CALLGRAPH_DWARF)
+	if (o->verify_unwind && o->t.callgraph != SAMPLER_CALLGRAPH_DWARF)
 		return cmd_usage_error(usage, "--verify-unwind checks DWARF unwinding: drop -g or "
 					      "--call-graph fp/none"),
 		       -1;
@@ -374,8 +337,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 	if (o->every_ns && strcmp(o->output, "-") == 0)
 		return cmd_usage_error(usage, "--every writes a file per window: give -o PATTERN"),
 		       -1;
-	targets =
-		o->all_cpus + (o->pid_list != NULL) + (o->tid_list != NULL) + (o->command != NULL);
+	targets = o->t.all_cpus + (o->t.pid_list != NULL) + (o->t.tid_list != NULL) +
+		  (o->command != NULL);
 	if (targets != 1)
 		return cmd_usage_error(usage,
 				       targets ? "give only one of -a, -p, -t and COMMAND"
@@ -436,46 +399,7 @@ static int spawn_stopped(char **command, pid_t *ret_pid, int *ret_go, int *ret_e
 	return 0;
 }
 
-/*
- * The command line, host and kernel, as comments. Heap buffers: this is
- * inlined into cmd_record, whose frame lies under every stack of cprof.
- */
-static int open_error(int r, const struct record_opts *o)
-{
-	char hint[200];
-	int paranoid = sampler_paranoid();
-	/* What each kind of target needs: -a the whole CPU (0), a process's user space 2. */
-	int need = o->all_cpus ? 0 : 2;
-
-	switch (r) {
-	case -EACCES:
-	case -EPERM:
-		if (paranoid <= need) /* the setting allows it: the target is another user's */
-			return cmd_fail(r, "it belongs to another user: run cprof as root",
-					"perf_event_open");
-		(void)snprintf(hint, sizeof(hint),
-			       "run as root, or set kernel.perf_event_paranoid to %d or lower "
-			       "(sysctl -w kernel.perf_event_paranoid=%d) or grant CAP_PERFMON",
-			       need, need);
-		return cmd_fail(r, hint, "perf_event_open");
-	case -ENOENT:
-	case -EOPNOTSUPP:
-		return cmd_fail(r, "this machine has no such counter; try -e cpu-clock",
-				"event '%s'", o->event);
-	case -EMFILE:
-		return cmd_fail(r, "raise the limit with 'ulimit -n'",
-				"perf_event_open (one file per thread and CPU)");
-	case -ENODEV:
-		return cmd_fail(r, "check the list given to -C", "no usable CPU");
-	default:
-		return cmd_fail(r, NULL, "perf_event_open");
-	}
-}
-
-/*
- * Write the profile in its format and make the output final (out is
- * consumed either way). Returns 0 or -errno.
- */
+/* The exit code record gives for a command's wait status, as a shell would. */
 static int child_status_code(int status)
 {
 	if (WIFEXITED(status))
@@ -734,146 +658,6 @@ static void print_summary(const struct session_stats *st, const struct outputs *
 			 (unsigned long long)st->unpaired);
 }
 
-/* A tracefs error, for what needed it. Returns the exit code. */
-static int tracefs_error(int r, const char *what)
-{
-	switch (r) {
-	case -ENODEV:
-		return cmd_fail(r, "mount it: mount -t tracefs nodev /sys/kernel/tracing",
-				"%s needs tracefs, which is not mounted", what);
-	case -EACCES:
-	case -EPERM:
-		return cmd_fail(r, "run cprof as root", "%s needs tracefs, which is root's", what);
-	case -ENOENT:
-		return cmd_fail(r, "list them in /sys/kernel/tracing/available_events",
-				"this kernel has no tracepoint %s", what);
-	default:
-		return cmd_fail(r, NULL, "%s", what);
-	}
-}
-
-/* Room for what a custom -e event borrows: a tracepoint's system, a probe's file and function. */
-struct custom_event {
-	struct sampler_event event;
-	char system[64];
-	char path[4096];
-	char func[256];
-};
-
-/* -e kprobe:FUNC or uprobe:PATH:FUNC into c->event. Returns 0, or an exit code (reported). */
-static int resolve_probe(const char *name, struct custom_event *c)
-{
-	bool user = strncmp(name, "uprobe:", 7) == 0;
-	const char *spec = name + 7, *last = strrchr(spec, ':');
-	uint64_t off = 0;
-	int r;
-
-	if (user &&
-	    (!last || last == spec || !last[1] || (size_t)(last - spec) >= sizeof(c->path) ||
-	     strlen(last + 1) >= sizeof(c->func)))
-		return cmd_usage_error(usage, "invalid uprobe '%s' (uprobe:PATH:FUNCTION)", name);
-	if (!user && (!spec[0] || strlen(spec) >= sizeof(c->func)))
-		return cmd_usage_error(usage, "invalid kprobe '%s' (kprobe:FUNCTION)", name);
-	if (user) {
-		(void)snprintf(c->path, sizeof(c->path), "%.*s", (int)(last - spec), spec);
-		(void)snprintf(c->func, sizeof(c->func), "%s", last + 1);
-		r = probe_offset(c->path, c->func, &off);
-		if (r == -ESRCH)
-			return cmd_fail(r, "nm -D or readelf -s list what it has",
-					"no function '%s' in '%s'", c->func, c->path);
-		if (r < 0)
-			return cmd_fail(r, NULL, "cannot place a uprobe in '%s'", c->path);
-	} else {
-		(void)snprintf(c->func, sizeof(c->func), "%s", spec);
-	}
-	r = sampler_event_probe(name, c->func, user ? c->path : NULL, off, &c->event);
-	if (r < 0)
-		return cmd_fail(
-			r,
-			user ? "it needs CONFIG_UPROBE_EVENTS"
-			     : "it needs CONFIG_KPROBE_EVENTS; a tracepoint (-e SYSTEM:NAME) "
-			       "may do",
-			"this kernel has no %s PMU", user ? "uprobe" : "kprobe");
-	return 0;
-}
-
-/*
- * -e as a named event (cycles, page-faults…), a tracepoint SYSTEM:NAME
- * whose id tracefs gives, or a probe (kprobe:FUNC, uprobe:PATH:FUNC), into
- * *c. Returns the event, or NULL with *ret_exit set (reported).
- */
-static const struct sampler_event *resolve_event(const char *name, struct custom_event *c,
-						 int *ret_exit)
-{
-	const struct sampler_event *e = sampler_event_find(name);
-	const char *colon = strchr(name, ':');
-	char *system = c->system;
-	size_t size = sizeof(c->system);
-	uint64_t id;
-	int r;
-
-	if (e)
-		return e;
-	if (strncmp(name, "kprobe:", 7) == 0 || strncmp(name, "uprobe:", 7) == 0) {
-		*ret_exit = resolve_probe(name, c);
-		return *ret_exit ? NULL : &c->event;
-	}
-	if (!colon || (size_t)(colon - name) >= size || !colon[1]) {
-		*ret_exit = cmd_usage_error(usage, "unknown event '%s'", name);
-		return NULL;
-	}
-	(void)snprintf(system, size, "%.*s", (int)(colon - name), name);
-	r = tracefs_event_id(system, colon + 1, &id);
-	if (r < 0) {
-		*ret_exit = tracefs_error(r, name);
-		return NULL;
-	}
-	c->event = (struct sampler_event){
-		.name = name,
-		.type = PERF_TYPE_TRACEPOINT,
-		.config = id,
-		.value_type = name,
-		.value_unit = "count",
-		.every = true,
-	};
-	return &c->event;
-}
-
-/* --kind's list into kinds (each once). Returns how many, or 0 after a usage error. */
-static size_t parse_kinds(const char *list, const struct kind **kinds, size_t max)
-{
-	char *copy = strdup(list), *tok, *save = NULL;
-	size_t n = 0;
-
-	if (!copy)
-		return 0;
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const struct kind *k = kind_find(tok);
-		bool seen = false;
-
-		if (!k || n == max) {
-			if (k)
-				(void)cmd_usage_error(usage, "too many kinds in '%s'", list);
-			else
-				(void)cmd_usage_error(
-					usage,
-					"unknown kind '%s' (cpu, offcpu, wall, mutex, "
-					"threadcreate)",
-					tok);
-			free(copy);
-			return 0;
-		}
-		for (size_t i = 0; i < n; i++)
-			seen |= kinds[i] == k;
-		if (!seen)
-			kinds[n++] = k;
-	}
-	free(copy);
-	if (n == 0)
-		(void)cmd_usage_error(usage, "no kind in '%s'", list);
-	return n;
-}
-
 static void print_unwind_summary(const struct unwind *u, bool verified)
 {
 	struct unwind_stats us;
@@ -901,54 +685,6 @@ static void print_symbolize_notes(const struct symbolize *sym)
 		log_info("ignored %zu JIT perf map%s another user could have written (%s)",
 			 st.jitmaps_refused, st.jitmaps_refused == 1 ? "" : "s",
 			 st.jitmap_refused_why);
-}
-
-/*
- * The targets of the options into the session's config: -C, -p or -t (each
- * checked to exist and be ours to profile). Returns 0, or an exit code
- * already reported.
- */
-static int set_targets(const struct record_opts *o, struct session_config *cfg, bool **cpus,
-		       int32_t **pids)
-{
-	if (o->cpu_list) {
-		int ncpu = sampler_online_cpus(cpus);
-
-		if (ncpu < 0)
-			return cmd_fail(ncpu, NULL, "reading the CPU list");
-		if (parse_cpu_list(o->cpu_list, *cpus, (size_t)ncpu) < 0)
-			return cmd_usage_error(usage, "invalid CPU list '%s' (this machine has %d)",
-					       o->cpu_list, ncpu);
-		cfg->sampler.cpus = *cpus;
-		cfg->sampler.ncpus = (size_t)ncpu;
-	}
-	if (o->pid_list || o->tid_list) {
-		const char *list = o->pid_list ? o->pid_list : o->tid_list;
-		size_t n;
-
-		if (parse_id_list(list, pids, &n) < 0)
-			return cmd_usage_error(usage, "invalid %s list '%s'",
-					       o->pid_list ? "pid" : "tid", list);
-		for (size_t i = 0; i < n; i++) {
-			/* kill(0) accepts thread ids too; EPERM: someone else's, unless we are
-			 * root. */
-			if (kill((*pids)[i], 0) < 0 && (errno == ESRCH || errno == EPERM))
-				return cmd_fail(-errno,
-						errno == EPERM ? "it belongs to another user: run "
-								 "cprof as root"
-							       : NULL,
-						"cannot profile %s %d", o->pid_list ? "pid" : "tid",
-						(*pids)[i]);
-		}
-		if (o->pid_list) {
-			cfg->pids = *pids;
-			cfg->npids = n;
-		} else {
-			cfg->tids = *pids;
-			cfg->ntids = n;
-		}
-	}
-	return 0;
 }
 
 /* Start the stopped command: 0 once it runs, or an exit code already reported. */
@@ -979,17 +715,14 @@ int cmd_record(int argc, char **argv)
 	struct collector_window w = {0};
 	struct symbolize_options sym_opts = {0};
 	struct pipeline pipe = {0};
-	const struct collector_fallbacks *fb;
-	const struct kind *kinds[SAMPLER_MAX_EVENTS];
-	static struct custom_event custom; /* large, and borrowed by the events until the end */
+	static struct target tg; /* large, and borrowed by the events until the end */
+	const struct kind *const *kinds = tg.kinds;
 	struct outputs outs = {0};
 	struct periodic *per = NULL;
 	struct window_meter meter = {0};
 	struct status_line status = {0};
 	size_t nkinds;
 	struct sigaction sa = {0};
-	int32_t *pids = NULL;
-	bool *cpus = NULL;
 	pid_t child = 0;
 	int go_fd = -1, err_fd = -1, child_status = 0, r, ret = 1, failed = 0;
 	bool child_exited = false, paused;
@@ -998,33 +731,15 @@ int cmd_record(int argc, char **argv)
 	if (r <= 0)
 		return r < 0 ? EXIT_USAGE : 0;
 
-	nkinds = parse_kinds(o.kind, kinds, SAMPLER_MAX_EVENTS);
-	if (!nkinds)
-		return EXIT_USAGE;
-	if (nkinds > 1 && strcmp(o.output, "-") == 0)
-		return cmd_usage_error(usage, "several kinds write several files: give -o NAME");
-	cfg.session.kinds = kinds;
-	cfg.session.nkinds = nkinds;
-	cfg.session.kind_options.event = resolve_event(o.event, &custom, &ret);
-	if (!cfg.session.kind_options.event)
+	ret = target_bind(&tg, &o.t, usage, &cfg);
+	nkinds = tg.nkinds;
+	if (!ret && nkinds > 1 && strcmp(o.output, "-") == 0)
+		ret = cmd_usage_error(usage, "several kinds write several files: give -o NAME");
+	if (ret) {
+		target_release(&tg);
 		return ret;
-	cfg.session.kind_options.freq = o.freq;
-	cfg.session.kind_options.count = o.count;
-	for (size_t k = 0; k < nkinds; k++) {
-		/* What each kind opens, now: tracefs missing is a clear error, not a fallback. */
-		struct sampler_spec specs[KIND_MAX_EVENTS];
-
-		r = kinds[k]->events(&cfg.session.kind_options, specs);
-		if (r < 0) {
-			char what[96];
-
-			(void)snprintf(what, sizeof(what), "--kind %s", kinds[k]->name);
-			return tracefs_error(r, what);
-		}
 	}
 	cfg.session.keep_times = o.format == VIEW_PERF_SCRIPT;
-	cfg.session.sampler.callgraph = o.callgraph;
-	cfg.session.sampler.stack_size = o.stack_size;
 	cfg.duration_ns = o.duration_ns;
 	if (o.every_ns) {
 		/* Periodic: -d is a window's length, and the recording goes on until stopped. */
@@ -1033,11 +748,15 @@ int cmd_record(int argc, char **argv)
 		cfg.duration_ns = 0;
 		r = periodic_new(o.output, o.keep, o.max_size, &per);
 		if (r == -EINVAL)
-			return cmd_usage_error(
+			ret = cmd_usage_error(
 				usage, "with --every, -o is a strftime pattern naming each "
 				       "window's file: e.g. -o 'cpu-%%Y%%m%%dT%%H%%M%%S.pb.gz'");
-		if (r < 0)
-			return cmd_fail(r, NULL, "setting up periodic recording");
+		else if (r < 0)
+			ret = cmd_fail(r, NULL, "setting up periodic recording");
+		if (r < 0) {
+			target_release(&tg);
+			return ret;
+		}
 	}
 	sym_opts.debuginfo_path = o.debuginfo_path;
 	sym_opts.vmlinux = o.vmlinux;
@@ -1046,10 +765,6 @@ int cmd_record(int argc, char **argv)
 		goto out;
 	if (pipe.unwinder)
 		unwind_verify(pipe.unwinder, o.verify_unwind);
-	ret = set_targets(&o, &cfg.session, &cpus, &pids);
-	if (ret)
-		goto out;
-	ret = 1;
 
 	/*
 	 * Before any work: an output we cannot write is the cheapest failure to
@@ -1098,24 +813,10 @@ int cmd_record(int argc, char **argv)
 		cfg.session.sampler.enable_on_exec = true;
 	}
 
-	r = collector_open(&cfg, &c);
-	if (r == -ESRCH && (cfg.session.npids || cfg.session.ntids)) {
-		ret = cmd_fail(r, NULL, "cannot profile %s %s", o.pid_list ? "pid" : "tid",
-			       o.pid_list ? o.pid_list : o.tid_list);
+	ret = target_open(&o.t, &cfg, &c);
+	if (ret)
 		goto out;
-	}
-	if (r < 0) {
-		ret = open_error(r, &o);
-		goto out;
-	}
-	fb = collector_fallbacks(c);
-	if (fb->event_error)
-		log_warn("event '%s' is not supported here (%s); falling back to cpu-clock",
-			 o.event, strerror(-fb->event_error));
-	if (fb->user_only_paranoid)
-		log_warn("kernel.perf_event_paranoid is %d: recording user space only; "
-			 "for kernel frames set it to 1 or lower, or run as root",
-			 fb->user_only_paranoid);
+	ret = 1;
 	r = collector_start(c);
 	if (r < 0) {
 		ret = cmd_fail(r, NULL, "enabling the events");
@@ -1243,7 +944,6 @@ out:
 	collector_window_release(&w);
 	collector_free(c);
 	pipeline_close(&pipe);
-	free(pids);
-	free(cpus);
+	target_release(&tg);
 	return ret;
 }
