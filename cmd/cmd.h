@@ -31,6 +31,7 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /*
  * Print "cprof: <what>: <strerror(-err)>" plus an optional hint, the one way

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{"report", cmd_report, "show a pprof profile (cprof's or Go's) in the terminal"},
 	{"serve", cmd_serve, "serve profiles of the host over HTTP, as Go's net/http/pprof"},
 	{"snapshot", cmd_snapshot, "every thread's stack right now, as Go's goroutine profile"},
+	{"top", cmd_top, "a live view of the hottest functions, as perf top"},
 };
 
 static const char usage[] = "usage: cprof [-v | -q] COMMAND [ARGS]\n"

@@ -191,10 +191,8 @@ static enum view_kind format_of(const char *path)
 static int parse_args(int argc, char **argv, struct record_opts *o)
 {
 	enum {
-		OPT_CALL_GRAPH = 0x100,
-		OPT_DEBUGINFO_PATH,
+		OPT_DEBUGINFO_PATH = 0x100,
 		OPT_FORMAT,
-		OPT_KIND,
 		OPT_VMLINUX,
 		OPT_VERIFY,
 		OPT_EVERY,
@@ -202,19 +200,11 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		OPT_MAX_SIZE,
 	};
 	static const struct option options[] = {
-		{"all-cpus", no_argument, NULL, 'a'},
-		{"pid", required_argument, NULL, 'p'},
-		{"tid", required_argument, NULL, 't'},
-		{"cpu", required_argument, NULL, 'C'},
-		{"freq", required_argument, NULL, 'F'},
-		{"count", required_argument, NULL, 'c'},
-		{"event", required_argument, NULL, 'e'},
-		{"call-graph", required_argument, NULL, OPT_CALL_GRAPH},
+		TARGET_LONG,
 		{"duration", required_argument, NULL, 'd'},
 		{"output", required_argument, NULL, 'o'},
 		{"debuginfo-path", required_argument, NULL, OPT_DEBUGINFO_PATH},
 		{"format", required_argument, NULL, OPT_FORMAT},
-		{"kind", required_argument, NULL, OPT_KIND},
 		{"vmlinux", required_argument, NULL, OPT_VMLINUX},
 		{"verify-unwind", no_argument, NULL, OPT_VERIFY},
 		{"every", required_argument, NULL, OPT_EVERY},
@@ -223,49 +213,19 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	int c, targets;
+	int c, r, targets;
 
 	*o = (struct record_opts){.output = "cprof.pb.gz"};
 	target_opts_init(&o->t);
 	optind = 0; /* glibc: a full rescan, GNU extensions included */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ap:t:C:F:c:e:gd:o:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+" TARGET_SHORT "d:o:h", options, NULL)) != -1) {
+		r = target_option(c, optarg, &o->t, usage);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
 		switch (c) {
-		case 'a':
-			o->t.all_cpus = true;
-			break;
-		case 'p':
-			o->t.pid_list = optarg;
-			break;
-		case 't':
-			o->t.tid_list = optarg;
-			break;
-		case 'C':
-			o->t.cpu_list = optarg;
-			break;
-		case 'F':
-			if (parse_uint(optarg, 1, 100000, &o->t.freq) < 0)
-				return cmd_usage_error(usage, "invalid frequency '%s'", optarg), -1;
-			break;
-		case 'c':
-			if (parse_uint(optarg, 1, UINT64_MAX >> 1, &o->t.count) < 0)
-				return cmd_usage_error(usage, "invalid count '%s'", optarg), -1;
-			break;
-		case 'e':
-			o->t.event = optarg;
-			break;
-		case 'g':
-			o->t.callgraph = SAMPLER_CALLGRAPH_FP;
-			break;
-		case OPT_CALL_GRAPH:
-			if (target_parse_call_graph(optarg, &o->t) < 0)
-				return cmd_usage_error(
-					       usage,
-					       "invalid call-graph '%s' (fp, none, dwarf or "
-					       "dwarf,SIZE with SIZE a multiple of 8 up to %u)",
-					       optarg, SAMPLER_STACK_MAX),
-				       -1;
-			break;
 		case 'd':
 			if (parse_seconds(optarg, &o->duration_ns) < 0)
 				return cmd_usage_error(usage, "invalid duration '%s'", optarg), -1;
@@ -281,9 +241,6 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			break;
 		case OPT_VERIFY:
 			o->verify_unwind = true;
-			break;
-		case OPT_KIND:
-			o->t.kind = optarg;
 			break;
 		case OPT_EVERY:
 			/* Windows are named to the second. */

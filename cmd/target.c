@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +25,7 @@ void target_opts_init(struct target_opts *o)
 	};
 }
 
-int target_parse_call_graph(const char *arg, struct target_opts *o)
+static int parse_call_graph(const char *arg, struct target_opts *o)
 {
 	uint64_t size = DEFAULT_STACK_SIZE;
 
@@ -43,6 +44,51 @@ int target_parse_call_graph(const char *arg, struct target_opts *o)
 	o->callgraph = SAMPLER_CALLGRAPH_DWARF;
 	o->stack_size = (uint32_t)size;
 	return 0;
+}
+
+int target_option(int c, const char *arg, struct target_opts *o, const char *usage)
+{
+	switch (c) {
+	case 'a':
+		o->all_cpus = true;
+		return 1;
+	case 'p':
+		o->pid_list = arg;
+		return 1;
+	case 't':
+		o->tid_list = arg;
+		return 1;
+	case 'C':
+		o->cpu_list = arg;
+		return 1;
+	case 'F':
+		if (parse_uint(arg, 1, 100000, &o->freq) < 0)
+			return cmd_usage_error(usage, "invalid frequency '%s'", arg), -1;
+		return 1;
+	case 'c':
+		if (parse_uint(arg, 1, UINT64_MAX >> 1, &o->count) < 0)
+			return cmd_usage_error(usage, "invalid count '%s'", arg), -1;
+		return 1;
+	case 'e':
+		o->event = arg;
+		return 1;
+	case 'g':
+		o->callgraph = SAMPLER_CALLGRAPH_FP;
+		return 1;
+	case TARGET_OPT_KIND:
+		o->kind = arg;
+		return 1;
+	case TARGET_OPT_CALL_GRAPH:
+		if (parse_call_graph(arg, o) < 0)
+			return cmd_usage_error(usage,
+					       "invalid call-graph '%s' (fp, none, dwarf or "
+					       "dwarf,SIZE with SIZE a multiple of 8 up to %u)",
+					       arg, SAMPLER_STACK_MAX),
+			       -1;
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* A tracefs error, for what needed it. Returns the exit code. */

@@ -30,11 +30,32 @@ struct target_opts {
 	uint32_t stack_size;
 };
 
+/*
+ * The options every recording command takes, for its getopt_long tables:
+ * TARGET_SHORT in its short options, TARGET_LONG in its long ones, and
+ * target_option for each option getopt_long returns.
+ */
+enum { TARGET_OPT_CALL_GRAPH = 0x200, TARGET_OPT_KIND };
+#define TARGET_SHORT "ap:t:C:F:c:e:g"
+#define TARGET_LONG                                                                              \
+	{"all-cpus", no_argument, NULL, 'a'}, {"pid", required_argument, NULL, 'p'},             \
+		{"tid", required_argument, NULL, 't'}, {"cpu", required_argument, NULL, 'C'},    \
+		{"freq", required_argument, NULL, 'F'}, {"count", required_argument, NULL, 'c'}, \
+		{"event", required_argument, NULL, 'e'},                                         \
+		{"kind", required_argument, NULL, TARGET_OPT_KIND},                              \
+	{                                                                                        \
+		"call-graph", required_argument, NULL, TARGET_OPT_CALL_GRAPH                     \
+	}
+
+/*
+ * Option c (getopt_long's answer) with its argument into o. Returns 1 when
+ * it was one of these, 0 when it is the command's own, or -1 after a usage
+ * error (said, with usage).
+ */
+int target_option(int c, const char *arg, struct target_opts *o, const char *usage);
+
 /* The defaults: cpu-clock at 999 Hz, kind cpu, DWARF with DEFAULT_STACK_SIZE. */
 void target_opts_init(struct target_opts *o);
-
-/* "fp", "none", "dwarf" or "dwarf,SIZE", as perf spells them. Returns 0 or -EINVAL. */
-int target_parse_call_graph(const char *arg, struct target_opts *o);
 
 /* Room for what a custom -e event borrows: a tracepoint's system, a probe's file and function. */
 struct target_event {

@@ -27,7 +27,7 @@ _cprof() {
 		esac
 	done
 	if [ -z "$cmd" ]; then
-		mapfile -t COMPREPLY < <(compgen -W "doctor record report serve snapshot -v --verbose -q --quiet -h --help --version" -- "$cur")
+		mapfile -t COMPREPLY < <(compgen -W "doctor record report serve snapshot top -v --verbose -q --quiet -h --help --version" -- "$cur")
 		return
 	fi
 	case $prev in
@@ -68,6 +68,8 @@ _cprof() {
 		--comm --focus --ignore --hide --lines --diff-base --icicle --title --max-memory -h --help" ;;
 	serve) opts="--listen --prefix --max-seconds --token-file -F --freq --call-graph -h --help" ;;
 	snapshot) opts="-p --pid -a --all -o --output --format --repeat --interval --stack-size -h --help" ;;
+	top) opts="-a --all-cpus -p --pid -t --tid -C --cpu -F --freq -c --count -e --event --kind
+		--call-graph -g -d --delay -o --output -h --help" ;;
 	doctor) opts="-h --help" ;;
 	esac
 	if [[ $cur == -* ]] || [ "$cmd" != report ]; then

@@ -6,10 +6,10 @@
 set -eu
 
 # Build: meson, a C compiler, elfutils, protobuf-c, zlib, libiberty (demangling),
-# libmicrohttpd (cprof serve).
+# libmicrohttpd (cprof serve), scdoc (the man pages).
 packages="meson ninja-build pkg-config gcc libc6-dev make
 libdw-dev libelf-dev libprotobuf-c-dev protobuf-c-compiler zlib1g-dev libiberty-dev
-libmicrohttpd-dev"
+libmicrohttpd-dev scdoc"
 # Tests: go tool pprof (golang-go), g++ and binutils for workloads, debuginfod,
 # util-linux (unshare, setpriv), Node.js for the JIT test, the consumers
 # of the report views: callgrind_annotate (valgrind), dot (graphviz), a
@@ -17,10 +17,11 @@ libmicrohttpd-dev"
 # names are compared with, libc's debug files (ld.so's and libc's
 # internal functions have names only there), curl, serve's other client, and
 # for snapshot's: eu-stack (elfutils) to compare stacks with, strace as the
-# other tracer, gdb as the bench's third.
+# other tracer, gdb as the bench's third; tmux, the terminal cprof top is tested in.
 if [ "${1:-}" = test ]; then
 	packages="$packages g++ binutils golang-go util-linux debuginfod libdebuginfod1
-valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg curl elfutils strace gdb"
+valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg curl elfutils strace gdb
+tmux"
 fi
 
 missing=

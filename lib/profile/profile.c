@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/profile/profile.h"
+#include "lib/base/sat.h"
 #include "lib/base/vec.h"
 
 struct profile *profile_new(void)
@@ -559,4 +560,198 @@ int profile_add_sample(struct profile *p, const uint32_t *locs, size_t nloc, con
 		memcpy(&p->values[p->nvalues], values, p->ntypes * sizeof(*values));
 	p->nvalues += p->ntypes;
 	return 0;
+}
+
+/* Merging. */
+
+/* Whether dst can take src's values as they are: the same types, in order. */
+static bool same_types(const struct profile *dst, const struct profile *src)
+{
+	if (dst->ntypes != src->ntypes)
+		return false;
+	for (size_t i = 0; i < dst->ntypes; i++)
+		if (strcmp(profile_str(dst, dst->types[i].type),
+			   profile_str(src, src->types[i].type)) ||
+		    strcmp(profile_str(dst, dst->types[i].unit),
+			   profile_str(src, src->types[i].unit)))
+			return false;
+	return true;
+}
+
+/* src's string, interned in dst. */
+static int merge_str(struct profile *dst, const struct profile *src, uint32_t s, uint32_t *ret)
+{
+	if (s == 0) {
+		*ret = 0;
+		return 0;
+	}
+	return profile_intern(dst, profile_str(src, s), ret);
+}
+
+/* dst's types and period from src, for an empty dst. */
+static int merge_types(struct profile *dst, const struct profile *src)
+{
+	struct profile_value_type pt;
+	int r = 0;
+
+	for (size_t i = 0; i < src->ntypes && r == 0; i++)
+		r = profile_add_type(dst, profile_str(src, src->types[i].type),
+				     profile_str(src, src->types[i].unit));
+	if (r == 0)
+		r = merge_str(dst, src, src->period_type.type, &pt.type);
+	if (r == 0)
+		r = merge_str(dst, src, src->period_type.unit, &pt.unit);
+	if (r == 0)
+		profile_set_period(dst, pt, src->period);
+	if (r == 0 && src->default_sample_type)
+		r = merge_str(dst, src, src->default_sample_type, &dst->default_sample_type);
+	return r;
+}
+
+/* Maps of src's ids to dst's, for one merge. */
+struct merge_ids {
+	uint32_t *mappings, *functions, *locations;
+};
+
+static int merge_locations(struct profile *dst, const struct profile *src, struct merge_ids *ids)
+{
+	struct profile_line *lines = NULL;
+	size_t lines_cap = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < src->nmappings && r == 0; i++) {
+		struct profile_mapping m = src->mappings[i];
+
+		r = merge_str(dst, src, m.file, &m.file);
+		if (r == 0)
+			r = merge_str(dst, src, m.build_id, &m.build_id);
+		if (r == 0)
+			r = profile_intern_mapping(dst, &m, &ids->mappings[i]);
+	}
+	for (size_t i = 0; i < src->nfunctions && r == 0; i++) {
+		struct profile_function f = src->functions[i];
+
+		r = merge_str(dst, src, f.name, &f.name);
+		if (r == 0)
+			r = merge_str(dst, src, f.system_name, &f.system_name);
+		if (r == 0)
+			r = merge_str(dst, src, f.filename, &f.filename);
+		if (r == 0)
+			r = profile_intern_function(dst, &f, &ids->functions[i]);
+	}
+	for (size_t i = 0; i < src->nlocations && r == 0; i++) {
+		const struct profile_location *l = &src->locations[i];
+		uint32_t id;
+
+		r = profile_intern_location(dst, l->mapping ? ids->mappings[l->mapping - 1] : 0,
+					    l->address, l->flags & PROFILE_LOCATION_CALLER, &id);
+		ids->locations[i] = id;
+		/* Lines once: the first window to name a location names it for all. */
+		if (r < 0 || dst->locations[id - 1].flags & PROFILE_LOCATION_SYMBOLIZED)
+			continue;
+		if (l->nline > lines_cap) {
+			struct profile_line *n = realloc(lines, l->nline * sizeof(*lines));
+
+			if (!n) {
+				r = -ENOMEM;
+				break;
+			}
+			lines = n;
+			lines_cap = l->nline;
+		}
+		for (uint32_t k = 0; k < l->nline; k++)
+			lines[k] = (struct profile_line){
+				.function =
+					ids->functions[src->lines[l->line_off + k].function - 1],
+				.line = src->lines[l->line_off + k].line};
+		r = profile_set_lines(dst, id, lines, l->nline);
+		if (r == 0)
+			r = profile_mark_location(dst, id, l->flags & ~PROFILE_LOCATION_CALLER);
+		if (r == 0 && (l->flags & PROFILE_LOCATION_HAS_SYMOFF))
+			r = profile_set_sym_offset(dst, id, l->sym_offset);
+	}
+	free(lines);
+	return r;
+}
+
+static int merge_samples(struct profile *dst, const struct profile *src,
+			 const struct merge_ids *ids)
+{
+	uint32_t *locs = NULL;
+	struct profile_label *labels = NULL;
+	size_t locs_cap = 0, labels_cap = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < src->nsamples && r == 0; i++) {
+		const struct profile_sample *s = &src->samples[i];
+
+		if (s->nloc > locs_cap || s->nlabel > labels_cap) {
+			uint32_t *nl = realloc(locs, (s->nloc + 1) * sizeof(*locs));
+			struct profile_label *nb;
+
+			if (nl)
+				locs = nl;
+			nb = nl ? realloc(labels, (s->nlabel + 1) * sizeof(*labels)) : NULL;
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			labels = nb;
+			locs_cap = s->nloc > locs_cap ? s->nloc : locs_cap;
+			labels_cap = s->nlabel > labels_cap ? s->nlabel : labels_cap;
+		}
+		for (uint32_t k = 0; k < s->nloc; k++)
+			locs[k] = ids->locations[src->locs[s->loc_off + k] - 1];
+		for (uint32_t k = 0; k < s->nlabel && r == 0; k++) {
+			const struct profile_label *l = &src->labels[s->label_off + k];
+
+			labels[k] = (struct profile_label){.num = l->num};
+			r = merge_str(dst, src, l->key, &labels[k].key);
+			if (r == 0)
+				r = merge_str(dst, src, l->str, &labels[k].str);
+			if (r == 0)
+				r = merge_str(dst, src, l->num_unit, &labels[k].num_unit);
+		}
+		if (r == 0)
+			r = profile_add_sample(dst, locs, s->nloc, &src->values[s->value_off],
+					       labels, s->nlabel, PROFILE_ADD_MERGE);
+	}
+	free(locs);
+	free(labels);
+	return r;
+}
+
+int profile_merge(struct profile *dst, const struct profile *src)
+{
+	struct merge_ids ids = {
+		.mappings = calloc(src->nmappings + 1, sizeof(uint32_t)),
+		.functions = calloc(src->nfunctions + 1, sizeof(uint32_t)),
+		.locations = calloc(src->nlocations + 1, sizeof(uint32_t)),
+	};
+	int64_t end = sat_add64(dst->time_nanos, dst->duration_nanos),
+		src_end = sat_add64(src->time_nanos, src->duration_nanos);
+	bool empty = dst->ntypes == 0 && dst->nsamples == 0;
+	int r = 0;
+
+	if (empty)
+		r = merge_types(dst, src);
+	else if (!same_types(dst, src))
+		r = -EINVAL;
+	if (r == 0 && (!ids.mappings || !ids.functions || !ids.locations))
+		r = -ENOMEM;
+	if (r == 0)
+		r = merge_locations(dst, src, &ids);
+	if (r == 0)
+		r = merge_samples(dst, src, &ids);
+	if (r == 0) {
+		if (empty || src->time_nanos < dst->time_nanos)
+			dst->time_nanos = src->time_nanos;
+		if (empty || src_end > end)
+			end = src_end;
+		dst->duration_nanos = end - dst->time_nanos;
+	}
+	free(ids.mappings);
+	free(ids.functions);
+	free(ids.locations);
+	return r;
 }

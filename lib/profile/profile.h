@@ -215,6 +215,15 @@ enum profile_add_flags {
 int profile_add_sample(struct profile *p, const uint32_t *locs, size_t nloc, const int64_t *values,
 		       const struct profile_label *labels, size_t nlabel, unsigned flags);
 
+/*
+ * Add src's samples to dst, each sample's stack and labels found or added
+ * in dst (with PROFILE_ADD_MERGE), and widen dst's time span to cover
+ * src's. An empty dst takes src's sample types and period first. Returns
+ * 0, -EINVAL when the sample types differ, or -ENOMEM (dst may then hold
+ * part of src's samples).
+ */
+int profile_merge(struct profile *dst, const struct profile *src);
+
 /* Convenience accessors for views. */
 static inline const struct profile_location *profile_location(const struct profile *p, uint32_t id)
 {

@@ -34,7 +34,7 @@ expect 0 "cprof -h" "$CPROF" -h
 expect 0 "cprof --version" "$CPROF" --version
 check "--version prints the version" grep -q "^cprof [0-9]" "$tmp/out"
 
-for cmd in doctor record report serve snapshot; do
+for cmd in doctor record report serve snapshot top; do
 	expect 0 "cprof $cmd --help" "$CPROF" "$cmd" --help
 	check "$cmd --help starts with its synopsis" grep -q "^usage: cprof $cmd" "$tmp/out"
 	check "$cmd --help has examples" grep -q "^Examples:" "$tmp/out"
@@ -44,6 +44,9 @@ for cmd in doctor record report serve snapshot; do
 	check "$cmd --bogus shows the synopsis" grep -q "^usage: cprof $cmd" "$tmp/err"
 done
 
+expect 2 "top with -a and -p" "$CPROF" top -a -p 1
+expect 2 "top with two kinds" "$CPROF" top --kind cpu,offcpu
+expect 2 "top -d 0.01 (under a tenth of a second)" "$CPROF" top -d 0.01
 expect 2 "snapshot with neither -p nor -a" "$CPROF" snapshot
 check "snapshot says what it needs" grep -q "^cprof: give -p PID or -a$" "$tmp/err"
 expect 2 "snapshot with both -p and -a" "$CPROF" snapshot -a -p 1
