@@ -17,11 +17,12 @@ libmicrohttpd-dev scdoc"
 # names are compared with, libc's debug files (ld.so's and libc's
 # internal functions have names only there), curl, serve's other client, and
 # for snapshot's: eu-stack (elfutils) to compare stacks with, strace as the
-# other tracer, gdb as the bench's third; tmux, the terminal cprof top is tested in.
+# other tracer, gdb as the bench's third; tmux, the terminal cprof top is tested
+# in; zsh for its completion; man-db, to show the installed man pages.
 if [ "${1:-}" = test ]; then
 	packages="$packages g++ binutils golang-go util-linux debuginfod libdebuginfod1
 valgrind graphviz chromium python3 xz-utils linux-perf libc6-dbg curl elfutils strace gdb
-tmux"
+tmux zsh man-db"
 fi
 
 missing=

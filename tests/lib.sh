@@ -108,6 +108,14 @@ start_record() {
 	cat "$tmp/started" >"$err" &
 }
 
+# help_options CMD: the options cprof CMD --help lists (cprof's own without
+# CMD), one a line, sorted: the names in the first 28 columns of its option lines.
+help_options() {
+	"$CPROF" ${1:+"$1"} --help | awk '/^ +-/ { s = substr($0, 1, 28); n = split(s, t, /[ ,]+/)
+		for (i = 1; i <= n; i++) if (t[i] ~ /^--?[a-zA-Z][a-zA-Z-]*(\[?=.*)?$/) {
+			sub(/[=[].*/, "", t[i]); print t[i] } }' | sort -u
+}
+
 # go tool pprof, with a Go cache of its own so it runs anywhere.
 pprof() {
 	HOME=$tmp GOCACHE=$tmp/gocache GOFLAGS= go tool pprof "$@" 2>"$tmp/pprof.err"

@@ -13,13 +13,6 @@ complete_words() {
 		printf "%s\n" "${COMPREPLY[@]}"' "$comp" "$@" | sort -u
 }
 
-# help_options CMD: the options cprof CMD --help lists, one a line, sorted.
-help_options() {
-	"$CPROF" "$1" --help | awk '/^ +-/ { s = substr($0, 1, 28); n = split(s, t, /[ ,]+/)
-		for (i = 1; i <= n; i++) if (t[i] ~ /^--?[a-zA-Z][a-zA-Z-]*(\[?=.*)?$/) {
-			sub(/[=[].*/, "", t[i]); print t[i] } }' | sort -u
-}
-
 complete_words cprof "" >"$tmp/cmds"
 "$CPROF" --help | awk '/^Commands:/ { on = 1; next } on && !NF { exit } on { print $1 }' | sort -u >"$tmp/help.cmds"
 check "subcommands: the ones cprof --help lists" sh -c "grep -vx -- '-.*' '$tmp/cmds' | cmp -s - '$tmp/help.cmds'"
@@ -49,4 +42,34 @@ complete_words cprof report "$tmp/profile-x" >"$tmp/files"
 check "report completes its input file" grep -qx "$tmp/profile-x.pb.gz" "$tmp/files"
 complete_words cprof snapshot --format t >"$tmp/formats"
 check "snapshot --format completes its formats" sh -c "[ \"\$(tr '\n' ' ' <'$tmp/formats')\" = 'text threads ' ]"
+
+# zsh's (completions/_cprof), through a real interactive zsh.
+if ! command -v zsh >/dev/null; then
+	[ "${CI:-}" = true ] && not_ok "zsh is not installed (setup.sh test installs it)"
+	done_testing
+	exit
+fi
+zcomplete() {
+	timeout 20 zsh "$SRCDIR/tools/zsh-complete.zsh" "$SRCDIR/../completions" "$@"
+}
+check "zsh: _cprof parses" zsh -n "$SRCDIR/../completions/_cprof"
+zcomplete cprof "" >"$tmp/z.cmds"
+check "zsh: subcommands: the ones cprof --help lists" \
+	sh -c "grep -vx -- '-.*' '$tmp/z.cmds' | cmp -s - '$tmp/help.cmds'"
+for cmd in $(cat "$tmp/help.cmds"); do
+	zcomplete cprof "$cmd" - >"$tmp/z.$cmd.comp"
+	help_options "$cmd" >"$tmp/$cmd.help"
+	if cmp -s "$tmp/z.$cmd.comp" "$tmp/$cmd.help"; then
+		ok "zsh: $cmd completes exactly the options of its --help"
+	else
+		not_ok "zsh: $cmd: completion and --help differ"
+		diff "$tmp/$cmd.help" "$tmp/z.$cmd.comp" | diag
+	fi
+done
+zcomplete cprof record --kind cpu,of >"$tmp/z.kind"
+check "zsh: --kind after a comma completes the next kind ($(cat "$tmp/z.kind"))" grep -qx offcpu "$tmp/z.kind"
+zcomplete cprof top -p "$$" >"$tmp/z.pids"
+check "zsh: -p completes running pids (this shell's, $$)" grep -qx "$$" "$tmp/z.pids"
+zcomplete cprof snapshot --format t >"$tmp/z.formats"
+check "zsh: snapshot --format completes its formats" sh -c "[ \"\$(tr '\n' ' ' <'$tmp/z.formats')\" = 'text threads ' ]"
 done_testing
