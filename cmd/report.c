@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,8 @@
 #include "lib/views/stacks.h"
 #include "lib/views/view.h"
 #include "proto/pprof.h"
+#include "symbolize/objtool.h"
+#include "symbolize/source.h"
 
 static const char usage[] =
 	"usage: cprof report [VIEW] [FILTERS] [FILE]\n"
@@ -33,6 +36,19 @@ static const char usage[] =
 	"                            a snapshot) share each, as Go's goroutine?debug=1\n"
 	"      --threads             every sample (thread) with its labels and whole stack,\n"
 	"                            as Go's goroutine?debug=2\n"
+	"      --list RE             source lines of the functions matching RE, with flat\n"
+	"                            and cum per line, as 'go tool pprof -list'\n"
+	"      --disasm RE           their instructions, with the samples at each address,\n"
+	"                            as 'go tool pprof -disasm' (binutils' objdump)\n"
+	"      --weblist[=FILE] RE   one HTML page of both: source lines, heat-coloured,\n"
+	"                            each opening into its instructions (default\n"
+	"                            weblist.html)\n"
+	"\n"
+	"Sources (--list, --weblist):\n"
+	"      --source-path DIRS    where to look for source files, ':'-separated (default\n"
+	"                            the current directory), each and its parents; then\n"
+	"                            debuginfod, when DEBUGINFOD_URLS is set\n"
+	"      --trim-path PREFIX    prefixes to remove from the profile's file names\n"
 	"\n"
 	"Filters and shaping (every view):\n"
 	"  -i, --sample-index NAME|N which value (default: the profile's default, else its\n"
@@ -60,7 +76,10 @@ static const char usage[] =
 	"  cprof report --flamegraph=cpu.svg --hide '^__libc_start' cpu.pb.gz\n"
 	"  cprof report --perf-script cpu.pb.gz | stackcollapse-perf.pl | flamegraph.pl > f.svg\n"
 	"  cprof report --diff-base before.pb.gz after.pb.gz\n"
-	"  cprof report --sample-index alloc_space heap.pb.gz\n";
+	"  cprof report --sample-index alloc_space heap.pb.gz\n"
+	"  cprof report --list '^hot_a$' --source-path ~/src/hot cpu.pb.gz\n"
+	"  cprof report --disasm '^hot_a$' cpu.pb.gz\n"
+	"  cprof report --weblist=hot.html 'hot_' cpu.pb.gz\n";
 
 struct report_opts {
 	const char *file;
@@ -70,7 +89,9 @@ struct report_opts {
 	uint64_t max_memory;
 	struct view_options view;
 	struct stacks_options filter;
-	int views; /* how many view options were given */
+	int views;	    /* how many view options were given */
+	const char *symbol; /* --list's, --disasm's or --weblist's regular expression */
+	struct source_find source;
 };
 
 static int parse_fraction(const char *s, double *ret)
@@ -112,6 +133,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		OPT_ICICLE,
 		OPT_TITLE,
 		OPT_MAX_MEMORY,
+		OPT_LIST,
+		OPT_DISASM,
+		OPT_WEBLIST,
+		OPT_SOURCE_PATH,
+		OPT_TRIM_PATH,
 	};
 	static const struct option options[] = {
 		{"top", no_argument, NULL, OPT_TOP},
@@ -138,6 +164,11 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 		{"icicle", no_argument, NULL, OPT_ICICLE},
 		{"title", required_argument, NULL, OPT_TITLE},
 		{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+		{"list", required_argument, NULL, OPT_LIST},
+		{"disasm", required_argument, NULL, OPT_DISASM},
+		{"weblist", optional_argument, NULL, OPT_WEBLIST},
+		{"source-path", required_argument, NULL, OPT_SOURCE_PATH},
+		{"trim-path", required_argument, NULL, OPT_TRIM_PATH},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -228,6 +259,23 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 				       -1;
 			o->filter.max_memory = (size_t)o->max_memory;
 			break;
+		case OPT_LIST:
+		case OPT_DISASM:
+			o->view.kind = c == OPT_LIST ? VIEW_LIST : VIEW_DISASM;
+			o->symbol = optarg;
+			o->views++;
+			break;
+		case OPT_WEBLIST:
+			o->view.kind = VIEW_WEBLIST;
+			o->view.file = optarg ? optarg : "weblist.html";
+			o->views++;
+			break;
+		case OPT_SOURCE_PATH:
+			o->source.search_path = optarg;
+			break;
+		case OPT_TRIM_PATH:
+			o->source.trim_path = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -237,6 +285,14 @@ static int parse_args(int argc, char **argv, struct report_opts *o)
 	}
 	if (o->views > 1)
 		return cmd_usage_error(usage, "give one view at a time"), -1;
+	/* --weblist's regular expression is its first argument, before the file. */
+	if (o->view.kind == VIEW_WEBLIST) {
+		if (optind >= argc)
+			return cmd_usage_error(usage, "--weblist needs a regular expression: "
+						      "--weblist[=FILE] RE [PROFILE]"),
+			       -1;
+		o->symbol = argv[optind++];
+	}
 	if (optind < argc)
 		o->file = argv[optind++];
 	if (optind < argc)
@@ -279,11 +335,71 @@ static int load(const char *file, size_t max_memory, struct profile **ret)
 	return r;
 }
 
+/* --disasm's and --weblist's symbols: symbolize/objtool.h's, handed to the view as its own. */
+static int objs_symbols(void *ctx, const struct profile *p, uint32_t mapping, const regex_t *re,
+			struct disasm_sym **ret, size_t *ret_n)
+{
+	struct objtool_sym *v;
+	struct disasm_sym *out;
+	size_t n;
+	int r = objtool_symbols(ctx, p, mapping, re, &v, &n);
+
+	if (r < 0)
+		return r;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out) {
+		objtool_syms_free(v, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct disasm_sym){v[i].name, v[i].start, v[i].end, v[i].bias};
+	free(v); /* the names are out's now */
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+/* Their instructions, the same way. */
+static int objs_disasm(void *ctx, const struct profile *p, uint32_t mapping, uint64_t start,
+		       uint64_t end, struct disasm_insn **ret, size_t *ret_n)
+{
+	struct objtool_insn *v;
+	struct disasm_insn *out;
+	size_t n;
+	int r = objtool_disasm(ctx, p, mapping, start, end, &v, &n);
+
+	if (r < 0)
+		return r;
+	out = calloc(n + 1, sizeof(*out));
+	if (!out) {
+		objtool_insns_free(v, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = (struct disasm_insn){v[i].addr, v[i].text, v[i].function, v[i].file,
+					      v[i].line};
+	free(v); /* the strings are out's now */
+	*ret = out;
+	*ret_n = n;
+	return 0;
+}
+
+/* A listing's source file: the search path, trimmed prefixes, debuginfod (symbolize/source.h). */
+static FILE *open_source(void *ctx, const char *file, const char *build_id)
+{
+	return source_find_open(ctx, file, build_id);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	struct profile *p = NULL, *base = NULL;
 	struct stacks *st = NULL, *base_st = NULL;
 	struct report_opts o;
+	struct source_opener opener = {.ctx = &o.source, .open = open_source};
+	struct disasm_ops disasm_ops;
+	struct objtool *objs = NULL;
+	regex_t symbol;
+	bool compiled = false;
 	int r, ret = 1;
 
 	r = parse_args(argc, argv, &o);
@@ -329,7 +445,29 @@ int cmd_report(int argc, char **argv)
 		goto out;
 	}
 	o.view.base_stacks = base_st;
+	if (o.symbol) {
+		if (regcomp(&symbol, o.symbol, REG_EXTENDED | REG_NOSUB) != 0) {
+			ret = cmd_usage_error(usage, "invalid regular expression '%s'", o.symbol);
+			goto out;
+		}
+		compiled = true;
+		o.view.symbol = &symbol;
+		o.view.source = &opener;
+	}
+	if (o.view.kind == VIEW_DISASM || o.view.kind == VIEW_WEBLIST) {
+		r = objtool_new(&objs);
+		if (r < 0) {
+			ret = cmd_fail(r, NULL, "preparing the disassembly");
+			goto out;
+		}
+		disasm_ops = (struct disasm_ops){objs, objs_symbols, objs_disasm};
+		o.view.disasm = &disasm_ops;
+	}
 	r = view_write(&o.view, st);
+	if (r == -ENOENT && o.symbol) {
+		log_err("no function in '%s' matches '%s'", o.file, o.symbol);
+		goto out;
+	}
 	if (r == -E2BIG) {
 		log_err("'%s' would print more than 10,000,000 perf-script records (each sample is "
 			"repeated as often as it was counted); use --folded or --traces",
@@ -342,6 +480,9 @@ int cmd_report(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	if (compiled)
+		regfree(&symbol);
+	objtool_free(objs);
 	stacks_free(st);
 	stacks_free(base_st);
 	profile_free(p);

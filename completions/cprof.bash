@@ -55,7 +55,7 @@ _cprof() {
 	-o | --output | --vmlinux | --diff-base | --token-file | --flamegraph | --callgrind | --dot)
 		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 		return ;;
-	--debuginfo-path)
+	--debuginfo-path | --source-path)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return ;;
 	esac
@@ -64,7 +64,7 @@ _cprof() {
 		--call-graph -g -d --duration -o --output --every --keep --max-size --format
 		--debuginfo-path --vmlinux --verify-unwind -h --help" ;;
 	report) opts="--top --tree --traces --folded --perf-script --flamegraph --callgrind --dot
-		--threads-summary --threads -n --nodecount -i --sample-index --nodefraction --pid --tid
+		--threads-summary --threads --list --disasm --weblist --source-path --trim-path -n --nodecount -i --sample-index --nodefraction --pid --tid
 		--comm --focus --ignore --hide --lines --diff-base --icicle --title --max-memory -h --help" ;;
 	serve) opts="--listen --prefix --max-seconds --token-file -F --freq --call-graph -h --help" ;;
 	snapshot) opts="-p --pid -a --all -o --output --format --repeat --interval --stack-size -h --help" ;;

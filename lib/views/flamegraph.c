@@ -17,6 +17,42 @@
 #define BOTTOM 24.0   /* details line */
 #define MIN_WIDTH 0.1 /* px: narrower frames are left out, as flamegraph.pl does */
 
+/*
+ * A frame's label, as flamegraph.pl fits it: as many characters as 7 px
+ * each allow in the frame's width less 6, the name cut with ".." when it
+ * is longer, nothing under 3. Written into the SVG, so an image viewer or
+ * an <img> (no scripts) shows the names; the script's label() does the
+ * same when a zoom changes the widths.
+ */
+static void write_label(FILE *out, const char *name, double px)
+{
+	double fit = floor((px - 6) / 7);
+	size_t chars = 0, cut = 0, len = strlen(name), room;
+	char *copy;
+
+	if (fit < 3)
+		return;
+	room = (size_t)fit;
+	/* Characters, not bytes: a UTF-8 name is cut between code points. */
+	for (size_t i = 0; i < len; i++) {
+		if (((unsigned char)name[i] & 0xc0) == 0x80)
+			continue;
+		if (chars == room - 2)
+			cut = i;
+		chars++;
+	}
+	if (chars <= room) {
+		text_xml(out, name);
+		return;
+	}
+	copy = strndup(name, cut);
+	if (!copy)
+		return;
+	text_xml(out, copy);
+	fputs("..", out);
+	free(copy);
+}
+
 /* The script: zoom, search, details and the URL hash. Kept small and readable. */
 static const char script[] =
 	"var W=1200,svg=document.documentElement,fs=[].slice.call(document.querySelectorAll('g.f'));\n"
@@ -177,14 +213,13 @@ int flamegraph_write(const struct stacks *st, const struct flamegraph_options *o
 		}
 		fprintf(out,
 			"</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\" "
-			"fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.1f\"></text></g>\n",
+			"fill=\"%s\" rx=\"2\"/><text x=\"%.2f\" y=\"%.1f\">",
 			x[i] * WIDTH, y, fmax(w * WIDTH - 0.5, 0), FRAME - 1, fill,
 			x[i] * WIDTH + 3, y + FRAME - 4);
+		write_label(out, name, w * WIDTH);
+		fputs("</text></g>\n", out);
 	}
-	/* Labels are fitted by the script, which also runs at load. */
-	fprintf(out,
-		"<script type=\"text/javascript\"><![CDATA[\n%s"
-		"fs.forEach(function(g){label(g,A(g,'w')*W);});\n]]></script>\n</svg>\n",
+	fprintf(out, "<script type=\"text/javascript\"><![CDATA[\n%s]]></script>\n</svg>\n",
 		script);
 	free(x);
 	calltree_free(t);

@@ -21,6 +21,7 @@
 #include "lib/views/traces.h"
 #include "lib/views/treeview.h"
 #include "lib/views/view.h"
+#include "lib/views/weblist.h"
 
 int view_write_to(const struct view_options *v, const struct stacks *st, FILE *out)
 {
@@ -55,6 +56,15 @@ int view_write_to(const struct view_options *v, const struct stacks *st, FILE *o
 		return threads_write_summary(st, out);
 	case VIEW_THREADS:
 		return threads_write_each(st, out);
+	case VIEW_LIST:
+		return v->symbol ? source_list_write(st, v->symbol, v->source, out) : -EINVAL;
+	case VIEW_DISASM:
+		return v->symbol && v->disasm ? disasm_write(st, v->symbol, v->disasm, out)
+					      : -EINVAL;
+	case VIEW_WEBLIST:
+		return v->symbol && v->disasm
+			       ? weblist_write(st, v->symbol, v->source, v->disasm, out)
+			       : -EINVAL;
 	}
 	return -EINVAL;
 }

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "lib/views/disasm.h"
+#include "lib/views/source.h"
 #include "lib/views/stacks.h"
 
 /*
@@ -24,6 +26,9 @@ enum view_kind {
 	VIEW_DOT,
 	VIEW_THREADS_SUMMARY, /* distinct stacks with their thread counts (goroutine?debug=1) */
 	VIEW_THREADS,	      /* every thread and its stack (goroutine?debug=2) */
+	VIEW_LIST,	      /* source lines of the functions matching symbol */
+	VIEW_DISASM,	      /* instructions of the functions matching symbol */
+	VIEW_WEBLIST,	      /* both, as one HTML page */
 };
 
 struct view_options {
@@ -33,7 +38,10 @@ struct view_options {
 	double nodefraction; /* top and tree */
 	bool icicle;	     /* flame graph: root at the top */
 	const char *title;   /* flame graph */
-	const struct stacks *base_stacks; /* flame graph: --diff-base */
+	const struct stacks *base_stacks;   /* flame graph: --diff-base */
+	const regex_t *symbol;		    /* list, disasm, weblist: the functions to show */
+	const struct source_opener *source; /* list, weblist: where source files are found */
+	const struct disasm_ops *disasm;    /* disasm, weblist: binaries and objdump */
 };
 
 /*

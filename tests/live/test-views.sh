@@ -100,6 +100,26 @@ if [ -n "$browser" ]; then
 	}
 	dom "" >"$tmp/dom"
 	check "Chromium renders it and the script labels the frames" grep -q '>sort_phase</text>' "$tmp/dom"
+	# As an image (an <img>, an image viewer, a code review) no script runs: the
+	# labels must be drawn from the SVG itself. The graph as an <img>, and the
+	# same graph with its frames' labels emptied, screenshot: the pixels differ.
+	check "the frames' labels are in the SVG (sort_phase)" grep -q '<text x="[0-9.]*" y="[0-9.]*">sort_phase</text>' "$tmp/f.svg"
+	sed 's/\(<text x="[0-9.]*" y="[0-9.]*">\)[^<]*</\1</' "$tmp/f.svg" >"$tmp/bare.svg"
+	for svg in f bare; do
+		printf '<!DOCTYPE html><html><body style="margin:0"><img id="i" src="%s.svg">%s</body></html>\n' \
+			"$svg" "<script>document.getElementById('i').onload = function () { document.title = 'loaded ' + this.naturalWidth; };</script>" \
+			>"$tmp/img-$svg.html"
+		timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
+			--disable-component-update --disable-sync --no-first-run --user-data-dir="$tmp/chromium" \
+			--hide-scrollbars --window-size=1200,800 --virtual-time-budget=3000 \
+			--screenshot="$tmp/img-$svg.png" "file://$tmp/img-$svg.html" >/dev/null 2>&1
+		timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-background-networking \
+			--disable-component-update --disable-sync --no-first-run --user-data-dir="$tmp/chromium" \
+			--virtual-time-budget=3000 --dump-dom "file://$tmp/img-$svg.html" >"$tmp/img-$svg.dom" 2>/dev/null
+	done
+	check "it loads as an <img> (1200 px wide)" grep -q '<title>loaded 1200</title>' "$tmp/img-f.dom"
+	check "and as an <img>, no script running, its labels are drawn (the screenshots differ)" \
+		sh -c "[ -s '$tmp/img-f.png' ] && [ -s '$tmp/img-bare.png' ] && ! cmp -s '$tmp/img-f.png' '$tmp/img-bare.png'"
 	dom "search=cmp_hot" >"$tmp/dom"
 	m=$(sed -n 's/.*data-matched="\([0-9.]*\)".*/\1/p' "$tmp/dom" | head -1)
 	c=$(pprof -top "$tmp/p.pb.gz" | cum_pct cmp_hot)
