@@ -311,6 +311,65 @@ static Dwarf_Die *unit_at(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vadd
 	return mem;
 }
 
+/*
+ * dir/file with "." and ".." taken out by their names, as Go writes its
+ * file names: DWARF gives a name relative to the compilation directory
+ * ("../src/x.c" in /build), which says nothing on its own — not to pprof's
+ * -list, not to debuginfod's source lookup, which want the whole path.
+ * Returns the path (caller frees) or NULL when out of memory.
+ */
+static char *absolute_path(const char *dir, const char *file)
+{
+	size_t len = strlen(dir) + strlen(file) + 2, n = 0;
+	char *joined = malloc(len), *out = malloc(len), *save = NULL, *part;
+
+	if (!joined || !out) {
+		free(joined);
+		free(out);
+		return NULL;
+	}
+	(void)snprintf(joined, len, "%s/%s", dir, file);
+	for (part = strtok_r(joined, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		if (strcmp(part, ".") == 0)
+			continue;
+		if (strcmp(part, "..") == 0) {
+			while (n > 0 && out[--n] != '/')
+				;
+			continue;
+		}
+		out[n++] = '/';
+		memcpy(out + n, part, strlen(part));
+		n += strlen(part);
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	free(joined);
+	return out;
+}
+
+/* Make frames[0..n)'s relative file names whole, by cu's compilation directory. */
+static void whole_paths(Dwarf_Die *cu, struct sym_frame *frames, size_t n, char **owned,
+			size_t *nowned)
+{
+	Dwarf_Attribute attr;
+	const char *dir = dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &attr));
+
+	if (!dir || dir[0] != '/')
+		return;
+	for (size_t i = 0; i < n; i++) {
+		char *path;
+
+		if (!frames[i].file || frames[i].file[0] == '/' || !frames[i].file[0])
+			continue;
+		path = absolute_path(dir, frames[i].file);
+		if (!path)
+			continue;
+		owned[(*nowned)++] = path;
+		frames[i].file = path;
+	}
+}
+
 static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vaddr,
 			   struct sym_frame *frames, char **owned, size_t *nowned)
 {
@@ -401,6 +460,7 @@ out:
 	/* A chain without a named function says nothing useful. */
 	if (n && !*frames[n - 1].name)
 		return 0;
+	whole_paths(cu, frames, n, owned, nowned);
 	return n;
 }
 
@@ -462,7 +522,7 @@ static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, 
 	bool caller = l->flags & PROFILE_LOCATION_CALLER;
 	struct sym_frame frames[MAX_INLINE];
 	struct symcache_result res;
-	char *owned[MAX_INLINE];
+	char *owned[2 * MAX_INLINE];
 	size_t nowned = 0;
 	struct elf_file *f;
 	uint64_t vaddr;
@@ -674,7 +734,7 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 		open_vmlinux(s, k);
 	if (s->vmlinux) {
 		struct sym_frame frames[MAX_INLINE];
-		char *owned[MAX_INLINE];
+		char *owned[2 * MAX_INLINE];
 		size_t n, nowned = 0;
 		Dwarf_Addr vaddr = addr - (uint64_t)s->kaslr;
 

@@ -27,7 +27,7 @@
 #define NAMES_MAX_ADDED (128u << 10)
 
 /* Bumped whenever the names computed for an address change (PLT entries, demangling). */
-static const char names_magic[8] = "cprofnm2";
+static const char names_magic[8] = "cprofnm3"; /* 3: file names made absolute */
 
 struct saved_header {
 	char magic[8];

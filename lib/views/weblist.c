@@ -87,18 +87,53 @@ static void value_cell(FILE *out, int64_t v, const char *unit)
 	fprintf(out, "<span class=\"v\">%s</span>", buf);
 }
 
-/*
- * Do two names of a source file name the same file? The profile keeps the
- * name DWARF gives relative to its compilation directory
- * ("../src/hot.c"), objdump joins them ("/build/../src/hot.c"): the same
- * when one, its leading ./ and ../ dropped, ends the other at a '/'.
- */
-static bool same_file(const char *a, const char *b)
+/* path with "." and "x/.." taken out by name, into buf. */
+static void clean(const char *path, char *buf, size_t size)
 {
+	size_t n = 0, base;
+
+	if (path[0] == '/' && size > 1)
+		buf[n++] = '/';
+	base = n; /* an absolute path cannot climb above its root */
+	while (*path) {
+		size_t len = strcspn(path, "/"), last = n;
+
+		while (last > base && buf[last - 1] != '/')
+			last--;
+		if (len == 0 || (len == 1 && path[0] == '.')) {
+			/* nothing */
+		} else if (len == 2 && path[0] == '.' && path[1] == '.' && n > base &&
+			   !(n - last == 2 && buf[last] == '.' && buf[last + 1] == '.')) {
+			n = last > base ? last - 1 : base;
+		} else if (n + len + 2 < size) {
+			if (n > base)
+				buf[n++] = '/';
+			memcpy(buf + n, path, len);
+			n += len;
+		}
+		path += len;
+		path += *path == '/';
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * Do two names of a source file name the same file? cprof's profiles name
+ * it by its whole path ("/src/hot.c"), objdump by the compilation directory
+ * and DWARF's relative name ("/build/../src/hot.c"), other profiles by the
+ * relative name alone ("../src/hot.c"): the same when, cleaned of "." and
+ * "..", one ends the other at a '/'.
+ */
+static bool same_file(const char *a0, const char *b0)
+{
+	char ca[1024], cb[1024];
+	const char *a = ca, *b = cb;
 	size_t la, lb;
 
-	if (strcmp(a, b) == 0)
+	if (strcmp(a0, b0) == 0)
 		return true;
+	clean(a0, ca, sizeof(ca));
+	clean(b0, cb, sizeof(cb));
 	while (strncmp(a, "../", 3) == 0 || strncmp(a, "./", 2) == 0)
 		a += a[1] == '.' ? 3 : 2;
 	while (strncmp(b, "../", 3) == 0 || strncmp(b, "./", 2) == 0)

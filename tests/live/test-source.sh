@@ -49,23 +49,60 @@ line=$(grep -n 'LINE:caller_a' "$wl/inline.c" | cut -d: -f1)
 check "an inlined call's cost shows at the caller's line ($line)" \
 	sh -c "grep -Eq '^ +[^ ]+ +[0-9.]+[mun]?s +$line:' '$tmp/c.list'"
 
-# 2. A source that is not there: one line, and the values all the same.
-"$CPROF" report --list hot_a --source-path /nonexistent "$tmp/hot.pb.gz" >"$tmp/missing" 2>"$tmp/missing.err"
+# 2. A source that is not there: one line, and the values all the same. (cprof's
+# profiles name sources by their whole path; trimmed, the name is looked for
+# on the search path only.)
+"$CPROF" report --list hot_a --source-path "$wl" "$tmp/hot.pb.gz" >"$tmp/found"
+file=$(sed -n 's/^ROUTINE =* hot_a in //p' "$tmp/found" | head -1)
+check "cprof's profile names the source by its whole path ($file)" sh -c "[ '$file' = \"\$(realpath '$wl/hot.c')\" ]"
+"$CPROF" report --list hot_a --trim-path "$(dirname "$file")" --source-path /nonexistent \
+	"$tmp/hot.pb.gz" >"$tmp/missing" 2>"$tmp/missing.err"
 code=$?
 check "a missing source is not an error (exit $code)" [ "$code" -eq 0 ]
 check "it is said in one line" sh -c "[ \$(grep -c 'source not found' '$tmp/missing') -eq 1 ] && [ ! -s '$tmp/missing.err' ]"
-"$CPROF" report --list hot_a --source-path "$wl" "$tmp/hot.pb.gz" >"$tmp/found"
 listing_values <"$tmp/missing" >"$tmp/m.v"
 listing_values <"$tmp/found" >"$tmp/f.v"
 check "and the lines with values are listed all the same" sh -c "[ -s '$tmp/m.v' ] && cmp -s '$tmp/m.v' '$tmp/f.v'"
 
 # 3. --trim-path: the profile's directory swapped for another copy of the source.
-file=$(sed -n 's/^ROUTINE =* hot_a in //p' "$tmp/found" | head -1)
 mkdir -p "$tmp/elsewhere"
 sed 's/FRAME void hot_a(void)/FRAME void hot_a(void) \/\* the copy \*\//' "$wl/hot.c" >"$tmp/elsewhere/hot.c"
 "$CPROF" report --list hot_a --trim-path "$(dirname "$file")" --source-path "$tmp/elsewhere" \
 	"$tmp/hot.pb.gz" >"$tmp/trim"
 check "--trim-path and --source-path find the copy ($file)" grep -q 'the copy' "$tmp/trim"
+
+# 3b. A source that is only on a debuginfod server: the workloads' folder is
+# hidden under an empty tmpfs in a private mount namespace where cprof runs;
+# the server, outside it, still reads the file its index names.
+if command -v debuginfod >/dev/null && command -v unshare >/dev/null; then
+	mkdir -p "$tmp/srv" "$tmp/dcache"
+	cp "$INLINE" "$tmp/srv/"
+	id=$(readelf -n "$INLINE" | awk '/Build ID/ { print $3 }')
+	port=$((20000 + ($$ + 7) % 20000))
+	debuginfod -F "$tmp/srv" -p "$port" -d "$tmp/debuginfod.sqlite" -t 0 -g 0 >"$tmp/debuginfod.log" 2>&1 &
+	dpid=$!
+	url="http://127.0.0.1:$port"
+	# Until it has indexed the binary (the client remembers a miss: a fresh cache each try).
+	tries=0
+	until rm -rf "$tmp/dcache"/* && DEBUGINFOD_CACHE_PATH="$tmp/dcache" DEBUGINFOD_URLS=$url \
+		debuginfod-find source "$id" "$wl/inline.c" >/dev/null 2>&1; do
+		tries=$((tries + 1))
+		[ "$tries" -gt 100 ] && break
+		sleep 0.2
+	done
+	rm -rf "$tmp/dcache"/*
+	DEBUGINFOD_CACHE_PATH="$tmp/dcache" DEBUGINFOD_URLS=$url unshare -m --propagation private \
+		sh -c 'mount -t tmpfs none "$1" && "$2" report --list "^caller_a$" --source-path /nonexistent "$3"' \
+		sh "$wl" "$CPROF" "$tmp/inline.pb.gz" >"$tmp/dbgd.list" 2>"$tmp/dbgd.err"
+	check "with the source hidden, debuginfod's source lookup finds it (DEBUGINFOD_URLS)" \
+		grep -q 'LINE:caller_a' "$tmp/dbgd.list"
+	check "and it came from the server, into the client's cache" \
+		sh -c "find '$tmp/dcache' -name 'source*inline.c' | grep -q ."
+	kill "$dpid" 2>/dev/null
+	wait "$dpid" 2>/dev/null
+elif [ "${CI:-}" = true ]; then
+	not_ok "debuginfod and unshare are needed (setup.sh test installs them)"
+fi
 
 # 4. Go's own profile of a Go program, its source beside it.
 if go_build "$tmp/cpuprof" cpuprof.go 2>"$tmp/build.err" && "$tmp/cpuprof" "$tmp/go.pprof" "$tmp/go.heap"; then
