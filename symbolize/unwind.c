@@ -593,10 +593,23 @@ static bool return_address_at(struct unwind *u, uint64_t sp, uint64_t *ret)
 	       (m->prot & PROT_EXEC);
 }
 
-/* Is the code at at (in module m) clone's parent half, a leaf that pushed nothing? */
+/*
+ * Is the code at at (in module m) a leaf that pushed nothing: clone's
+ * parent half, or the first instruction of a PLT entry (its jmp through
+ * the GOT)? A static binary's IRELATIVE PLT has no CFI at all, where a
+ * dynamic one's has; sampled on that jmp, the return address is at sp.
+ */
 static bool pushes_nothing(struct unwind *u, const struct umod *m, uint64_t at)
 {
-	return elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY;
+	GElf_Addr off = 1;
+	const char *sym;
+	size_t len;
+
+	if (elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY)
+		return true;
+	sym = elfcache_symbol(u->files, m->f, at - m->bias, &off);
+	len = sym ? strlen(sym) : 0;
+	return off == 0 && len > 4 && strcmp(sym + len - 4, "@plt") == 0;
 }
 
 static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
