@@ -56,8 +56,12 @@ void cfi_rules_free(struct cfi_rules *r)
 	free(r);
 }
 
-/* Where register regno of the caller is, in this frame. False when not expressible. */
-static bool where_of(Dwarf_Frame *frame, unsigned regno, uint8_t *ret_where, int32_t *ret_off)
+/*
+ * Where register regno of the caller is, in this frame. False when not
+ * expressible. in_reg: the rule may name another register holding it.
+ */
+static bool where_of(Dwarf_Frame *frame, unsigned regno, bool in_reg, uint8_t *ret_where,
+		     int32_t *ret_off)
 {
 	Dwarf_Op mem[3], *ops;
 	size_t nops;
@@ -69,6 +73,19 @@ static bool where_of(Dwarf_Frame *frame, unsigned regno, uint8_t *ret_where, int
 		/* libdw: no ops and a null pointer is "same value"; ops_mem is "undefined". */
 		*ret_where = ops ? CFI_UNDEFINED : CFI_SAME;
 		*ret_off = 0;
+		return true;
+	}
+	/* DW_CFA_register: libdw says "in register N" as DW_OP_regN / DW_OP_regx N. */
+	if (in_reg && nops == 1 &&
+	    ((ops[0].atom >= DW_OP_reg0 && ops[0].atom <= DW_OP_reg31) ||
+	     ops[0].atom == DW_OP_regx)) {
+		uint64_t reg = ops[0].atom == DW_OP_regx ? ops[0].number
+							 : (uint64_t)(ops[0].atom - DW_OP_reg0);
+
+		if (reg >= ARCH_DWARF_NREGS)
+			return false;
+		*ret_where = CFI_IN_REG;
+		*ret_off = (int32_t)reg;
 		return true;
 	}
 	if (ops[0].atom != DW_OP_call_frame_cfa || nops > 2)
@@ -113,8 +130,9 @@ static bool compile(Dwarf_Frame *frame, struct cfi_rule *ret)
 		return false;
 	ret->cfa_reg = (uint8_t)reg;
 	ret->cfa_off = (int32_t)off;
-	return where_of(frame, arch_dwarf_ra(), &ret->ra, &ret->ra_off) &&
-	       where_of(frame, arch_dwarf_fp(), &ret->fp, &ret->fp_off) && ret->ra != CFI_SAME;
+	return where_of(frame, arch_dwarf_ra(), true, &ret->ra, &ret->ra_off) &&
+	       where_of(frame, arch_dwarf_fp(), false, &ret->fp, &ret->fp_off) &&
+	       ret->ra != CFI_SAME;
 }
 
 struct vaddr_key {

@@ -22,6 +22,12 @@ enum cfi_where {
 	CFI_SAME,      /* the register keeps its value */
 	CFI_UNDEFINED, /* lost: for the return address, the outermost frame */
 	CFI_AT_CFA,    /* saved in memory at CFA + off */
+	/*
+	 * The return address only: held in DWARF register off, not in memory —
+	 * vfork pops it into a register across the syscall, since the child
+	 * runs on the same stack. Known at the sampled frame alone.
+	 */
+	CFI_IN_REG,
 };
 
 struct cfi_rule {

@@ -670,6 +670,23 @@ static enum walk fast_walk(struct unwind *u, struct uproc *up, uint64_t pc)
 		/* The ABI's mark of the outermost frame (_start, clone): settle() sees it too. */
 		if (r.ra == CFI_UNDEFINED)
 			return WALK_DONE;
+		if (r.ra == CFI_IN_REG) {
+			/*
+			 * The return address in a register (vfork's parent, in the
+			 * syscall): registers are known at the sampled frame only,
+			 * and there the CFA may be sp itself, the address popped.
+			 * libdwfl stops here; so the step is marked as clone's is.
+			 */
+			if (u->nframes != 1 || cfa < w.sp)
+				return u->nframes != 1 ? WALK_FALLBACK : WALK_DONE;
+			ra = u->cur.regs[r.ra_off];
+			u->clone_parent = true;
+			w.sp = cfa;
+			if (ra == 0)
+				return WALK_DONE;
+			pc = ra;
+			continue;
+		}
 		/* A caller's sp, the CFA, is above its callee's: else this is no frame. */
 		if (cfa <= w.sp)
 			return WALK_DONE;

@@ -23,7 +23,7 @@
 #define DWARF_RBP 6
 
 /* What readelf says of a register: "u", "s", "c-16", or something else. */
-enum seen { SEEN_UNDEF, SEEN_SAME, SEEN_AT_CFA, SEEN_OTHER };
+enum seen { SEEN_UNDEF, SEEN_SAME, SEEN_AT_CFA, SEEN_IN_REG, SEEN_OTHER };
 
 struct row {
 	uint64_t loc;
@@ -47,6 +47,11 @@ static enum seen parse_value(const char *v, int32_t *off)
 	if (v[0] == 'c' && (v[1] == '-' || v[1] == '+')) {
 		*off = (int32_t)strtol(v + 1, NULL, 10);
 		return SEEN_AT_CFA;
+	}
+	/* "r5 (rdi)": in DWARF register 5 (its name is the next column's token). */
+	if (v[0] == 'r' && v[1] >= '0' && v[1] <= '9') {
+		*off = (int32_t)strtol(v + 1, NULL, 10);
+		return SEEN_IN_REG;
 	}
 	return SEEN_OTHER;
 }
@@ -86,7 +91,8 @@ static bool agrees(enum cfi_found found, const struct cfi_rule *c, const struct 
 		   bool signal_frame, struct counts *n)
 {
 	bool simple = r->cfa_simple && !signal_frame &&
-		      (r->ra == SEEN_AT_CFA || r->ra == SEEN_UNDEF) && r->fp != SEEN_OTHER;
+		      (r->ra == SEEN_AT_CFA || r->ra == SEEN_UNDEF || r->ra == SEEN_IN_REG) &&
+		      r->fp != SEEN_OTHER && r->fp != SEEN_IN_REG;
 
 	if (found == CFI_TOO_HARD) {
 		n->too_hard++;
@@ -98,8 +104,9 @@ static bool agrees(enum cfi_found found, const struct cfi_rule *c, const struct 
 	n->found++;
 	if (!simple || c->cfa_reg != r->cfa_reg || c->cfa_off != r->cfa_off)
 		return false;
-	if (r->ra == SEEN_AT_CFA ? (c->ra != CFI_AT_CFA || c->ra_off != r->ra_off)
-				 : c->ra != CFI_UNDEFINED)
+	if (r->ra == SEEN_IN_REG   ? (c->ra != CFI_IN_REG || c->ra_off != r->ra_off)
+	    : r->ra == SEEN_AT_CFA ? (c->ra != CFI_AT_CFA || c->ra_off != r->ra_off)
+				   : c->ra != CFI_UNDEFINED)
 		return false;
 	switch (r->fp) {
 	case SEEN_AT_CFA:

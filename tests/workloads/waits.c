@@ -18,6 +18,9 @@
  *	waits naps S U     sleep U microseconds at a time for S seconds (the
  *	                   bench's modest switch rate)
  *	waits spawn S      start and join a thread in a loop for S seconds
+ *	waits vforks S     vfork a child that exits at once, from vfork_site, for S
+ *	                   seconds (the parent waits in the vfork syscall with its
+ *	                   return address in a register: an unwinder's test)
  *	waits pingpong S   two threads bounce a byte through pipes for S seconds
  *	                   (a switch rate as high as the machine allows)
  *	waits stuck [N]    for cprof snapshot: 3 threads blocked in read() of an
@@ -266,6 +269,25 @@ static void mode_spawn(void)
 	printf("spawned %lld\n", n);
 }
 
+FRAME static void vfork_site(void)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0)
+		_exit(0);
+	if (pid > 0)
+		(void)waitpid(pid, NULL, 0);
+}
+
+static void mode_vforks(void)
+{
+	long long end = now_ns() + (long long)(seconds * 1e9), n = 0;
+
+	for (; now_ns() < end; n++)
+		vfork_site();
+	printf("vforks %lld\n", n);
+}
+
 static int ping[2], pong[2];
 
 FRAME static void bounce(int in, int out, long long end, long long *n)
@@ -395,7 +417,7 @@ int main(int argc, char **argv)
 		{"sleep", mode_sleep}, {"pipe", mode_pipe},	    {"join", mode_join},
 		{"mutex", mode_mutex}, {"create", mode_create},	    {"getpid", mode_getpid},
 		{"naps", mode_naps},   {"pingpong", mode_pingpong}, {"ticks", mode_ticks},
-		{"spawn", mode_spawn}, {"stuck", mode_stuck},
+		{"spawn", mode_spawn}, {"stuck", mode_stuck},	    {"vforks", mode_vforks},
 	};
 	char line[16];
 
