@@ -335,53 +335,17 @@ static int load(const char *file, size_t max_memory, struct profile **ret)
 	return r;
 }
 
-/* --disasm's and --weblist's symbols: symbolize/objtool.h's, handed to the view as its own. */
+/* --disasm's and --weblist's binaries, as the views ask for them: symbolize/objtool.h. */
 static int objs_symbols(void *ctx, const struct profile *p, uint32_t mapping, const regex_t *re,
-			struct disasm_sym **ret, size_t *ret_n)
+			struct code_sym **ret, size_t *ret_n)
 {
-	struct objtool_sym *v;
-	struct disasm_sym *out;
-	size_t n;
-	int r = objtool_symbols(ctx, p, mapping, re, &v, &n);
-
-	if (r < 0)
-		return r;
-	out = calloc(n + 1, sizeof(*out));
-	if (!out) {
-		objtool_syms_free(v, n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = (struct disasm_sym){v[i].name, v[i].start, v[i].end, v[i].bias};
-	free(v); /* the names are out's now */
-	*ret = out;
-	*ret_n = n;
-	return 0;
+	return objtool_symbols(ctx, p, mapping, re, ret, ret_n);
 }
 
-/* Their instructions, the same way. */
 static int objs_disasm(void *ctx, const struct profile *p, uint32_t mapping, uint64_t start,
-		       uint64_t end, struct disasm_insn **ret, size_t *ret_n)
+		       uint64_t end, struct code_insn **ret, size_t *ret_n)
 {
-	struct objtool_insn *v;
-	struct disasm_insn *out;
-	size_t n;
-	int r = objtool_disasm(ctx, p, mapping, start, end, &v, &n);
-
-	if (r < 0)
-		return r;
-	out = calloc(n + 1, sizeof(*out));
-	if (!out) {
-		objtool_insns_free(v, n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = (struct disasm_insn){v[i].addr, v[i].text, v[i].function, v[i].file,
-					      v[i].line};
-	free(v); /* the strings are out's now */
-	*ret = out;
-	*ret_n = n;
-	return 0;
+	return objtool_disasm(ctx, p, mapping, start, end, ret, ret_n);
 }
 
 /* A listing's source file: the search path, trimmed prefixes, debuginfod (symbolize/source.h). */

@@ -66,27 +66,10 @@ static struct elf_file *mapping_file(struct objtool *t, const struct profile *p,
 	return f;
 }
 
-void objtool_syms_free(struct objtool_sym *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-void objtool_insns_free(struct objtool_insn *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].text);
-		free(v[i].function);
-		free(v[i].file);
-	}
-	free(v);
-}
-
 int objtool_symbols(struct objtool *t, const struct profile *p, uint32_t mapping, const regex_t *re,
-		    struct objtool_sym **ret, size_t *ret_n)
+		    struct code_sym **ret, size_t *ret_n)
 {
-	struct objtool_sym *v = NULL;
+	struct code_sym *v = NULL;
 	size_t n = 0, cap = 0;
 	GElf_Addr off;
 	int64_t bias;
@@ -103,7 +86,7 @@ int objtool_symbols(struct objtool *t, const struct profile *p, uint32_t mapping
 		if (s->end > s->addr && regexec(re, name, 0, NULL, 0) == 0) {
 			if (VEC_PUSH_RESERVE(v, n, cap) < 0 || !(v[n].name = strdup(name))) {
 				free(pretty);
-				objtool_syms_free(v, n);
+				code_syms_free(v, n);
 				return -ENOMEM;
 			}
 			v[n].start = s->addr;
@@ -201,9 +184,9 @@ static bool parse_source(char *line, char **ret_file, int64_t *ret_line)
 }
 
 int objtool_disasm(struct objtool *t, const struct profile *p, uint32_t mapping, uint64_t start,
-		   uint64_t end, struct objtool_insn **ret, size_t *ret_n)
+		   uint64_t end, struct code_insn **ret, size_t *ret_n)
 {
-	struct objtool_insn *v = NULL;
+	struct code_insn *v = NULL;
 	size_t n = 0, cap = 0, linecap = 0;
 	char *line = NULL, *function = NULL, *file = NULL;
 	int64_t bias, lineno = 0;
@@ -236,7 +219,7 @@ int objtool_disasm(struct objtool *t, const struct profile *p, uint32_t mapping,
 				r = -ENOMEM;
 				break;
 			}
-			v[n] = (struct objtool_insn){
+			v[n] = (struct code_insn){
 				.addr = addr,
 				.text = strdup(text),
 				.function = function ? strdup(function) : NULL,
@@ -266,7 +249,7 @@ int objtool_disasm(struct objtool *t, const struct profile *p, uint32_t mapping,
 	if (r == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
 		r = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? -ENOEXEC : -EIO;
 	if (r < 0) {
-		objtool_insns_free(v, n);
+		code_insns_free(v, n);
 		return r;
 	}
 	*ret = v;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/base/objcode.h"
 #include "lib/profile/profile.h"
 
 /*
@@ -25,39 +26,21 @@ int objtool_new(struct objtool **ret);
 
 void objtool_free(struct objtool *t);
 
-/* A function symbol of a binary. */
-struct objtool_sym {
-	char *name;	     /* demangled where it was mangled */
-	uint64_t start, end; /* the binary's own addresses */
-	int64_t bias;	     /* the profile's address of an instruction = its own + bias */
-};
-
-/* One instruction, and the source line objdump gives it. */
-struct objtool_insn {
-	uint64_t addr; /* the binary's own address */
-	char *text;
-	char *function, *file; /* NULL when objdump said none */
-	int64_t line;
-};
-
 /*
  * The function symbols matching re in the binary of mapping id of p.
- * Returns 0 and *ret (free with objtool_syms_free), -ENOENT when the
+ * Returns 0 and *ret (free with code_syms_free), -ENOENT when the
  * binary cannot be had (a kernel or JIT mapping, a file gone or changed),
  * or -ENOMEM.
  */
 int objtool_symbols(struct objtool *t, const struct profile *p, uint32_t mapping, const regex_t *re,
-		    struct objtool_sym **ret, size_t *ret_n);
+		    struct code_sym **ret, size_t *ret_n);
 
 /*
  * The instructions of [start, end) in that binary, by objdump. Returns 0
- * and *ret (free with objtool_insns_free), -ENOENT, -ENOEXEC when objdump
+ * and *ret (free with code_insns_free), -ENOENT, -ENOEXEC when objdump
  * cannot be run, -EIO when it fails, or -ENOMEM.
  */
 int objtool_disasm(struct objtool *t, const struct profile *p, uint32_t mapping, uint64_t start,
-		   uint64_t end, struct objtool_insn **ret, size_t *ret_n);
-
-void objtool_syms_free(struct objtool_sym *v, size_t n);
-void objtool_insns_free(struct objtool_insn *v, size_t n);
+		   uint64_t end, struct code_insn **ret, size_t *ret_n);
 
 #endif

@@ -14,26 +14,9 @@
 #include "lib/views/disasm.h"
 #include "lib/views/text.h"
 
-void disasm_syms_free(struct disasm_sym *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-void disasm_insns_free(struct disasm_insn *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].text);
-		free(v[i].function);
-		free(v[i].file);
-	}
-	free(v);
-}
-
 /* A symbol to show, with the values at its addresses. */
 struct routine {
-	struct disasm_sym sym;
+	struct code_sym sym;
 	uint32_t mapping;
 	int64_t flat, cum;
 };
@@ -158,7 +141,7 @@ static int write_routine(const struct stacks *st, const struct routine *r,
 			 const struct disasm_value *v, size_t n, const struct disasm_ops *ops,
 			 FILE *out)
 {
-	struct disasm_insn *insns = NULL;
+	struct code_insn *insns = NULL;
 	const char *function = "", *file = "";
 	char flat[32], cum[32], pct[16];
 	int64_t line = 0;
@@ -178,7 +161,7 @@ static int write_routine(const struct stacks *st, const struct routine *r,
 		return e == -ENOMEM ? e : 0;
 	}
 	for (size_t i = 0; i < ninsns; i++) {
-		const struct disasm_insn *in = &insns[i];
+		const struct code_insn *in = &insns[i];
 		const struct disasm_value *a =
 			disasm_value_at(v, n, in->addr + (uint64_t)r->sym.bias);
 		const char *fn = in->function ? in->function : "", *fl = in->file ? in->file : "";
@@ -208,7 +191,7 @@ static int write_routine(const struct stacks *st, const struct routine *r,
 		file = fl;
 		line = in->line;
 	}
-	disasm_insns_free(insns, ninsns);
+	code_insns_free(insns, ninsns);
 	return 0;
 }
 
@@ -234,7 +217,7 @@ int disasm_write(const struct stacks *st, const regex_t *re, const struct disasm
 	int r = values && nvalues ? 0 : -ENOMEM;
 
 	for (uint32_t m = 1; m <= p->nmappings && r == 0; m++) {
-		struct disasm_sym *syms = NULL;
+		struct code_sym *syms = NULL;
 		size_t nsyms = 0;
 
 		r = disasm_values(st, m, &values[m], &nvalues[m]);
@@ -269,7 +252,7 @@ int disasm_write(const struct stacks *st, const regex_t *re, const struct disasm
 			rs[nrs++] = rt;
 			syms[i].name = NULL; /* the routine has it now */
 		}
-		disasm_syms_free(syms, nsyms);
+		code_syms_free(syms, nsyms);
 	}
 	if (r == 0 && !nrs)
 		r = -ENOENT;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/base/objcode.h"
 #include "lib/views/stacks.h"
 
 /*
@@ -18,39 +19,22 @@
  * binutils' objdump), so this folder stays free of ELF.
  */
 
-/* A function symbol of a mapping's binary. */
-struct disasm_sym {
-	char *name;
-	uint64_t start, end; /* the binary's own addresses */
-	int64_t bias;	     /* the profile's address of an instruction = its own + bias */
-};
-
-/* One instruction, and the source line objdump gives it. */
-struct disasm_insn {
-	uint64_t addr; /* the binary's own address */
-	char *text;
-	char *function, *file; /* NULL when objdump said none */
-	int64_t line;
-};
-
 struct disasm_ops {
 	void *ctx;
 	/*
 	 * The function symbols matching re in the binary of mapping id of p.
-	 * Returns 0 and *ret (free with disasm_syms_free), -ENOENT when the
+	 * Returns 0 and *ret (free with code_syms_free), -ENOENT when the
 	 * binary cannot be had, or another negative errno.
 	 */
 	int (*symbols)(void *ctx, const struct profile *p, uint32_t mapping, const regex_t *re,
-		       struct disasm_sym **ret, size_t *ret_n);
+		       struct code_sym **ret, size_t *ret_n);
 	/*
 	 * The instructions of [start, end) in that binary. Returns 0 and *ret
-	 * (free with disasm_insns_free), or a negative errno.
+	 * (free with code_insns_free), or a negative errno.
 	 */
 	int (*disasm)(void *ctx, const struct profile *p, uint32_t mapping, uint64_t start,
-		      uint64_t end, struct disasm_insn **ret, size_t *ret_n);
+		      uint64_t end, struct code_insn **ret, size_t *ret_n);
 };
-
-void disasm_syms_free(struct disasm_sym *v, size_t n);
 
 /* A sampled address of one mapping (the profile's address), and its values. */
 struct disasm_value {
@@ -67,7 +51,6 @@ int disasm_values(const struct stacks *st, uint32_t m, struct disasm_value **ret
 
 /* The value at addr, or NULL. */
 const struct disasm_value *disasm_value_at(const struct disasm_value *v, size_t n, uint64_t addr);
-void disasm_insns_free(struct disasm_insn *v, size_t n);
 
 /*
  * Write "Total:", then per matching symbol a ROUTINE header with its sums

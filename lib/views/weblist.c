@@ -27,7 +27,7 @@ static const char style[] =
 
 /* The instructions of a function's symbols, and the values at their addresses. */
 struct code {
-	struct disasm_insn *insns;
+	struct code_insn *insns;
 	size_t ninsns;
 	int64_t bias;
 	struct disasm_value *values;
@@ -36,7 +36,7 @@ struct code {
 
 static void code_release(struct code *c)
 {
-	disasm_insns_free(c->insns, c->ninsns);
+	code_insns_free(c->insns, c->ninsns);
 	free(c->values);
 	*c = (struct code){0};
 }
@@ -45,7 +45,7 @@ static void code_release(struct code *c)
 static int load_code(const struct stacks *st, const struct source_func *fn, const regex_t *re,
 		     const struct disasm_ops *ops, struct code *ret)
 {
-	struct disasm_sym *syms = NULL;
+	struct code_sym *syms = NULL;
 	size_t nsyms = 0;
 	int r;
 
@@ -67,7 +67,7 @@ static int load_code(const struct stacks *st, const struct source_func *fn, cons
 			r = disasm_values(st, fn->mapping, &ret->values, &ret->nvalues);
 		break;
 	}
-	disasm_syms_free(syms, nsyms);
+	code_syms_free(syms, nsyms);
 	/* A binary that cannot be disassembled leaves the page its source lines. */
 	if (r < 0 && r != -ENOMEM) {
 		code_release(ret);
@@ -146,7 +146,7 @@ static bool same_file(const char *a0, const char *b0)
 }
 
 /* Does instruction i belong to line of fn's file? */
-static bool on_line(const struct disasm_insn *in, const struct source_func *fn, int64_t line)
+static bool on_line(const struct code_insn *in, const struct source_func *fn, int64_t line)
 {
 	return in->line == line && in->file && same_file(in->file, fn->file);
 }
@@ -156,7 +156,7 @@ static void instructions(FILE *out, const struct code *c, const struct source_fu
 {
 	fputs("<div class=\"asm\">", out);
 	for (size_t i = 0; i < c->ninsns; i++) {
-		const struct disasm_insn *in = &c->insns[i];
+		const struct code_insn *in = &c->insns[i];
 		const struct disasm_value *v;
 
 		if (!on_line(in, fn, line))
