@@ -121,6 +121,22 @@ check "perf-script names the tracepoint as perf does" \
 	grep -Eq '^waits +[0-9]+/[0-9]+ +\[[0-9]+\] +[0-9]+\.[0-9]+: +[0-9]+ syscalls:sys_enter_getpid:' \
 	"$tmp/getpid.script"
 
+# vfork's parent, sampled at every entry to the syscall (cpu-clock catches it
+# only now and then: the parent spends microseconds there): its return
+# address is popped into a register (glibc's CFI: "ra in rdi"), since the
+# child runs on its stack. Every such stack must go on to vfork_site and main.
+"$CPROF" -q record -e syscalls:sys_enter_vfork -o "$tmp/vfork.pb.gz" -- "$WAITS" vforks 0.5 \
+	>"$tmp/vfork.out"
+pprof -traces "$tmp/vfork.pb.gz" >"$tmp/vfork.traces"
+set -- $(awk '/^-----------\+/ { if (v) { n++; if (site && m) ok++ } v = site = m = 0; next }
+	/ __libc_vfork$| __vfork$| vfork$/ { v = 1 } / vfork_site$/ { site = 1 } / main$/ { m = 1 }
+	END { if (v) { n++; if (site && m) ok++ } print ok + 0, n + 0 }' "$tmp/vfork.traces")
+check "stacks at vfork's syscall go on to vfork_site and main ($1 of $2 distinct)" \
+	sh -c "[ $2 -gt 0 ] && [ $1 -eq $2 ]"
+got=$(cum vfork_site "$tmp/vfork.pb.gz")
+calls=$(awk '$1 == "vforks" { print $2 }' "$tmp/vfork.out")
+check "and count every call (${got:-0} of ${calls:-?})" [ "${got:-0}" = "${calls:-x}" ]
+
 # Probes through the kernel's PMUs: a uprobe on a function of the workload's file.
 "$CPROF" -q record -e "uprobe:$WAITS:tick" -o "$tmp/uprobe.pb.gz" -- "$WAITS" ticks >/dev/null \
 	2>"$tmp/uprobe.err"

@@ -140,15 +140,6 @@ check "each static PLT entry is named for its IFUNC ($(wc -l <"$tmp/static.got")
 pct=$(complete_pct "$tmp/err")
 check "the static binary's stacks are complete (${pct}%)" within "$pct" 99 100
 
-# vfork: the parent waits in the syscall with its return address popped into
-# a register (glibc's CFI: "ra in rdi"), since the child runs on its stack.
-"$CPROF" record -o "$tmp/vfork.pb.gz" -- "$WAITS" vforks 2 >/dev/null 2>"$tmp/vfork.err"
-pprof -traces "$tmp/vfork.pb.gz" >"$tmp/vfork.traces"
-set -- $(awk '/^-----------\+/ { if (v) { n++; if (site && m) ok++ } v = site = m = 0; next }
-	/ __libc_vfork$| __vfork$/ { v = 1 } / vfork_site$/ { site = 1 } / main$/ { m = 1 }
-	END { if (v) { n++; if (site && m) ok++ } print ok + 0, n + 0 }' "$tmp/vfork.traces")
-check "stacks sampled in vfork go on to vfork_site and main ($1 of $2)" \
-	sh -c "[ $2 -gt 0 ] && [ $1 -eq $2 ]"
 perf record -q -e cpu-clock -F 999 -o "$tmp/perf.data" -- "$PLT_STATIC" 2 2>"$tmp/perf.err" >/dev/null
 perf report -i "$tmp/perf.data" --stdio --sort sym -q 2>/dev/null |
 	awk '$1 + 0 >= 5 { print $NF }' | sort >"$tmp/perf.names"
