@@ -277,8 +277,10 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
 			return cmd_option_error(usage, c, argv);
 		}
 	}
-	if (optind < argc)
+	if (optind < argc) {
 		o->command = &argv[optind];
+		o->t.command = true;
+	}
 	if (!o->format_given)
 		o->format = format_of(o->output);
 	if (o->verify_unwind && o->t.callgraph != SAMPLER_CALLGRAPH_DWARF)
@@ -310,7 +312,8 @@ static int parse_args(int argc, char **argv, struct record_opts *o)
  * its events can be opened with enable_on_exec first. If exec fails it
  * sends errno back through err[1], which exec would otherwise close.
  */
-static int spawn_stopped(char **command, pid_t *ret_pid, int *ret_go, int *ret_err)
+static int spawn_stopped(char **command, const struct allocator *preload, pid_t *ret_pid,
+			 int *ret_go, int *ret_err)
 {
 	int go[2], err[2];
 	pid_t pid;
@@ -343,8 +346,11 @@ static int spawn_stopped(char **command, pid_t *ret_pid, int *ret_go, int *ret_e
 		/* Wait for the parent; EOF means it gave up on us. */
 		if (read(go[0], &byte, 1) != 1)
 			_exit(127);
-		execvp(command[0], command);
-		e = errno;
+		e = preload ? -allocator_export(preload) : 0;
+		if (e == 0) {
+			execvp(command[0], command);
+			e = errno;
+		}
 		(void)!write(err[1], &e, sizeof(e));
 		_exit(127);
 	}
@@ -760,7 +766,8 @@ int cmd_record(int argc, char **argv)
 	if (o.command) {
 		const char *base = strrchr(o.command[0], '/');
 
-		r = spawn_stopped(o.command, &child, &go_fd, &err_fd);
+		r = spawn_stopped(o.command, tg.alloc.preload[0] ? &tg.alloc : NULL, &child, &go_fd,
+				  &err_fd);
 		if (r < 0) {
 			ret = cmd_fail(r, NULL, "cannot start '%s'", o.command[0]);
 			goto out;
@@ -867,6 +874,13 @@ int cmd_record(int argc, char **argv)
 			goto out;
 	}
 	print_summary(session_stats(collector_session(c)), &outs);
+	for (size_t k = 0; k < nkinds && log_get_level() >= LOG_WARN; k++) {
+		char line[256];
+
+		session_kind_summary(collector_session(c), k, line, sizeof(line));
+		if (line[0])
+			fprintf(stderr, "cprof: --kind %s: %s\n", kinds[k]->name, line);
+	}
 	if (pipe.unwinder)
 		print_unwind_summary(pipe.unwinder, o.verify_unwind);
 	ret = failed;

@@ -22,6 +22,7 @@ void target_opts_init(struct target_opts *o)
 		.kind = "cpu",
 		.callgraph = SAMPLER_CALLGRAPH_DWARF,
 		.stack_size = DEFAULT_STACK_SIZE,
+		.alloc_rate = ALLOCATOR_DEFAULT_RATE,
 	};
 }
 
@@ -77,6 +78,12 @@ int target_option(int c, const char *arg, struct target_opts *o, const char *usa
 		return 1;
 	case TARGET_OPT_KIND:
 		o->kind = arg;
+		return 1;
+	case TARGET_OPT_ALLOC_RATE:
+		if (parse_size(arg, 1, UINT64_MAX >> 2, &o->alloc_rate) < 0)
+			return cmd_usage_error(usage, "invalid --alloc-rate '%s' (bytes: 512K, 1M)",
+					       arg),
+			       -1;
 		return 1;
 	case TARGET_OPT_CALL_GRAPH:
 		if (parse_call_graph(arg, o) < 0)
@@ -304,6 +311,47 @@ static int open_error(int r, const struct target_opts *o)
 	}
 }
 
+/*
+ * --kind alloc's probes, for its target: a command gets the preload
+ * library, a process what allocator_for_process finds. Returns 0 or the
+ * exit code of the failure, said.
+ */
+static int bind_alloc(struct target *t, const struct target_opts *o, const char *usage,
+		      struct collector_config *cfg)
+{
+	int r;
+
+	if (!o->command && !cfg->session.npids)
+		return cmd_usage_error(usage,
+				       "--kind alloc follows processes: give -p PID or a command");
+	if (o->command) {
+		r = allocator_for_command(o->alloc_rate, &t->alloc);
+		if (r == -ENOENT)
+			return cmd_fail(r,
+					"build it (it is preload/ in the build tree) or set "
+					"CPROF_ALLOC_LIBRARY to its path",
+					"cannot find cprof's preload library libcprof-alloc.so");
+		if (r < 0)
+			return cmd_fail(r, "set CPROF_ALLOC_LIBRARY to cprof's own",
+					"'%s' is not cprof's preload library", t->alloc.path);
+	} else {
+		r = allocator_for_process(cfg->session.pids[0], o->alloc_rate, &t->alloc);
+		if (r == 0 && !t->alloc.target.hooks)
+			allocator_measure_trap(&t->alloc, o->callgraph == SAMPLER_CALLGRAPH_DWARF
+								  ? o->stack_size
+								  : 0);
+		if (r == -ENOENT)
+			return cmd_fail(r, "is it a program of the malloc family (C, C++, Rust)?",
+					"no malloc found in pid %d's executable or libc",
+					cfg->session.pids[0]);
+		if (r < 0)
+			return cmd_fail(r, NULL, "finding the allocator of pid %d",
+					cfg->session.pids[0]);
+	}
+	cfg->session.kind_options.alloc = &t->alloc.target;
+	return 0;
+}
+
 int target_bind(struct target *t, const struct target_opts *o, const char *usage,
 		struct collector_config *cfg)
 {
@@ -320,21 +368,29 @@ int target_bind(struct target *t, const struct target_opts *o, const char *usage
 		return ret;
 	cfg->session.kind_options.freq = o->freq;
 	cfg->session.kind_options.count = o->count;
-	for (size_t k = 0; k < t->nkinds; k++) {
-		/* What each kind opens, now: tracefs missing is a clear error, not a fallback. */
-		struct sampler_spec specs[KIND_MAX_EVENTS];
-		int r = t->kinds[k]->events(&cfg->session.kind_options, specs);
-
-		if (r < 0) {
-			char what[96];
-
-			(void)snprintf(what, sizeof(what), "--kind %s", t->kinds[k]->name);
-			return tracefs_error(r, what);
-		}
-	}
 	cfg->session.sampler.callgraph = o->callgraph;
 	cfg->session.sampler.stack_size = o->stack_size;
-	return set_targets(o, &cfg->session, &t->cpus, &t->pids, usage);
+	ret = set_targets(o, &cfg->session, &t->cpus, &t->pids, usage);
+	for (size_t k = 0; k < t->nkinds && !ret; k++) {
+		/* What each kind opens, now: tracefs missing is a clear error, not a fallback. */
+		struct sampler_spec specs[KIND_MAX_EVENTS];
+		char what[96];
+		int r;
+
+		if (t->kinds[k] == &kind_alloc) {
+			ret = bind_alloc(t, o, usage, cfg);
+			if (ret)
+				break;
+		}
+		r = t->kinds[k]->events(&cfg->session.kind_options, specs);
+		(void)snprintf(what, sizeof(what), "--kind %s", t->kinds[k]->name);
+		if (r == -ENODEV && t->kinds[k] == &kind_alloc)
+			ret = cmd_fail(r, "it needs CONFIG_UPROBE_EVENTS",
+				       "this kernel has no uprobe PMU for --kind alloc");
+		else if (r < 0)
+			ret = tracefs_error(r, what);
+	}
+	return ret;
 }
 
 void target_release(struct target *t)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cmd/allocator.h"
 #include "lib/collect/collector.h"
 #include "lib/collect/kinds.h"
 #include "lib/perf/sampler.h"
@@ -28,6 +29,8 @@ struct target_opts {
 	const char *kind; /* a list: cpu,offcpu */
 	enum sampler_callgraph callgraph;
 	uint32_t stack_size;
+	uint64_t alloc_rate; /* --alloc-rate: bytes between samples of --kind alloc, on average */
+	bool command;	     /* the target is a command to launch (record -- COMMAND) */
 };
 
 /*
@@ -35,7 +38,7 @@ struct target_opts {
  * TARGET_SHORT in its short options, TARGET_LONG in its long ones, and
  * target_option for each option getopt_long returns.
  */
-enum { TARGET_OPT_CALL_GRAPH = 0x200, TARGET_OPT_KIND };
+enum { TARGET_OPT_CALL_GRAPH = 0x200, TARGET_OPT_KIND, TARGET_OPT_ALLOC_RATE };
 #define TARGET_SHORT "ap:t:C:F:c:e:g"
 #define TARGET_LONG                                                                              \
 	{"all-cpus", no_argument, NULL, 'a'}, {"pid", required_argument, NULL, 'p'},             \
@@ -43,6 +46,7 @@ enum { TARGET_OPT_CALL_GRAPH = 0x200, TARGET_OPT_KIND };
 		{"freq", required_argument, NULL, 'F'}, {"count", required_argument, NULL, 'c'}, \
 		{"event", required_argument, NULL, 'e'},                                         \
 		{"kind", required_argument, NULL, TARGET_OPT_KIND},                              \
+		{"alloc-rate", required_argument, NULL, TARGET_OPT_ALLOC_RATE},                  \
 	{                                                                                        \
 		"call-graph", required_argument, NULL, TARGET_OPT_CALL_GRAPH                     \
 	}
@@ -72,6 +76,7 @@ struct target {
 	struct target_event custom;
 	bool *cpus;
 	int32_t *pids;
+	struct allocator alloc; /* --kind alloc's probes */
 };
 
 /*

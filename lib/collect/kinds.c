@@ -4,7 +4,7 @@
 #include "lib/collect/kinds.h"
 
 static const struct kind *const kinds[] = {
-	&kind_cpu, &kind_offcpu, &kind_wall, &kind_mutex, &kind_threadcreate,
+	&kind_cpu, &kind_offcpu, &kind_wall, &kind_mutex, &kind_threadcreate, &kind_alloc,
 };
 
 const struct kind *kind_at(size_t i)

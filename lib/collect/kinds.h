@@ -19,14 +19,42 @@
 
 /* The most values a kind writes per sample, events it opens, labels it adds. */
 #define KIND_MAX_VALUES 4
-#define KIND_MAX_EVENTS 6
+#define KIND_MAX_EVENTS 14
 #define KIND_MAX_LABELS 4
 
-/* What the user chose that kinds follow: -e, -F and -c. */
+/*
+ * The allocator --kind alloc probes (alloc.c), as cmd/ finds it for the
+ * target: the functions of the malloc family in the target's libc (or
+ * static binary), or the two hooks of cprof's preload library.
+ */
+enum kind_alloc_func {
+	KIND_ALLOC_MALLOC,
+	KIND_ALLOC_CALLOC,
+	KIND_ALLOC_REALLOC,
+	KIND_ALLOC_MEMALIGN,
+	KIND_ALLOC_ALIGNED_ALLOC, /* 0 where it is memalign under another name */
+	KIND_ALLOC_POSIX_MEMALIGN,
+	KIND_ALLOC_FREE,
+	KIND_ALLOC_NFUNCS,
+	/* With hooks: */
+	KIND_ALLOC_HOOK_SAMPLED = 0, /* cprof_alloc_sampled(size, address, rate) */
+	KIND_ALLOC_HOOK_FREED = 1,   /* cprof_alloc_freed(address) */
+};
+
+struct kind_alloc_target {
+	const char *path; /* the ELF file, as cprof reaches it (/proc/PID/root/...) */
+	bool hooks;	  /* libcprof-alloc.so's hooks, not the allocator itself */
+	uint64_t offsets[KIND_ALLOC_NFUNCS]; /* file offsets, by kind_alloc_func; 0: none */
+	uint64_t rate;	  /* probing the allocator: average bytes between samples */
+	uint64_t trap_ns; /* what one probe hit costs the target, as measured here; 0: unknown */
+};
+
+/* What the user chose that kinds follow: -e, -F and -c, and what --kind alloc probes. */
 struct kind_options {
-	const struct sampler_event *event; /* the event to sample by (cpu-clock by default) */
-	uint64_t freq;			   /* samples a second per CPU */
-	uint64_t count;			   /* -c: one sample every count events; 0: by freq */
+	const struct sampler_event *event;     /* the event to sample by (cpu-clock by default) */
+	uint64_t freq;			       /* samples a second per CPU */
+	uint64_t count;			       /* -c: one sample every count events; 0: by freq */
+	const struct kind_alloc_target *alloc; /* NULL: none found (kind alloc cannot open) */
 };
 
 /*
@@ -56,6 +84,9 @@ int kind_out_hold(struct kind_out *out, const struct perf_record *smp, struct ki
 /* Add a sample with a held stack (into the profile of the window it ends in). */
 int kind_out_add_held(struct kind_out *out, const struct kind_stack *st, const int64_t *values,
 		      const struct kind_label *labels, size_t nlabels);
+
+/* Drop a held stack's innermost frame (a hook the samples come from, not code of interest). */
+void kind_stack_drop_leaf(struct kind_stack *st);
 
 /* The thread and time of a held stack. */
 int32_t kind_stack_tid(const struct kind_stack *st);
@@ -93,7 +124,8 @@ struct kind {
 	int (*sample)(void *state, struct kind_out *out, const struct perf_record *smp, size_t i);
 	/*
 	 * Any other record that concerns the kind: its events' context
-	 * switches, and every fork and exit. Returns 0 or <0.
+	 * switches, every fork, exit and exec (COMM with
+	 * PERF_RECORD_MISC_COMM_EXEC) and every loss. Returns 0 or <0.
 	 */
 	int (*record)(void *state, struct kind_out *out, const struct perf_record *rec);
 	/*
@@ -101,6 +133,8 @@ struct kind {
 	 * final when the recording does. Close or carry what is open.
 	 */
 	int (*flush)(void *state, struct kind_out *out, uint64_t now, bool final);
+	/* Optional: a line for the end-of-recording summary (what the kind cost), or "". */
+	void (*summarize)(void *state, char *buf, size_t size);
 };
 
 /* The kind named name, or NULL. Borrowed, static. */
@@ -118,6 +152,7 @@ extern const struct kind kind_offcpu;
 extern const struct kind kind_wall;
 extern const struct kind kind_mutex;
 extern const struct kind kind_threadcreate;
+extern const struct kind kind_alloc;
 
 /*
  * Every thread's stack at an instant (cprof snapshot): no events, stacks

@@ -908,6 +908,14 @@ int kind_out_add_held(struct kind_out *out, const struct kind_stack *st, const i
 	return r < 0 ? r : add_sample(s, out->o, p, &st->at, st->n, values, labels, nlabels);
 }
 
+void kind_stack_drop_leaf(struct kind_stack *st)
+{
+	if (st->n && st->frames[0].where != FRAME_TRUNCATED) {
+		st->n--;
+		memmove(st->frames, st->frames + 1, st->n * sizeof(st->frames[0]));
+	}
+}
+
 int32_t kind_stack_tid(const struct kind_stack *st)
 {
 	return st->at.tid;
@@ -934,6 +942,10 @@ static int on_sample(struct session *s, const struct perf_record *smp, size_t ev
 	struct output *o = &s->outputs[s->events[ev].output];
 	int64_t values[KIND_MAX_VALUES] = {0};
 
+	/* An event of every task on its CPU, while following some: theirs only. */
+	if (s->specs[ev].cpu_wide && (s->cfg.npids || s->cfg.ntids || s->cfg.child) &&
+	    !proc_table_find(s->procs, smp->pid))
+		return 0;
 	if (o->kind->sample)
 		return o->kind->sample(o->state, &o->out, smp, s->events[ev].index);
 	o->kind->values(smp, s->events[ev].index, values);
@@ -1030,10 +1042,11 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 	case PERF_RECORD_MMAP2:
 		return on_mmap(s, &smp);
 	case PERF_RECORD_COMM:
-		if (smp.misc & PERF_RECORD_MISC_COMM_EXEC)
-			forget(s, smp.pid);
-		return proc_table_comm(s->procs, smp.pid, smp.tid, smp.u.comm.comm,
-				       smp.misc & PERF_RECORD_MISC_COMM_EXEC);
+		if (!(smp.misc & PERF_RECORD_MISC_COMM_EXEC))
+			return proc_table_comm(s->procs, smp.pid, smp.tid, smp.u.comm.comm, false);
+		forget(s, smp.pid);
+		r = proc_table_comm(s->procs, smp.pid, smp.tid, smp.u.comm.comm, true);
+		return r < 0 ? r : tell_kinds(s, &smp);
 	case PERF_RECORD_FORK:
 		if (smp.pid != smp.u.task.ppid)
 			forget(s, smp.pid); /* a reused pid */
@@ -1185,6 +1198,16 @@ size_t session_nkinds(const struct session *s)
 const struct kind *session_kind(const struct session *s, size_t i)
 {
 	return s->outputs[i].kind;
+}
+
+void session_kind_summary(const struct session *s, size_t i, char *buf, size_t size)
+{
+	const struct output *o = &s->outputs[i];
+
+	if (size)
+		buf[0] = '\0';
+	if (o->kind->summarize && o->state)
+		o->kind->summarize(o->state, buf, size);
 }
 
 struct profile *session_profile(struct session *s, size_t i)

@@ -165,6 +165,9 @@ int session_resume(struct session *s);
 size_t session_nkinds(const struct session *s);
 const struct kind *session_kind(const struct session *s, size_t i);
 
+/* Kind i's line for the summary (kind.summarize), "" when it has none. */
+void session_kind_summary(const struct session *s, size_t i, char *buf, size_t size);
+
 /* Kind i's profile built so far. Borrowed; valid until session_free or session_rotate. */
 struct profile *session_profile(struct session *s, size_t i);
 

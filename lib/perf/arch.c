@@ -80,6 +80,22 @@ unsigned arch_dwarf_ra(void)
 
 #endif
 
+bool arch_call_regs(const uint64_t *regs, size_t nregs, struct arch_call *ret)
+{
+	uint64_t dwarf[ARCH_DWARF_NREGS], fp, pc;
+
+	if (!arch_dwarf_regs(regs, nregs, dwarf, &ret->sp, &fp, &pc))
+		return false;
+#if defined(__x86_64__)
+	/* System V: rdi, rsi, rdx; rax returns (DWARF numbers 5, 4, 1 and 0). */
+	ret->args[0] = dwarf[5];
+	ret->args[1] = dwarf[4];
+	ret->args[2] = dwarf[1];
+	ret->value = dwarf[0];
+#endif
+	return true;
+}
+
 size_t arch_regs_from_ptrace(const void *user_regs, size_t size, uint64_t *ret,
 			     int64_t *ret_syscall)
 {

@@ -45,6 +45,18 @@ size_t arch_regs_from_ptrace(const void *user_regs, size_t size, uint64_t *ret,
  * return address column. On every supported ABI the caller's stack pointer
  * is the CFA, which the fast unwinder (symbolize/cfi.c) relies on.
  */
+/*
+ * A function's first three integer arguments (at its entry) and its return
+ * value (at its return), from a sample's registers. Returns false when the
+ * registers are not all there or the architecture is not known.
+ */
+struct arch_call {
+	uint64_t args[3];
+	uint64_t value;
+	uint64_t sp;
+};
+bool arch_call_regs(const uint64_t *regs, size_t nregs, struct arch_call *ret);
+
 unsigned arch_dwarf_fp(void);
 unsigned arch_dwarf_sp(void);
 unsigned arch_dwarf_ra(void);

@@ -99,6 +99,8 @@ static int live_samplers;
 struct sampler {
 	int *fds;
 	size_t nfds, fds_cap;
+	bool *wide; /* per fd: an event of every task on its CPU (no task to hang up) */
+	size_t wide_cap;
 	struct ring **rings;
 	struct pollfd *pfds; /* one per ring (one of its events' fds), then the wake fd */
 	/*
@@ -113,6 +115,7 @@ struct sampler {
 	size_t nevents;
 	uint64_t sample_types[SAMPLER_MAX_EVENTS]; /* per event of the list */
 	const char *filters[SAMPLER_MAX_EVENTS];   /* borrowed from the config, during open */
+	bool cpu_wide[SAMPLER_MAX_EVENTS];
 	uint64_t regs_mask;
 	/* With several events: every opened event's id and its index in the list, by id. */
 	struct sampler_id {
@@ -200,9 +203,17 @@ static void fill_attr(const struct sampler_config *cfg, size_t i, bool tasks, si
 		attr->sample_regs_user = arch_regs_mask();
 		attr->sample_stack_user = cfg->stack_size;
 	}
-	attr->disabled = 1;
-	attr->enable_on_exec = cfg->enable_on_exec;
-	attr->inherit = tasks;
+	if (e->regs) {
+		attr->sample_type |= PERF_SAMPLE_REGS_USER;
+		attr->sample_regs_user = arch_regs_mask();
+	}
+	/*
+	 * An event of every task on a CPU cannot wait for the target's exec:
+	 * it starts at once (the records before the exec are no target's).
+	 */
+	attr->disabled = !(cfg->enable_on_exec && e->cpu_wide);
+	attr->enable_on_exec = cfg->enable_on_exec && !e->cpu_wide;
+	attr->inherit = tasks && !e->no_inherit && !e->cpu_wide;
 	attr->exclude_kernel = cfg->exclude_kernel;
 	attr->exclude_hv = 1;
 	/* Side-band records to keep the process model current, stamped like samples. */
@@ -262,18 +273,22 @@ void sampler_free(struct sampler *s)
 	free(s->ring_fd);
 	free(s->ring_end);
 	free(s->fds);
+	free(s->wide);
 	free(s->ids);
 	free(s);
 }
 
-static int add_fd(struct sampler *s, int fd)
+static int add_fd(struct sampler *s, int fd, bool wide)
 {
 	int r = VEC_PUSH_RESERVE(s->fds, s->nfds, s->fds_cap);
 
+	if (r == 0)
+		r = VEC_PUSH_RESERVE(s->wide, s->nfds, s->wide_cap);
 	if (r < 0) {
 		(void)close(fd);
 		return r;
 	}
+	s->wide[s->nfds] = wide;
 	s->fds[s->nfds++] = fd;
 	return 0;
 }
@@ -308,7 +323,14 @@ static int open_cpu(struct sampler *s, struct perf_event_attr *attrs, int cpu, c
 	for (size_t i = 0; i < (ntids ? ntids : 1) * s->nevents; i++) {
 		int32_t pid = ntids ? tids[i / s->nevents] : -1;
 		size_t event = i % s->nevents;
-		int fd = event_open(&attrs[event], pid, cpu);
+		int fd;
+
+		if (s->cpu_wide[event]) {
+			if (i >= s->nevents)
+				continue; /* opened with the first task, for all */
+			pid = -1;
+		}
+		fd = event_open(&attrs[event], pid, cpu);
 
 		if (fd == -ESRCH) {
 			/* The thread exited since we listed it: nothing to sample there. */
@@ -317,7 +339,7 @@ static int open_cpu(struct sampler *s, struct perf_event_attr *attrs, int cpu, c
 		}
 		if (fd < 0)
 			return fd;
-		r = add_fd(s, fd);
+		r = add_fd(s, fd, s->cpu_wide[event]);
 		if (r == 0)
 			r = add_id(s, fd, event);
 		/*
@@ -427,6 +449,7 @@ int sampler_open(const struct sampler_config *cfg, const int32_t *tids, size_t n
 		fill_attr(cfg, i, ntids > 0, pages * (size_t)sysconf(_SC_PAGESIZE), &attrs[i]);
 		s->sample_types[i] = attrs[i].sample_type;
 		s->filters[i] = cfg->events[i].filter;
+		s->cpu_wide[i] = cfg->events[i].cpu_wide;
 		s->regs_mask |= attrs[i].sample_regs_user;
 		stacks |= cfg->events[i].stack;
 	}
@@ -522,7 +545,9 @@ int sampler_wait(struct sampler *s, int timeout_ms, bool *ret_hup)
 	for (size_t i = 0; i < s->nrings; i++) {
 		if (!(s->pfds[i].revents & POLLHUP) || s->pfds[i].fd < 0)
 			continue;
-		if (++s->ring_fd[i] < s->ring_end[i]) {
+		while (++s->ring_fd[i] < s->ring_end[i] && s->wide[s->ring_fd[i]])
+			;
+		if (s->ring_fd[i] < s->ring_end[i]) {
 			s->pfds[i].fd = s->fds[s->ring_fd[i]];
 		} else {
 			s->pfds[i].fd = -1;

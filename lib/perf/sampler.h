@@ -32,6 +32,9 @@ struct sampler_event {
 	uint64_t config2; /* uprobe: the file offset of the probed function */
 };
 
+/* In a uprobe's config: a return probe (the PMU's format/retprobe, config:0). */
+#define SAMPLER_UPROBE_RETURN 1ULL
+
 /* The event named name (perf's spellings and aliases), or NULL. Borrowed, static. */
 const struct sampler_event *sampler_event_find(const char *name);
 
@@ -66,7 +69,19 @@ struct sampler_spec {
 	bool raw;	     /* PERF_SAMPLE_RAW: a tracepoint's fields */
 	bool context_switch; /* PERF_RECORD_SWITCH records for the sampled tasks */
 	bool user_stack;     /* the user part of the stack only: no kernel callchain */
-	const char *filter;  /* a tracepoint filter (PERF_EVENT_IOC_SET_FILTER), or NULL */
+	bool regs;	     /* the user registers, with or without a stack (a probe's arguments) */
+	/*
+	 * Following tasks, how this event follows them. By default it is
+	 * inherited by the threads and processes they create. A uprobe PMU
+	 * event cannot be: Linux reads its path again from the memory of the
+	 * task that forks, and the fork fails (EFAULT). So such an event is
+	 * either opened for the tasks alone (no_inherit), or once per CPU for
+	 * every task (cpu_wide: a probe on a file only the targets map), the
+	 * session then keeping the records of the processes it follows.
+	 */
+	bool no_inherit;
+	bool cpu_wide;
+	const char *filter; /* a tracepoint filter (PERF_EVENT_IOC_SET_FILTER), or NULL */
 };
 
 enum sampler_callgraph {

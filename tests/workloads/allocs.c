@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Allocations of known amounts from known sites, for --kind alloc:
+ *   big     64 MiB in 64 KiB blocks, all freed
+ *   kept    32 MiB in 1 KiB blocks, every other one freed (16 MiB kept)
+ *   zeroed  8 MiB in 4 KiB blocks through calloc, all freed
+ * then exits holding what kept kept. With a FIFO argument it first waits
+ * for a byte on it (so a profiler can attach); "threads" runs the sites in
+ * 4 threads at once (each a quarter), "fork" runs kept in a child too and
+ * waits for it. Prints each site's bytes as "NAME BYTES".
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MiB (1024 * 1024)
+
+static int parts = 1; /* threads sharing the work */
+
+static __attribute__((noinline)) void *site_big(void)
+{
+	for (size_t i = 0; i < 64 * MiB / (64 * 1024) / parts; i++) {
+		char *p = malloc(64 * 1024);
+
+		p[0] = 1;
+		free(p);
+	}
+	return NULL;
+}
+
+static __attribute__((noinline)) void *site_kept(void)
+{
+	size_t n = 32 * MiB / 1024 / parts;
+	char **keep = malloc(n / 2 * sizeof(*keep));
+
+	for (size_t i = 0; i < n; i++) {
+		char *p = malloc(1024);
+
+		p[0] = 1;
+		if (i % 2)
+			free(p);
+		else
+			keep[i / 2] = p;
+	}
+	return keep; /* held until exit */
+}
+
+static __attribute__((noinline)) void *site_zeroed(void)
+{
+	for (size_t i = 0; i < 8 * MiB / 4096 / parts; i++) {
+		char *p = calloc(1, 4096);
+
+		p[1] = 1;
+		free(p);
+	}
+	return NULL;
+}
+
+static void *run_all(void *arg)
+{
+	(void)arg;
+	site_big();
+	site_kept();
+	site_zeroed();
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	char byte;
+
+	if (argc > 2) {
+		FILE *f = fopen(argv[2], "r");
+
+		if (!f || fread(&byte, 1, 1, f) != 1)
+			return 2;
+		fclose(f);
+	}
+	if (strcmp(mode, "threads") == 0) {
+		pthread_t t[4];
+
+		parts = 4;
+		for (int i = 0; i < 4; i++)
+			pthread_create(&t[i], NULL, run_all, NULL);
+		for (int i = 0; i < 4; i++)
+			pthread_join(t[i], NULL);
+	} else if (strcmp(mode, "fork") == 0) {
+		pid_t child = fork();
+
+		if (child == 0) {
+			site_kept();
+			_exit(0);
+		}
+		run_all(NULL);
+		waitpid(child, NULL, 0);
+	} else {
+		run_all(NULL);
+	}
+	printf("big %d\nkept %d\nkept_inuse %d\nzeroed %d\n", 64 * MiB, 32 * MiB, 16 * MiB,
+	       8 * MiB);
+	return 0;
+}
