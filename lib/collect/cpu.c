@@ -17,8 +17,16 @@ static int cpu_events(const struct kind_options *o, struct sampler_spec *ret)
 {
 	/* Tracepoints count every event unless -c says otherwise, as perf record does. */
 	bool by_count = o->count || o->event->every;
+	int n = 0;
 
-	ret[0] = (struct sampler_spec){
+	/*
+	 * A probe is not inherited (sampler_spec.no_inherit): an event that
+	 * never fires is, for the records of what the targets create.
+	 */
+	if (o->event->probe)
+		ret[n++] = (struct sampler_spec){
+			.type = PERF_TYPE_SOFTWARE, .config = PERF_COUNT_SW_DUMMY, .rate = 1};
+	ret[n++] = (struct sampler_spec){
 		.type = o->event->type,
 		.config = o->event->config,
 		.config1 = o->event->config1,
@@ -26,8 +34,11 @@ static int cpu_events(const struct kind_options *o, struct sampler_spec *ret)
 		.rate = by_count ? (o->count ? o->count : 1) : o->freq,
 		.freq = !by_count,
 		.stack = true,
+		/* A kprobe traps in every task: one event per CPU costs nothing more. */
+		.cpu_wide = o->event->kernel_probe,
+		.no_inherit = o->event->probe && !o->event->kernel_probe,
 	};
-	return 1;
+	return n;
 }
 
 static int cpu_setup(struct profile *p, const struct kind_options *o)

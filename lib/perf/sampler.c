@@ -89,6 +89,8 @@ int sampler_event_probe(const char *name, const char *func, const char *path, ui
 		.value_type = name,
 		.value_unit = "count",
 		.every = true,
+		.probe = true,
+		.kernel_probe = !path,
 	};
 	return 0;
 }

@@ -30,6 +30,11 @@ struct sampler_event {
 	/* kprobe: the function's name; uprobe: the file's path (borrowed, as a u64). */
 	uint64_t config1;
 	uint64_t config2; /* uprobe: the file offset of the probed function */
+	/*
+	 * A kprobe or uprobe PMU event: never inherited (see no_inherit in
+	 * sampler_spec). A kprobe traps in every task anyway: opened per CPU.
+	 */
+	bool probe, kernel_probe;
 };
 
 /* In a uprobe's config: a return probe (the PMU's format/retprobe, config:0). */

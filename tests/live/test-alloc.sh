@@ -188,7 +188,16 @@ else
 	ok "# SKIP no C++ compiler"
 fi
 
-# 8. What cannot be done says so in one line.
+# 8. Linux reads a uprobe PMU event's path from the memory of the task that
+# inherits it: were it inherited, the target's every clone would fail (EFAULT).
+"$CPROF" -q record -e "uprobe:$ALLOCS:site_kept" -o "$tmp/u.pb.gz" -- "$ALLOCS" threads \
+	>/dev/null 2>"$tmp/err"
+check "-e uprobe: the target still creates its threads" [ $? -eq 0 ]
+"$CPROF" -q record -e "uprobe:$ALLOCS:site_kept" -o "$tmp/u.pb.gz" -- "$ALLOCS" fork \
+	>/dev/null 2>"$tmp/err"
+check "-e uprobe: and forks" [ $? -eq 0 ]
+
+# 9. What cannot be done says so in one line.
 "$CPROF" record --kind alloc -a -d 1 -o "$tmp/x.pb.gz" >/dev/null 2>"$tmp/err"
 check "--kind alloc -a is a usage error (exit 2)" [ $? -eq 2 ]
 check "naming what to give instead" grep -q "give -p PID or a command" "$tmp/err"

@@ -85,12 +85,19 @@ int main(int argc, char **argv)
 
 		parts = 4;
 		for (int i = 0; i < 4; i++)
-			pthread_create(&t[i], NULL, run_all, NULL);
+			if (pthread_create(&t[i], NULL, run_all, NULL) != 0) {
+				perror("pthread_create");
+				return 3;
+			}
 		for (int i = 0; i < 4; i++)
 			pthread_join(t[i], NULL);
 	} else if (strcmp(mode, "fork") == 0) {
 		pid_t child = fork();
 
+		if (child < 0) {
+			perror("fork");
+			return 3;
+		}
 		if (child == 0) {
 			site_kept();
 			_exit(0);
