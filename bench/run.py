@@ -54,6 +54,7 @@ PERF_EVENTS = {"cpu": ["-e", "cpu-clock"], "offcpu": ["-e", "sched:sched_switch"
 CHURN_SH = os.path.join(ROOT, "tests", "workloads", "churn.sh")
 RESYMBOLIZE = os.path.join(BUILD, "tests", "resymbolize")
 PPROF_DUMP = os.path.join(BUILD, "tests", "pprof-dump")
+MAPS = os.path.join(BUILD, "tests", "maps")
 
 
 def run_timed(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=None, cwd=None):
@@ -524,6 +525,129 @@ def bench_periodic(runs):
     ])
 
 
+ALLOC_ROUNDS = "60"  # ~0.7 s of map building in two threads: 12 million allocations
+ALLOC_TOOLS = ["none", "cprof launched", "cprof attached", "heaptrack", "massif"]
+
+
+def workload_says(text):
+    """The NAME VALUE lines tests/workloads/maps.cc prints."""
+    return {k: float(v) for k, v in (line.split() for line in text.splitlines() if line.strip())}
+
+
+def alloc_run(tool, tmp):
+    """One run of maps under tool: (workload's own seconds, its peak RSS KiB, seconds from start
+    to the tool's output, output bytes, build_map's share of allocations, bytes in use at exit)."""
+    out = os.path.join(tmp, "out")
+    cmd = [MAPS, ALLOC_ROUNDS]
+    pb = os.path.join(tmp, "alloc.pb.gz")
+    t0 = time.monotonic()
+    if tool == "cprof attached":
+        fifo = os.path.join(tmp, "go")
+        os.mkfifo(fifo)
+        with open(os.path.join(tmp, "w.out"), "w") as wout:
+            w = subprocess.Popen(cmd + [fifo], stdout=wout)
+            prof = subprocess.Popen([CPROF, "-v", "record", "--kind", "alloc", "-p", str(w.pid),
+                                     "-o", pb], stderr=subprocess.PIPE, text=True)
+            for line in prof.stderr:
+                if "recording" in line:
+                    break
+            t0 = time.monotonic()
+            with open(fifo, "w") as f:
+                f.write("x")
+            w.wait()
+            prof.communicate()
+        said = open(os.path.join(tmp, "w.out")).read()
+    else:
+        argv = {"none": cmd,
+                "cprof launched": [CPROF, "-q", "record", "--kind", "alloc", "-o", pb, "--"] + cmd,
+                "heaptrack": ["heaptrack", "-o", os.path.join(tmp, "ht")] + cmd,
+                "massif": ["valgrind", "--tool=massif",
+                           "--massif-out-file=" + os.path.join(tmp, "massif.out")] + cmd}[tool]
+        said = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                              check=True).stdout
+    done = time.monotonic() - t0
+    w = workload_says("\n".join(l for l in said.splitlines() if l.split()[:1] in
+                                (["kept"], ["elapsed_s"], ["maxrss_kb"])))
+    size = share = inuse = None
+    if tool.startswith("cprof"):
+        size = os.path.getsize(pb)
+        def folded(index):
+            text = subprocess.run([CPROF, "report", "--folded", "--sample-index", index, pb],
+                                  stdout=subprocess.PIPE, text=True, check=True).stdout
+            return [l.rsplit(" ", 1) for l in text.splitlines() if l.strip()]
+        rows = folded("alloc_objects")
+        total = sum(int(n) for _, n in rows)
+        share = sum(int(n) for s, n in rows if "build_map" in s) / total if total else None
+        inuse = sum(int(n) for _, n in folded("inuse_space"))
+    elif tool == "heaptrack":
+        ht = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.startswith("ht")][0]
+        size = os.path.getsize(ht)
+        def folded(cost):
+            path = os.path.join(tmp, cost + ".folded")
+            subprocess.run(["heaptrack_print", "-f", ht, "-F", path, "--flamegraph-cost-type",
+                            cost], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            return [l.rsplit(" ", 1) for l in open(path) if l.strip()]
+        rows = folded("allocations")
+        total = sum(int(n) for _, n in rows)
+        share = sum(int(n) for s, n in rows if "build_map" in s) / total if total else None
+        inuse = sum(int(n) for _, n in folded("leaked"))
+        done = time.monotonic() - t0
+    elif tool == "massif":
+        path = os.path.join(tmp, "massif.out")
+        size = os.path.getsize(path)
+        heaps = [int(l.split("=")[1]) for l in open(path) if l.startswith("mem_heap_B=")]
+        inuse = heaps[-1] if heaps else None
+    return w["elapsed_s"], w["maxrss_kb"], done, size, share, inuse
+
+
+def bench_alloc(runs):
+    """--kind alloc on an allocation-heavy C++ program (tests/workloads/maps.cc: two threads
+    building maps of strings, 12 million allocations, while main keeps 16 MiB), launched and
+    attached, against heaptrack and valgrind's massif on the same workload, in turn."""
+    if not os.access(MAPS, os.X_OK):
+        return "### alloc: not run\n\n- tests/maps is missing (a C++ compiler is needed)\n"
+    missing = [t for t in ("heaptrack", "heaptrack_print", "valgrind") if not shutil.which(t)]
+    res = {t: [] for t in ALLOC_TOOLS}
+    for i in range(runs):
+        for tool in ALLOC_TOOLS[i % 5:] + ALLOC_TOOLS[:i % 5]:
+            if tool in ("heaptrack", "massif") and missing:
+                continue
+            with tempfile.TemporaryDirectory(prefix="cprof-bench.") as tmp:
+                res[tool].append(alloc_run(tool, tmp))
+        print(f"bench: alloc: run {i + 1}/{runs} done", file=sys.stderr)
+    m = {t: [med([r[k] for r in rs if r[k] is not None]) if rs else None for k in range(6)]
+         for t, rs in res.items()}
+    base = m["none"][0]
+
+    def scaled(t, s):
+        return None if t is None else tuple(v * s for v in t)
+    tools = ALLOC_TOOLS[1:]
+
+    def row(label, f):
+        return "| " + label + " | " + " | ".join(f(t) for t in tools) + " |"
+
+    lines = [
+        "### alloc: --kind alloc on maps.cc (two threads, 12 million allocations) "
+        "against heaptrack and massif",
+        "",
+        "| metric | " + " | ".join(tools) + " |",
+        "|---|" + "---|" * len(tools),
+        row("workload time, its own clock (s; alone: " + fmt(base, digits=3) + ")",
+            lambda t: fmt(m[t][0], digits=3)),
+        row("slowdown (×)", lambda t: ratio(m[t][0], base)),
+        row("target's peak RSS (MiB; alone: " + fmt(scaled(m["none"][1], 1 / 1024), digits=1) + ")",
+            lambda t: fmt(scaled(m[t][1], 1 / 1024), digits=1)),
+        row("start to profile written (s)", lambda t: fmt(m[t][2], digits=2)),
+        row("output (KiB)", lambda t: fmt(scaled(m[t][3], 1 / 1024), digits=1)),
+        row("build_map's share of allocations (%)", lambda t: fmt(scaled(m[t][4], 100), digits=2)),
+        row("in use at exit (MiB; kept: 16)", lambda t: fmt(scaled(m[t][5], 1 / 1048576), digits=2)),
+        "",
+    ]
+    if missing:
+        lines.append("heaptrack and massif were not run: missing " + ", ".join(missing) + "\n")
+    return "\n".join(lines)
+
+
 SNAPSHOT_SLEEPERS = 95  # waits stuck: 3 readers, 95 sleepers, a spinner and main: 100 threads
 STOPPED_LINE = re.compile(r"stopped ([0-9.]+) ms on average")
 
@@ -770,6 +894,7 @@ def main():
     want_symbolize = not args.quick and (not args.scenario or "symbolize" in args.scenario)
     want_periodic = not args.quick and (not args.scenario or "periodic" in args.scenario)
     want_snapshot = not args.quick and (not args.scenario or "snapshot-100" in args.scenario)
+    want_alloc = not args.quick and (not args.scenario or "alloc" in args.scenario)
     if args.list:
         for s in scenarios(False):
             print(f"{s.name}: {s.description}")
@@ -777,6 +902,7 @@ def main():
         print("symbolize: cprof's symbolizer against addr2line on a profile's addresses")
         print("periodic: record -a --every 1 for 100 windows under churn, CPU and RSS per window")
         print("snapshot-100: cprof snapshot against eu-stack and gdb on a 100-thread process")
+        print("alloc: --kind alloc launched and attached against heaptrack and massif")
         return
     sections = []
     for sc in scs:
@@ -817,6 +943,9 @@ def main():
         write_results(args, sections)
     if want_snapshot:
         sections.append(bench_snapshot(args.runs))
+        write_results(args, sections)
+    if want_alloc:
+        sections.append(bench_alloc(args.runs))
         write_results(args, sections)
 
 

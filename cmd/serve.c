@@ -27,6 +27,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cmd/allocator.h"
 #include "cmd/cmd.h"
 #include "cmd/pipeline.h"
 #include "cmd/snapshot.h"
@@ -66,6 +67,8 @@ static const char usage[] =
 	"  /wall            on- and off-CPU time together\n"
 	"  /mutex           futex waits: contentions and delay\n"
 	"  /threadcreate    threads and processes created\n"
+	"  /heap, /allocs   heap allocations of one process (pid= needed): in use, and\n"
+	"                   allocated (Go's heap and allocs profiles, as --kind alloc)\n"
 	"  /threads, /goroutine  every thread's stack now (no seconds; debug=1, debug=2\n"
 	"                   for Go's text forms)\n"
 	"  /cmdline         cprof's command line, or with pid= that process's\n"
@@ -106,18 +109,29 @@ static struct {
 /* One profile of the index: its path, the kind it collects, what it is. */
 static const struct endpoint {
 	const char *name, *kind, *description;
+	const char *sample_type; /* the profile's default sample type, when not its kind's */
 } endpoints[] = {
 	{"profile", "cpu",
 	 "On-CPU time of every thread, by stack. Give the duration in the seconds GET "
-	 "parameter (default 30)."},
-	{"offcpu", "offcpu", "Time threads spent switched out (sleeping, waiting, preempted)."},
-	{"block", "offcpu", "Go's name for offcpu: stacks that led to blocking."},
-	{"wall", "wall", "On- and off-CPU time together: where each thread ran and waited."},
-	{"mutex", "mutex", "Time spent waiting for contended locks (futex waits)."},
-	{"threadcreate", "threadcreate", "Stacks that created new threads and processes."},
+	 "parameter (default 30).",
+	 NULL},
+	{"offcpu", "offcpu", "Time threads spent switched out (sleeping, waiting, preempted).",
+	 NULL},
+	{"block", "offcpu", "Go's name for offcpu: stacks that led to blocking.", NULL},
+	{"wall", "wall", "On- and off-CPU time together: where each thread ran and waited.", NULL},
+	{"mutex", "mutex", "Time spent waiting for contended locks (futex waits).", NULL},
+	{"threadcreate", "threadcreate", "Stacks that created new threads and processes.", NULL},
+	{"heap", "alloc",
+	 "Sampled heap allocations of process pid (needed) while collecting: what is in use, "
+	 "by stack.",
+	 NULL},
+	{"allocs", "alloc",
+	 "The same sampling, shown as everything allocated while collecting, by stack.",
+	 "alloc_space"},
 	{"threads", "threads",
-	 "Every thread's stack now (a snapshot through ptrace); debug=1 and debug=2 for text."},
-	{"goroutine", "threads", "Go's name for threads: stacks of all current threads."},
+	 "Every thread's stack now (a snapshot through ptrace); debug=1 and debug=2 for text.",
+	 NULL},
+	{"goroutine", "threads", "Go's name for threads: stacks of all current threads.", NULL},
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -398,10 +412,46 @@ static int threads(const struct serve_opts *o, const struct http_request *req,
 	return 0;
 }
 
-/* Collect kind k over the request's target for its seconds into resp. */
-static int collect(const struct serve_opts *o, const struct kind *k, const struct http_request *req,
-		   struct http_response *resp, struct session_stats *ret_stats)
+/*
+ * --kind alloc's probes for the request's process, into *ret (free it).
+ * Returns 0, or 1 with the error answered.
+ */
+static int alloc_target(const int32_t *pids, size_t npids, struct http_response *resp,
+			struct allocator **ret)
 {
+	struct allocator *a;
+	int r;
+
+	if (npids != 1)
+		return text(resp, 400, true,
+			    "heap profiles follow one process: give pid=PID (and no comm=)\n"),
+		       1;
+	a = malloc(sizeof(*a));
+	if (!a)
+		return text(resp, 500, true, "out of memory\n"), 1;
+	r = allocator_for_process(pids[0], ALLOCATOR_DEFAULT_RATE, a);
+	if (r < 0) {
+		free(a);
+		return text(resp, r == -ESRCH || r == -ENOENT ? 400 : 500, true,
+			    "no heap profile of pid %d: %s\n", pids[0],
+			    r == -ENOENT  ? "no malloc found in its executable or libc"
+			    : r == -ESRCH ? "no such process"
+					  : strerror(-r)),
+		       1;
+	}
+	if (!a->target.hooks)
+		allocator_measure_trap(a, DEFAULT_STACK_SIZE);
+	*ret = a;
+	return 0;
+}
+
+/* Collect kind k over the request's target for its seconds into resp. */
+static int collect(const struct serve_opts *o, const struct endpoint *ep,
+		   const struct http_request *req, struct http_response *resp,
+		   struct session_stats *ret_stats)
+{
+	const struct kind *k = kind_find(ep->kind);
+	struct allocator *alloc = NULL;
 	const char *seconds = http_request_param(req, "seconds"),
 		   *cpu = http_request_param(req, "cpu");
 	const struct kind *kinds[1] = {k};
@@ -435,9 +485,15 @@ static int collect(const struct serve_opts *o, const struct kind *k, const struc
 		cfg.session.sampler.cpus = cpus;
 		cfg.session.sampler.ncpus = (size_t)ncpu;
 	}
+	if (k == &kind_alloc && alloc_target(pids, npids, resp, &alloc)) {
+		free(cpus);
+		free(pids);
+		return 0;
+	}
 	if (!claim(k)) {
 		free(cpus);
 		free(pids);
+		free(alloc);
 		return text(resp, 500, true, "a %s profile is already being collected\n", k->name);
 	}
 	log_info("collecting %s for %llu s", k->name, (unsigned long long)sec);
@@ -445,6 +501,7 @@ static int collect(const struct serve_opts *o, const struct kind *k, const struc
 	cfg.session.nkinds = 1;
 	cfg.session.kind_options.event = sampler_event_default();
 	cfg.session.kind_options.freq = o->freq;
+	cfg.session.kind_options.alloc = alloc ? &alloc->target : NULL;
 	cfg.session.pids = pids;
 	cfg.session.npids = npids;
 	cfg.session.sampler.callgraph = o->callgraph;
@@ -472,6 +529,13 @@ static int collect(const struct serve_opts *o, const struct kind *k, const struc
 	if (r == 0 && w.n == 1) {
 		*ret_stats = *session_stats(collector_session(c));
 		pipeline_add_cost(w.profiles[0], ret_stats, true);
+		if (ep->sample_type) {
+			int t = profile_find_type(w.profiles[0], ep->sample_type);
+
+			if (t >= 0)
+				profile_set_default_type(w.profiles[0],
+							 w.profiles[0]->types[t].type);
+		}
 		r = serialize(w.profiles[0], &resp->body, &resp->len);
 	}
 	if (r < 0) {
@@ -490,6 +554,7 @@ static int collect(const struct serve_opts *o, const struct kind *k, const struc
 	release(k);
 	free(cpus);
 	free(pids);
+	free(alloc);
 	return 0;
 }
 
@@ -711,7 +776,7 @@ static int route(void *ctx, const struct http_request *req, struct http_response
 		if (strcmp(endpoints[i].kind, "threads") == 0)
 			(void)threads(o, req, resp);
 		else
-			(void)collect(o, kind_find(endpoints[i].kind), req, resp, &st);
+			(void)collect(o, &endpoints[i], req, resp, &st);
 		count(i, resp, &st);
 		return 0;
 	}

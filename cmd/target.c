@@ -215,7 +215,7 @@ static size_t parse_kinds(const char *list, const struct kind **kinds, size_t ma
 				(void)cmd_usage_error(
 					usage,
 					"unknown kind '%s' (cpu, offcpu, wall, mutex, "
-					"threadcreate)",
+					"threadcreate, alloc)",
 					tok);
 			free(copy);
 			return 0;

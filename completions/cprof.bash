@@ -37,7 +37,7 @@ _cprof() {
 	--kind)
 		# A list: complete its last item, keeping the ones before.
 		local done=${cur%"${cur##*,}"}
-		mapfile -t COMPREPLY < <(compgen -P "$done" -W "cpu offcpu wall mutex threadcreate" -- "${cur##*,}")
+		mapfile -t COMPREPLY < <(compgen -P "$done" -W "cpu offcpu wall mutex threadcreate alloc" -- "${cur##*,}")
 		return ;;
 	-e | --event)
 		mapfile -t COMPREPLY < <(compgen -W "$(_cprof_events)" -- "$cur")
@@ -61,7 +61,7 @@ _cprof() {
 	esac
 	case $cmd in
 	record) opts="-p --pid -t --tid -a --all-cpus -C --cpu -F --freq -c --count -e --event --kind
-		--call-graph -g -d --duration -o --output --every --keep --max-size --format
+		--alloc-rate --call-graph -g -d --duration -o --output --every --keep --max-size --format
 		--debuginfo-path --vmlinux --verify-unwind -h --help" ;;
 	report) opts="--top --tree --traces --folded --perf-script --flamegraph --callgrind --dot
 		--threads-summary --threads --list --disasm --weblist --source-path --trim-path -n --nodecount -i --sample-index --nodefraction --pid --tid
@@ -69,7 +69,7 @@ _cprof() {
 	serve) opts="--listen --prefix --max-seconds --token-file -F --freq --call-graph -h --help" ;;
 	snapshot) opts="-p --pid -a --all -o --output --format --repeat --interval --stack-size -h --help" ;;
 	top) opts="-a --all-cpus -p --pid -t --tid -C --cpu -F --freq -c --count -e --event --kind
-		--call-graph -g -d --delay -o --output -h --help" ;;
+		--alloc-rate --call-graph -g -d --delay -o --output -h --help" ;;
 	doctor) opts="-h --help" ;;
 	esac
 	if [[ $cur == -* ]] || [ "$cmd" != report ]; then

@@ -153,37 +153,38 @@ total=$(pprof -top -unit=B -sample_index=alloc_space "$tmp/sort.pb.gz" |
 	awk '/^Showing nodes/ { v = $(NF - 1); sub(/B$/, "", v); print v + 0; exit }')
 check "its allocations are profiled (${total:-0} bytes)" [ "${total:-0}" -gt 1000000 ]
 
-# 7. C++: operator new and delete through malloc and free, from two threads.
-if command -v c++ >/dev/null 2>&1; then
-	cat >"$tmp/maps.cc" <<'CXX'
-#include <map>
-#include <string>
-#include <thread>
-__attribute__((noinline)) static void build(int seed)
-{
-	for (int round = 0; round < 4; round++) {
-		std::map<int, std::string> m;
-		for (int i = 0; i < 50000; i++)
-			m[i * 7 + seed] = std::string(40, 'x');
-	}
-}
-int main()
-{
-	std::thread a(build, 1), b(build, 2);
-	a.join();
-	b.join();
-}
-CXX
-	c++ -O1 -g -pthread "$tmp/maps.cc" -o "$tmp/maps"
-	"$CPROF" -q record --kind alloc --alloc-rate 64K -o "$tmp/maps.pb.gz" -- "$tmp/maps"
+# 7. C++ (tests/workloads/maps.cc): operator new and delete through malloc and
+# free, from two threads, while main keeps 16 MiB.
+if [ -x "$MAPS" ]; then
+	"$CPROF" -q record --kind alloc --alloc-rate 64K -o "$tmp/maps.pb.gz" -- "$MAPS" \
+		>"$tmp/maps.out"
 	check "C++ maps in two threads: record exits 0" [ $? -eq 0 ]
 	pprof -traces -sample_index=alloc_space "$tmp/maps.pb.gz" >"$tmp/maps.traces"
-	check "operator new's allocations come through malloc, under build" \
+	check "operator new's allocations come through malloc, under build_map" \
 		awk '/^ +[0-9.]+[kMG]?B +malloc$/ { m = 1; next } m && /operator new/ { o = 1 }
-			o && /build/ { ok = 1 } /^-----/ { m = 0; o = 0 } END { exit !ok }' \
+			o && /build_map/ { ok = 1 } /^-----/ { m = 0; o = 0 } END { exit !ok }' \
 		"$tmp/maps.traces"
-	check "and everything built was freed: nothing in use" \
-		[ "$(cum build "$tmp/maps.pb.gz" inuse_space)" = "" ]
+	check "what build_map built was freed: nothing in use" \
+		[ "$(cum build_map "$tmp/maps.pb.gz" inuse_space)" = "" ]
+	r=$(ratio "$(cum keep_blobs "$tmp/maps.pb.gz" inuse_space)" "$(measured kept "$tmp/maps.out")")
+	check "keep_blobs holds its 16 MiB, ±25 % (${r}×)" within "$r" 0.75 1.25
+
+	# Attached to it once its threads run: every thread's allocator calls.
+	rm -f "$tmp/go"
+	mkfifo "$tmp/go"
+	"$MAPS" 1 "$tmp/go" >"$tmp/mapsp.out" &
+	pid=$!
+	start_record "$tmp/mapsp.err" -- record --kind alloc --alloc-rate 64K -p "$pid" \
+		-o "$tmp/mapsp.pb.gz"
+	echo go >"$tmp/go"
+	wait "$pid"
+	wait "$rec"
+	check "attached to the C++ program: exits 0" [ $? -eq 0 ]
+	n=$(pprof -tags -tagfocus=comm=maps "$tmp/mapsp.pb.gz" | awk '/^ *tid:/ { t = 1; next }
+		t && /^ *[a-z]+:/ { t = 0 } t && NF { n++ } END { print n + 0 }')
+	check "attached: allocations of its 3 threads ($n)" [ "$n" -eq 3 ]
+	r=$(ratio "$(cum keep_blobs "$tmp/mapsp.pb.gz" inuse_space)" "$(measured kept "$tmp/mapsp.out")")
+	check "attached: keep_blobs holds its 16 MiB, ±25 % (${r}×)" within "$r" 0.75 1.25
 else
 	ok "# SKIP no C++ compiler"
 fi

@@ -135,6 +135,25 @@ for ep in threads goroutine; do
 	pprof -raw "$base/$ep?pid=$hot_pid" >"$tmp/$ep.raw"
 	check "go tool pprof pulls /custom/pprof/$ep" grep -q "^PeriodType: threads count" "$tmp/$ep.raw"
 done
+# 6c. /heap and /allocs: one process's allocations (--kind alloc), attached.
+if [ -x "$MAPS" ]; then
+	"$MAPS" 100000 >/dev/null &
+	maps_pid=$!
+	pprof -raw "$base/heap?seconds=1&pid=$maps_pid" >"$tmp/heap.raw"
+	check "go tool pprof pulls /heap: Go's four heap sample types" grep -q \
+		"alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes" \
+		"$tmp/heap.raw"
+	pprof -top "$base/allocs?seconds=1&pid=$maps_pid" >"$tmp/allocs.top"
+	check "/allocs is the same profile shown as alloc_space" grep -q "^Type: alloc_space" \
+		"$tmp/allocs.top"
+	check "and its threads' allocations are under build_map" grep -q "build_map" "$tmp/allocs.top"
+	kill "$maps_pid"
+	wait "$maps_pid" 2>/dev/null
+	code=$(get "/heap?seconds=1")
+	check "/heap without pid= is a bad request ($code)" [ "$code" = 400 ]
+else
+	ok "# SKIP no C++ compiler for the heap workload"
+fi
 code=$(get_root "/debug/pprof/profile?seconds=1")
 check "the default prefix is not served when another is given ($code)" [ "$code" = 404 ]
 
