@@ -21,6 +21,15 @@ struct allocator {
 	char preload[PATH_MAX]; /* launched: the library LD_PRELOAD names */
 };
 
+/*
+ * Ring pages for the preload library's hooks: 8 MiB a CPU. A program can
+ * free and allocate sampled blocks in bursts (64 MiB of 64 KiB blocks in
+ * 50 ms is some 2,000 hooks at a 32 KiB rate, each with a 16 KiB stack
+ * copy); 2 MiB lost a quarter of them under ASan. Root only (uprobes), so
+ * the lock limit does not apply.
+ */
+#define ALLOCATOR_HOOK_RING_PAGES 2048
+
 /* Default bytes between samples: Go's runtime.MemProfileRate. */
 #define ALLOCATOR_DEFAULT_RATE (512 * 1024)
 

@@ -349,6 +349,8 @@ static int bind_alloc(struct target *t, const struct target_opts *o, const char 
 					cfg->session.pids[0]);
 	}
 	cfg->session.kind_options.alloc = &t->alloc.target;
+	if (t->alloc.target.hooks && !cfg->session.sampler.ring_pages)
+		cfg->session.sampler.ring_pages = ALLOCATOR_HOOK_RING_PAGES;
 	return 0;
 }
 

@@ -45,6 +45,14 @@ struct cfi_rules {
 	struct hashmap index;
 };
 
+void cfi_rules_forget_debug(struct cfi_rules *r)
+{
+	if (r) {
+		r->debug_cfi = NULL;
+		r->debug_tried = false;
+	}
+}
+
 void cfi_rules_free(struct cfi_rules *r)
 {
 	if (!r)

@@ -65,4 +65,7 @@ enum cfi_found cfi_rule_at(struct elfcache *c, struct elf_file *f, uint64_t vadd
 /* Free a file's cache. NULL-safe. */
 void cfi_rules_free(struct cfi_rules *r);
 
+/* The file's Dwfl is ending (elfcache_trim): drop the .debug_frame handle taken from it. NULL-safe. */
+void cfi_rules_forget_debug(struct cfi_rules *r);
+
 #endif

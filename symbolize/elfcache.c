@@ -694,6 +694,30 @@ Dwfl_Module *elfcache_report(struct elfcache *c, struct elf_file *f, Dwfl *dwfl,
 	return mod;
 }
 
+void elfcache_trim(struct elfcache *c, const Dwfl_Module *keep)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		struct elf_file *f = c->files[i];
+
+		if (!f->dwfl || (keep && f->mod == keep))
+			continue;
+		/* Its names are libdwfl's, in the module's ELF handles. */
+		free(f->syms);
+		f->syms = NULL;
+		f->nsyms = 0;
+		f->syms_loaded = false;
+		for (size_t j = 0; j < f->nowned_names; j++)
+			free(f->owned_names[j]);
+		f->nowned_names = 0;
+		cfi_rules_forget_debug(f->cfi);
+		dwfl_end(f->dwfl);
+		f->dwfl = NULL;
+		f->mod = NULL;
+		f->dwfl_tried = false;
+		f->dwarf_loaded = false;
+	}
+}
+
 Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f)
 {
 	if (f->dwfl_tried)

@@ -216,6 +216,16 @@ struct sym_frame {
 Dwfl_Module *elfcache_module(struct elfcache *c, struct elf_file *f);
 
 /*
+ * End every file's symbolization Dwfl but keep's (the kernel image's) —
+ * and with it what libdw cached of its DWARF (line tables, abbreviations,
+ * CU lists grow with every address asked about), its symbol table and
+ * the .debug_frame handle the unwinder took from it — to be made again on
+ * the next use. What a periodic recording does every few windows, so
+ * that weeks of them stay flat in memory.
+ */
+void elfcache_trim(struct elfcache *c, const Dwfl_Module *keep);
+
+/*
  * The function symbol containing vaddr in the file's own addresses (bias 0),
  * and vaddr's offset into it. One sorted table per file, built once: libdwfl's
  * dwfl_module_addrinfo scans the whole symbol table on every call.

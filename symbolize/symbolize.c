@@ -55,7 +55,11 @@ struct symbolize {
 		struct curanges *index; /* NULL when it could not be built */
 	} * ranges;
 	size_t nranges, ranges_cap;
+	uint64_t windows; /* profiles symbolized for the collector */
 };
+
+/* Windows between two symbolize_trim, in a recording of many. */
+#define TRIM_WINDOWS 16
 
 /* kallsyms-BOOT_ID, the cache file for this boot's kernel symbols; -ENOENT without a boot id. */
 static int kcore_name(char **ret)
@@ -142,11 +146,37 @@ void symbolize_bind(struct symbolize *s, struct session_observer *ret)
 	*ret = (struct session_observer){.ctx = s, .map_sampled = map_sampled};
 }
 
+/*
+ * Let go of what libdw and libdwfl cached for the files' DWARF: the
+ * function indexes of the CUs seen, their ranges, and every file's Dwfl
+ * (elfcache_trim). Names already found stay in the files' name caches
+ * (symcache.h), so what comes back is what new addresses need.
+ */
+static void symbolize_trim(struct symbolize *s)
+{
+	for (size_t i = 0; i < s->ncus; i++)
+		dieindex_free(s->cus[i].index);
+	for (size_t i = 0; i < s->nranges; i++)
+		curanges_free(s->ranges[i].index);
+	s->ncus = 0;
+	s->nranges = 0;
+	hashmap_release(&s->cu_map);
+	elfcache_trim(s->files, s->vmlinux);
+}
+
 static int symbolize_for_collector(void *ctx, struct profile *p)
 {
 	struct symbolize *s = ctx;
 	struct symbolize_stats st;
 	int r = symbolize_profile(s, p, &st);
+
+	/*
+	 * A window's profile at a time, for as long as the recording lasts:
+	 * libdw's caches grow with every address asked about (0.3 MiB a
+	 * window of a busy host), so every TRIM_WINDOWS they start over.
+	 */
+	if (++s->windows % TRIM_WINDOWS == 0)
+		symbolize_trim(s);
 
 	st.locations += s->bound_stats.locations;
 	st.resolved += s->bound_stats.resolved;

@@ -135,9 +135,11 @@ for ep in threads goroutine; do
 	pprof -raw "$base/$ep?pid=$hot_pid" >"$tmp/$ep.raw"
 	check "go tool pprof pulls /custom/pprof/$ep" grep -q "^PeriodType: threads count" "$tmp/$ep.raw"
 done
-# 6c. /heap and /allocs: one process's allocations (--kind alloc), attached.
+# 6c. /heap and /allocs: one process's allocations (--kind alloc), attached
+# to a service started with cprof's preload library (its hooks, its rate).
 if [ -x "$MAPS" ]; then
-	"$MAPS" 100000 >/dev/null &
+	LD_PRELOAD=$(dirname "$CPROF")/../preload/libcprof-alloc.so CPROF_ALLOC_RATE=65536 \
+		"$MAPS" 100000 >/dev/null &
 	maps_pid=$!
 	pprof -raw "$base/heap?seconds=1&pid=$maps_pid" >"$tmp/heap.raw"
 	check "go tool pprof pulls /heap: Go's four heap sample types" grep -q \

@@ -5,7 +5,9 @@
  *   kept    32 MiB in 1 KiB blocks, every other one freed (16 MiB kept)
  *   zeroed  8 MiB in 4 KiB blocks through calloc, all freed
  * then exits holding what kept kept. With a FIFO argument it first waits
- * for a byte on it (so a profiler can attach); "threads" runs the sites in
+ * for a byte on it (so a profiler can attach), and pauses 1 ms every 256
+ * allocations, as a service does between requests: a profiler trapping
+ * every call gets the CPU to keep up on a small machine; "threads" runs the sites in
  * 4 threads at once (each a quarter), "fork" runs kept in a child too and
  * waits for it. Prints each site's bytes as "NAME BYTES".
  */
@@ -14,11 +16,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MiB (1024 * 1024)
 
 static int parts = 1; /* threads sharing the work */
+static int paced;      /* pause now and then (attached) */
+
+/* Every 256th call of a thread, with paced, a 1 ms pause. */
+static void pace(size_t i)
+{
+	struct timespec ms = {0, 1000000};
+
+	if (paced && i % 256 == 255)
+		nanosleep(&ms, NULL);
+}
 
 static __attribute__((noinline)) void *site_big(void)
 {
@@ -27,6 +40,7 @@ static __attribute__((noinline)) void *site_big(void)
 
 		p[0] = 1;
 		free(p);
+		pace(i);
 	}
 	return NULL;
 }
@@ -40,6 +54,7 @@ static __attribute__((noinline)) void *site_kept(void)
 		char *p = malloc(1024);
 
 		p[0] = 1;
+		pace(i);
 		if (i % 2)
 			free(p);
 		else
@@ -55,6 +70,7 @@ static __attribute__((noinline)) void *site_zeroed(void)
 
 		p[1] = 1;
 		free(p);
+		pace(i);
 	}
 	return NULL;
 }
@@ -79,6 +95,7 @@ int main(int argc, char **argv)
 		if (!f || fread(&byte, 1, 1, f) != 1)
 			return 2;
 		fclose(f);
+		paced = 1;
 	}
 	if (strcmp(mode, "threads") == 0) {
 		pthread_t t[4];

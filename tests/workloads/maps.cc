@@ -56,12 +56,12 @@ int main(int argc, char **argv)
 		std::fclose(f);
 	}
 	auto t0 = std::chrono::steady_clock::now();
+	std::vector<char *> blobs = keep_blobs();
 	{
 		std::lock_guard<std::mutex> l(lock);
 		go = true;
 	}
 	started.notify_all();
-	std::vector<char *> blobs = keep_blobs();
 	a.join();
 	b.join();
 	std::chrono::duration<double> took = std::chrono::steady_clock::now() - t0;
