@@ -94,6 +94,23 @@ tm send-keys -t "$sess" q
 check "q: the terminal restored (cooked, echo, main screen)" restored q
 check "q: exit 0 ($(cat "$tmp/q.exit"))" [ "$(cat "$tmp/q.exit")" = 0 ]
 
+# Every 16 windows the symbolizer lets go of libdw's caches and opens the
+# files again (symbolize_trim): 3 s at -d 0.1 is 30 windows, two trims.
+run_top trim -p "$hot_pid" -d 0.1 -o "$tmp/trim.pb.gz"
+check "30 refreshes of 0.1 s (3,000 samples of one busy thread)" \
+	until_screen "samples [3-9][0-9][0-9][0-9] "
+check "past two trims, hot_a still tops the table by name" \
+	until_screen "^ *[4-9][0-9]\.[0-9]+% +[0-9.]+% +hot_a$"
+tm send-keys -t "$sess" s
+until_screen "saved everything since the start" >/dev/null
+pprof -top "$tmp/trim.pb.gz" >"$tmp/trim.txt"
+check "the saved profile, every window merged, names hot_a, hot_b, work and main" \
+	sh -c "for f in hot_a hot_b work main; do grep -Eq \" \$f\\\$\" '$tmp/trim.txt' || exit 1; done"
+tm send-keys -t "$sess" q
+restored trim >/dev/null
+check "and top ran through them to q: exit 0 ($(cat "$tmp/trim.exit" 2>/dev/null))" \
+	[ "$(cat "$tmp/trim.exit" 2>/dev/null)" = 0 ]
+
 # SIGTERM, as a service manager or kill(1) would end it, and Ctrl-C.
 run_top term -a -d 0.5
 check "-a by default shows the whole host" until_screen "cprof top: -a, decaying"
