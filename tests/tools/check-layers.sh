@@ -11,6 +11,7 @@
 #	symbolize/     + perf, profile, collect     elfutils, libiberty
 #	proto/         + profile                    protobuf-c, zlib
 #	http/          (nothing of cprof's)         libmicrohttpd
+#	preload/       (nothing of cprof's)         libc only: it runs in others' programs
 #	cmd/, tests/   anything
 #
 # A meson static library per folder says what each links; this says what
@@ -30,6 +31,7 @@ allowed() {
 	symbolize) echo "lib/base lib/perf lib/profile lib/collect symbolize" ;;
 	proto) echo "lib/base lib/profile proto" ;;
 	http) echo "http" ;;
+	preload) echo "preload" ;;
 	esac
 }
 
@@ -43,7 +45,7 @@ confined() {
 	esac
 }
 
-for dir in lib/base lib/perf lib/profile lib/collect lib/views symbolize proto http; do
+for dir in lib/base lib/perf lib/profile lib/collect lib/views symbolize proto http preload; do
 	bad=""
 	for f in "$dir"/*.c "$dir"/*.h; do
 		[ -e "$f" ] || continue
