@@ -591,7 +591,12 @@ static void status_clear(struct status_line *sl)
 	sl->drawn = false;
 }
 
-static void print_summary(const struct session_stats *st, const struct outputs *outs)
+/*
+ * The end-of-recording summary. lost_hint: what to do when records were
+ * lost, for what was recorded.
+ */
+static void print_summary(const struct session_stats *st, const struct outputs *outs,
+			  const char *lost_hint)
 {
 	char stacks[96] = "", wrote[1024], unnamed[64] = "";
 
@@ -615,8 +620,8 @@ static void print_summary(const struct session_stats *st, const struct outputs *
 		 (unsigned long long)st->unwound, (double)st->unwind_median_ns / 1000.0,
 		 (unsigned long long)st->truncated);
 	if (st->lost)
-		log_warn("%llu records lost: the rings overflowed; lower -F or profile fewer CPUs",
-			 (unsigned long long)st->lost);
+		log_warn("%llu records lost: the rings overflowed; %s",
+			 (unsigned long long)st->lost, lost_hint);
 	if (st->throttled)
 		log_warn("the kernel throttled sampling %llu times "
 			 "(kernel.perf_cpu_time_max_percent); lower -F",
@@ -878,7 +883,17 @@ int cmd_record(int argc, char **argv)
 		if (ret)
 			goto out;
 	}
-	print_summary(session_stats(collector_session(c)), &outs);
+	{
+		bool alloc = false;
+
+		for (size_t k = 0; k < nkinds; k++)
+			alloc |= kinds[k] == &kind_alloc;
+		print_summary(
+			session_stats(collector_session(c)), &outs,
+			alloc ? "give --alloc-rate more bytes or --call-graph a smaller "
+				"dwarf,SIZE; attached, preloading libcprof-alloc.so costs less"
+			      : "lower -F or profile fewer CPUs");
+	}
 	for (size_t k = 0; k < nkinds && log_get_level() >= LOG_WARN; k++) {
 		char line[256];
 
