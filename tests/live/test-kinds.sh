@@ -125,8 +125,10 @@ check "perf-script names the tracepoint as perf does" \
 # only now and then: the parent spends microseconds there): its return
 # address is popped into a register (glibc's CFI: "ra in rdi"), since the
 # child runs on its stack. Every such stack must go on to vfork_site and main.
-"$CPROF" -q record -e syscalls:sys_enter_vfork -o "$tmp/vfork.pb.gz" -- "$WAITS" vforks 0.5 \
-	>"$tmp/vfork.out"
+# Some 10,000 vforks a second, each with a stack copy: 4 KiB copies are
+# plenty for these stacks and a quarter of the default's bandwidth.
+"$CPROF" -q record -e syscalls:sys_enter_vfork --call-graph dwarf,4096 -o "$tmp/vfork.pb.gz" \
+	-- "$WAITS" vforks 0.5 >"$tmp/vfork.out"
 pprof -traces "$tmp/vfork.pb.gz" >"$tmp/vfork.traces"
 set -- $(awk '/^-----------\+/ { if (v) { n++; if (site && m) ok++ } v = site = m = 0; next }
 	/ __libc_vfork$| __vfork$| vfork$/ { v = 1 } / vfork_site$/ { site = 1 } / main$/ { m = 1 }
@@ -135,7 +137,10 @@ check "stacks at vfork's syscall go on to vfork_site and main ($1 of $2 distinct
 	sh -c "[ $2 -gt 0 ] && [ $1 -eq $2 ]"
 got=$(cum vfork_site "$tmp/vfork.pb.gz")
 calls=$(awk '$1 == "vforks" { print $2 }' "$tmp/vfork.out")
-check "and count every call (${got:-0} of ${calls:-?})" [ "${got:-0}" = "${calls:-x}" ]
+# What the rings dropped (on two CPUs under ASan, some), as the profile says.
+lost=$(pprof -raw "$tmp/vfork.pb.gz" | sed -n 's/^Comment: cprof.s cost: .* \([0-9]*\) records lost.*/\1/p')
+check "and count every call, or say it was lost (${got:-0} + ${lost:-?} lost of ${calls:-?})" \
+	sh -c "[ ${got:-0} -le ${calls:-0} ] && [ $((${got:-0} + ${lost:-0})) -ge ${calls:-1} ]"
 
 # Probes through the kernel's PMUs: a uprobe on a function of the workload's file.
 "$CPROF" -q record -e "uprobe:$WAITS:tick" -o "$tmp/uprobe.pb.gz" -- "$WAITS" ticks >/dev/null \
