@@ -233,6 +233,14 @@ static int seed_targets(struct session *s, int32_t **ret_tids, size_t *ret_n)
 	return 0;
 }
 
+/* The merge is done with a record of batch. */
+static void release_batch(void *ctx, void *batch)
+{
+	struct session *s = ctx;
+
+	reader_release(s->reader, batch);
+}
+
 int session_open(const struct session_config *cfg, struct session **ret)
 {
 	int32_t *tids = NULL;
@@ -262,7 +270,7 @@ int session_open(const struct session_config *cfg, struct session **ret)
 		o->kind = cfg->nkinds ? cfg->kinds[k] : kind_default();
 		o->out = (struct kind_out){.s = s, .o = o};
 	}
-	s->merge = merge_new();
+	s->merge = merge_new(release_batch, s);
 	s->procs = proc_table_new();
 	if (!s->merge || !s->procs) {
 		r = -ENOMEM;
@@ -329,9 +337,9 @@ void session_free(struct session *s)
 {
 	if (!s)
 		return;
+	merge_free(s->merge);	/* its records are in the reader's batches */
 	reader_free(s->reader); /* before the rings it reads */
 	sampler_free(s->sampler);
-	merge_free(s->merge);
 	proc_table_free(s->procs);
 	for (size_t k = 0; k < s->noutputs; k++) {
 		struct output *o = &s->outputs[k];
@@ -1074,14 +1082,21 @@ static int on_record(void *ctx, const struct perf_event_header *rec)
 	}
 }
 
-/* A record the reader took: into the time-ordered merge; the end of a pass: a merge round. */
-static int on_read(void *ctx, const struct perf_event_header *rec)
+/*
+ * A record the reader took: into the time-ordered merge, where it stays in
+ * the reader's batch until delivered; the end of a pass: a merge round.
+ */
+static int on_read(void *ctx, const struct perf_event_header *rec, struct reader_batch *batch)
 {
 	struct session *s = ctx;
+	int r;
 
 	if (!rec)
 		return merge_round(s->merge, on_record, s);
-	return merge_push(s->merge, rec, perf_record_time(rec, s->time_type));
+	r = merge_push_ref(s->merge, rec, perf_record_time(rec, s->time_type), batch);
+	if (r == 0)
+		reader_hold(batch);
+	return r;
 }
 
 int session_poll(struct session *s, int timeout_ms, bool *ret_hup)

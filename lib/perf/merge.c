@@ -9,7 +9,8 @@
 struct entry {
 	uint64_t time;
 	uint64_t seq; /* arrival order breaks ties, keeping each ring's own order */
-	struct perf_event_header *rec;
+	const struct perf_event_header *rec;
+	void *owner; /* NULL: rec is the merge's own copy */
 };
 
 struct merge {
@@ -17,11 +18,28 @@ struct merge {
 	size_t n, cap;
 	uint64_t seq;
 	uint64_t max_this_round, max_last_round;
+	merge_release_fn release;
+	void *release_ctx;
 };
 
-struct merge *merge_new(void)
+struct merge *merge_new(merge_release_fn release, void *ctx)
 {
-	return calloc(1, sizeof(struct merge));
+	struct merge *m = calloc(1, sizeof(struct merge));
+
+	if (m) {
+		m->release = release;
+		m->release_ctx = ctx;
+	}
+	return m;
+}
+
+/* Done with e's record: its copy freed, or its owner told. */
+static void let_go(struct merge *m, const struct entry *e)
+{
+	if (e->owner)
+		m->release(m->release_ctx, e->owner);
+	else
+		free((void *)e->rec);
 }
 
 void merge_free(struct merge *m)
@@ -29,23 +47,34 @@ void merge_free(struct merge *m)
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->n; i++)
-		free(m->q[i].rec);
+		let_go(m, &m->q[i]);
 	free(m->q);
 	free(m);
 }
 
-void *merge_alloc(struct merge *m, size_t size, uint64_t time)
+static int enqueue(struct merge *m, const struct perf_event_header *rec, uint64_t time, void *owner)
 {
-	struct perf_event_header *copy;
-
 	if (VEC_PUSH_RESERVE(m->q, m->n, m->cap) < 0)
-		return NULL;
-	copy = malloc(size);
-	if (!copy)
-		return NULL;
-	m->q[m->n++] = (struct entry){time, m->seq++, copy};
+		return -ENOMEM;
+	m->q[m->n++] = (struct entry){time, m->seq++, rec, owner};
 	if (time > m->max_this_round)
 		m->max_this_round = time;
+	return 0;
+}
+
+int merge_push_ref(struct merge *m, const struct perf_event_header *rec, uint64_t time, void *owner)
+{
+	return enqueue(m, rec, time, owner);
+}
+
+void *merge_alloc(struct merge *m, size_t size, uint64_t time)
+{
+	struct perf_event_header *copy = malloc(size);
+
+	if (copy && enqueue(m, copy, time, NULL) < 0) {
+		free(copy);
+		copy = NULL;
+	}
 	return copy;
 }
 
@@ -78,7 +107,7 @@ static int deliver(struct merge *m, uint64_t limit, merge_fn fn, void *ctx)
 		qsort(m->q, m->n, sizeof(*m->q), entry_cmp);
 	for (i = 0; i < m->n && m->q[i].time <= limit; i++) {
 		r = fn(ctx, m->q[i].rec);
-		free(m->q[i].rec);
+		let_go(m, &m->q[i]);
 		if (r < 0) {
 			i++;
 			break;

@@ -26,11 +26,15 @@
 #define MAX_SPARE 4
 #define MAX_SPARE_BYTES ((size_t)8 << 20)
 
-/* One pass over every ring: its records back to back, each 8-aligned as in the ring. */
-struct batch {
-	struct batch *next;
+/*
+ * One pass over every ring: its records back to back, each 8-aligned as in
+ * the ring. The session's thread alone counts the holds on a batch taken.
+ */
+struct reader_batch {
+	struct reader_batch *next;
 	size_t len, cap;
 	unsigned char *data;
+	unsigned holds;
 };
 
 struct reader {
@@ -42,8 +46,8 @@ struct reader {
 	/* Shared with the thread, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t ready; /* a batch was queued, or the thread ended */
-	struct batch *head, *tail;
-	struct batch *spare; /* delivered, their buffers kept for reuse */
+	struct reader_batch *head, *tail;
+	struct reader_batch *spare; /* delivered, their buffers kept for reuse */
 	size_t nspare;
 	size_t queued;
 	bool stop, done, hup;
@@ -53,7 +57,7 @@ struct reader {
 	struct reader_stats stats;
 };
 
-static void batch_free(struct batch *b)
+static void batch_free(struct reader_batch *b)
 {
 	if (!b)
 		return;
@@ -62,9 +66,9 @@ static void batch_free(struct batch *b)
 }
 
 /* A batch to fill: a spare one emptied, or a new one. */
-static struct batch *batch_get(struct reader *r)
+static struct reader_batch *batch_get(struct reader *r)
 {
-	struct batch *b;
+	struct reader_batch *b;
 
 	pthread_mutex_lock(&r->lock);
 	b = r->spare;
@@ -81,7 +85,7 @@ static struct batch *batch_get(struct reader *r)
 }
 
 /* b kept as a spare, if few are; false when it is not. The lock is held. */
-static bool keep_spare(struct reader *r, struct batch *b)
+static bool keep_spare(struct reader *r, struct reader_batch *b)
 {
 	if (r->nspare >= MAX_SPARE || b->cap > MAX_SPARE_BYTES)
 		return false;
@@ -92,7 +96,7 @@ static bool keep_spare(struct reader *r, struct batch *b)
 }
 
 /* Done with b: kept as a spare or freed. */
-static void batch_put(struct reader *r, struct batch *b)
+static void batch_put(struct reader *r, struct reader_batch *b)
 {
 	bool kept;
 
@@ -104,7 +108,7 @@ static void batch_put(struct reader *r, struct batch *b)
 }
 
 /* Room for n more bytes at the end of b; NULL when out of memory. */
-static unsigned char *batch_room(struct batch *b, size_t n)
+static unsigned char *batch_room(struct reader_batch *b, size_t n)
 {
 	if (b->len + n > b->cap) {
 		size_t cap = b->cap ? b->cap : 64 * 1024;
@@ -129,7 +133,8 @@ static unsigned char *batch_room(struct batch *b, size_t n)
  * copying the rest was an eighth of cprof's CPU, and it would fill the
  * queue a hundred times faster.
  */
-static int batch_add(struct batch *b, const struct sampler *s, const struct perf_event_header *rec)
+static int batch_add(struct reader_batch *b, const struct sampler *s,
+		     const struct perf_event_header *rec)
 {
 	struct perf_record smp;
 	size_t head, keep;
@@ -170,9 +175,9 @@ static int batch_add(struct batch *b, const struct sampler *s, const struct perf
  * left unread (the kernel keeps or drops its records) rather than lose the
  * records already copied.
  */
-static struct batch *read_pass(struct reader *r)
+static struct reader_batch *read_pass(struct reader *r)
 {
-	struct batch *b = batch_get(r);
+	struct reader_batch *b = batch_get(r);
 
 	if (!b)
 		return NULL;
@@ -191,7 +196,7 @@ static struct batch *read_pass(struct reader *r)
 }
 
 /* Called with the lock held. */
-static void queue_batch(struct reader *r, struct batch *b)
+static void queue_batch(struct reader *r, struct reader_batch *b)
 {
 	if (!b->len) {
 		if (!keep_spare(r, b))
@@ -215,7 +220,7 @@ static void *run(void *arg)
 
 	while (!stop) {
 		bool hup = false, full;
-		struct batch *b = NULL;
+		struct reader_batch *b = NULL;
 		uint64_t sync;
 
 		(void)sampler_wait(r->sampler, POLL_MS, &hup);
@@ -312,29 +317,46 @@ int reader_new(struct sampler *s, const struct reader_config *cfg, struct reader
 	return 0;
 }
 
-/* Hand each queued batch to fn, oldest first; the lock is not held meanwhile. */
-static int deliver(struct reader *r, struct batch *list, reader_fn fn, void *ctx)
+void reader_hold(struct reader_batch *b)
+{
+	b->holds++;
+}
+
+void reader_release(struct reader *r, struct reader_batch *b)
+{
+	if (--b->holds == 0)
+		batch_put(r, b);
+}
+
+/*
+ * Hand each queued batch to fn, oldest first; the lock is not held
+ * meanwhile. The take holds each batch while fn sees it; fn's own holds
+ * keep it past the take.
+ */
+static int deliver(struct reader *r, struct reader_batch *list, reader_fn fn, void *ctx)
 {
 	int ret = 0;
 
 	while (list) {
-		struct batch *b = list;
+		struct reader_batch *b = list;
 
 		list = b->next;
+		b->next = NULL;
+		b->holds = 1;
 		for (size_t off = 0; off < b->len && ret == 0;) {
 			const struct perf_event_header *rec = (const void *)(b->data + off);
 
-			ret = fn(ctx, rec);
+			ret = fn(ctx, rec, b);
 			off += rec->size;
 		}
 		if (ret == 0)
-			ret = fn(ctx, NULL);
-		batch_put(r, b);
+			ret = fn(ctx, NULL, NULL);
+		reader_release(r, b);
 		if (ret < 0)
 			break;
 	}
 	while (list) {
-		struct batch *b = list;
+		struct reader_batch *b = list;
 
 		list = b->next;
 		batch_put(r, b);
@@ -344,7 +366,7 @@ static int deliver(struct reader *r, struct batch *list, reader_fn fn, void *ctx
 
 int reader_take(struct reader *r, int timeout_ms, reader_fn fn, void *ctx, bool *ret_hup)
 {
-	struct batch *list;
+	struct reader_batch *list;
 	struct timespec until;
 
 	pthread_mutex_lock(&r->lock);
@@ -403,13 +425,13 @@ void reader_free(struct reader *r)
 		return;
 	reader_stop(r);
 	while (r->head) {
-		struct batch *b = r->head;
+		struct reader_batch *b = r->head;
 
 		r->head = b->next;
 		batch_free(b);
 	}
 	while (r->spare) {
-		struct batch *b = r->spare;
+		struct reader_batch *b = r->spare;
 
 		r->spare = b->next;
 		batch_free(b);

@@ -34,12 +34,28 @@ struct reader_config {
 	size_t max_queued; /* bytes queued at most; 0 for the default, 64 MiB */
 };
 
+/* A pass's records, in the reader's memory. */
+struct reader_batch;
+
 /*
  * Called for each record taken, in the order read (each ring's own order,
- * rings one after another), and with rec NULL at the end of each pass. A
- * negative return stops the take and is returned.
+ * rings one after another), with the batch holding it, and with rec and
+ * batch NULL at the end of each pass. rec is valid until fn returns, or
+ * while fn's hold on the batch lasts. A negative return stops the take and
+ * is returned.
  */
-typedef int (*reader_fn)(void *ctx, const struct perf_event_header *rec);
+typedef int (*reader_fn)(void *ctx, const struct perf_event_header *rec,
+			 struct reader_batch *batch);
+
+/*
+ * Keep b's records valid past the take (the session's thread only), until
+ * a matching reader_release: the time-ordered merge queues them without
+ * copying.
+ */
+void reader_hold(struct reader_batch *b);
+
+/* End a hold on b; the last one gives its memory back to the reader. */
+void reader_release(struct reader *r, struct reader_batch *b);
 
 /*
  * Start reading the sampler's rings (borrowed: free the reader first).

@@ -174,7 +174,7 @@ static void ring_stream(const uint8_t *data, size_t size, size_t data_size, uint
 	const struct perf_event_header *rec;
 	size_t off = 0, pushed = 0;
 	uint64_t head = start;
-	struct merge *m = merge_new();
+	struct merge *m = merge_new(NULL, NULL);
 	struct ring *r;
 
 	if (!mem || !m)

@@ -32,6 +32,20 @@ static void push(struct merge *m, uint64_t time, uint64_t tag)
 	(void)merge_push(m, &r.h, time);
 }
 
+/* Releases by owner: each record queued by reference is let go of once, after its delivery. */
+static struct rec recs[4];
+static int releases[4];
+static size_t nseen_at_release[4];
+
+static void release(void *ctx, void *owner)
+{
+	size_t i = (size_t)((const struct rec *)owner - recs);
+
+	(void)ctx;
+	releases[i]++;
+	nseen_at_release[i] = nseen;
+}
+
 static int stop_at_two(void *ctx, const struct perf_event_header *h)
 {
 	(void)h;
@@ -40,7 +54,7 @@ static int stop_at_two(void *ctx, const struct perf_event_header *h)
 
 int main(void)
 {
-	struct merge *m = merge_new();
+	struct merge *m = merge_new(NULL, NULL);
 	int calls = 0;
 
 	/* Pass 1: CPU 0 gives times 10, 30; CPU 1 gives 20, 40. */
@@ -74,7 +88,7 @@ int main(void)
 	merge_free(m);
 
 	/* Records written in place (merge_alloc) mix with copied ones, in time order. */
-	m = merge_new();
+	m = merge_new(NULL, NULL);
 	nseen = 0;
 	push(m, 30, 3);
 	for (uint64_t t = 10; t <= 20; t += 10) {
@@ -87,5 +101,33 @@ int main(void)
 		   seen[2] == 3,
 	   "records written in place come out with their contents, in time order");
 	merge_free(m);
+
+	/* By reference: no copy, and each owner told once its record is out (or dropped). */
+	{
+		m = merge_new(release, NULL);
+		nseen = 0;
+		for (uint64_t i = 0; i < 4; i++) {
+			recs[i] = (struct rec){
+				{PERF_RECORD_SAMPLE, 0, sizeof(recs[i])}, 40 - 10 * i, 100 + i};
+			ok(merge_push_ref(m, &recs[i].h, recs[i].time, &recs[i]) == 0,
+			   "by reference %u", (unsigned)i);
+		}
+		ok(merge_round(m, collect, NULL) == 0 && nseen == 0 && releases[0] == 0,
+		   "nothing is let go of while it waits");
+		for (uint64_t i = 0; i < 4; i++)
+			recs[i].tag =
+				i; /* the merge reads the records themselves when it delivers */
+		push(m, 45, 9);
+		ok(merge_round(m, collect, NULL) == 0 && nseen == 4 && seen[0] == 3 &&
+			   seen[1] == 2 && seen[2] == 1 && seen[3] == 0,
+		   "records queued by reference come out in time order");
+		ok(releases[0] == 1 && releases[1] == 1 && releases[2] == 1 && releases[3] == 1 &&
+			   nseen_at_release[3] == 1 && nseen_at_release[0] == 4,
+		   "each owner is let go of once, right after its record was delivered");
+		recs[0].time = 50;
+		ok(merge_push_ref(m, &recs[0].h, 50, &recs[0]) == 0, "one more by reference");
+		merge_free(m);
+		ok(releases[0] == 2, "merge_free lets go of what it still holds");
+	}
 	return tap_done();
 }
