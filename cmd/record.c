@@ -651,6 +651,8 @@ static void print_symbolize_notes(const struct symbolize *sym)
 	struct symbolize_stats st;
 
 	symbolize_get_stats(sym, &st);
+	log_info("%llu addresses named from the symbol cache, %llu from their files",
+		 (unsigned long long)st.cached, (unsigned long long)st.computed);
 	if (st.kernel_cache_error)
 		log_info("not using the saved kernel symbols '%s': %s; read /proc/kallsyms instead",
 			 st.kernel_cache, cache_refusal(st.kernel_cache_error));

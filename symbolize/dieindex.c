@@ -104,10 +104,13 @@ void dieindex_free(struct dieindex *x)
 	free(x);
 }
 
-size_t dieindex_lookup(const struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, size_t max)
+size_t dieindex_lookup(const struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, size_t max,
+		       Dwarf_Addr span[2])
 {
 	const struct range *best = NULL;
 	size_t lo = UPPER_BOUND(x->ranges, x->nranges, struct range, low, pc), n = 0;
+	/* The walk below sees every range that can hold pc: their ends bound the span. */
+	Dwarf_Addr from = 0, to = lo < x->nranges ? x->ranges[lo].low : UINT64_MAX;
 	/*
 	 * Ranges nest: of those containing pc, the innermost starts last. Walk
 	 * back to the first containing one, and keep the deepest nearby in
@@ -116,12 +119,23 @@ size_t dieindex_lookup(const struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, 
 	for (size_t i = lo; i-- > 0;) {
 		const struct range *r = &x->ranges[i];
 
-		if (pc >= r->high)
+		if (r->low > from)
+			from = r->low;
+		if (pc >= r->high) {
+			if (r->high > from)
+				from = r->high;
 			continue;
+		}
+		if (r->high < to)
+			to = r->high;
 		if (!best || x->funcs[r->func].depth > x->funcs[best->func].depth)
 			best = r;
 		if (x->funcs[r->func].parent < 0)
 			break; /* an outermost function: nothing deeper starts before it */
+	}
+	if (span) {
+		span[0] = from;
+		span[1] = to;
 	}
 	for (int32_t f = best ? (int32_t)best->func : -1; f >= 0 && n < max; f = x->funcs[f].parent)
 		ret[n++] = x->funcs[f].die;

@@ -24,8 +24,13 @@ void dieindex_free(struct dieindex *x);
 /*
  * The function scopes containing pc (CU-relative address as DWARF has it),
  * innermost first, up to max of them, as DIE offsets. Returns how many; 0
- * when pc is in no function of the CU.
+ * when pc is in no function of the CU. With span not NULL, also the
+ * addresses [span[0], span[1]) around pc where no range of the index
+ * starts or ends: every address there has the same scopes (the symbol
+ * cache keeps one answer for all of them). Outside every function that
+ * takes a walk over every range before pc.
  */
-size_t dieindex_lookup(const struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, size_t max);
+size_t dieindex_lookup(const struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, size_t max,
+		       Dwarf_Addr span[2]);
 
 #endif

@@ -363,32 +363,53 @@ out:
  * The symbol covering vaddr: a sized one if any does, else a size-0 one
  * reaching it (a label inside a function does not take the function's name).
  */
-static const struct elf_symbol *covering(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr)
+static const struct elf_symbol *covering(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
+					 GElf_Addr span[2])
 {
-	const struct elf_symbol *label = NULL;
+	const struct elf_symbol *label = NULL, *found = NULL;
 	size_t lo;
 
 	if (!f->syms_loaded)
 		load_symbols(c, f);
 	lo = UPPER_BOUND(f->syms, f->nsyms, struct elf_symbol, addr, vaddr);
+	/*
+	 * Where no symbol considered here starts or ends, every address has
+	 * the same answer: from the last start at or below vaddr to the next
+	 * start above it, cut at the ends of the symbols the loop weighs.
+	 */
+	span[0] = lo ? f->syms[lo - 1].addr : 0;
+	span[1] = lo < f->nsyms ? f->syms[lo].addr : UINT64_MAX;
 	/* The nearest symbols at or below vaddr: the first whose extent covers it. */
 	for (size_t i = lo; i-- > 0 && lo - i <= 8;) {
 		const struct elf_symbol *s = &f->syms[i];
 
-		if (vaddr >= s->end)
+		if (vaddr >= s->end) {
+			if (s->end > span[0])
+				span[0] = s->end;
 			continue;
-		if (!s->label)
-			return s;
+		}
+		if (s->end < span[1])
+			span[1] = s->end;
+		if (!s->label) {
+			found = s;
+			break;
+		}
 		if (!label)
 			label = s;
 	}
-	return label;
+	return found ? found : label;
 }
 
 const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
 			    GElf_Addr *ret_offset)
 {
-	const struct elf_symbol *s = covering(c, f, vaddr);
+	return elfcache_symbol_span(c, f, vaddr, ret_offset, (GElf_Addr[2]){0});
+}
+
+const char *elfcache_symbol_span(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
+				 GElf_Addr *ret_offset, GElf_Addr span[2])
+{
+	const struct elf_symbol *s = covering(c, f, vaddr, span);
 
 	if (!s)
 		return NULL;

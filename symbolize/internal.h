@@ -235,6 +235,14 @@ const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr va
 			    GElf_Addr *ret_offset);
 
 /*
+ * elfcache_symbol, and the addresses [span[0], span[1]) around vaddr that
+ * have the same answer (the same symbol, or none): the symbol cache keeps
+ * one entry for all of them.
+ */
+const char *elfcache_symbol_span(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
+				 GElf_Addr *ret_offset, GElf_Addr span[2]);
+
+/*
  * The class of the function containing vaddr (bias 0): entries by name
  * (_start, clone, runtime.goexit, ...) or as the file's entry point,
  * Go's stack switches by name. Looked up per frame: a short list per file.

@@ -36,6 +36,7 @@ struct symbolize {
 	int kcore_error; /* why the cached copy was not used */
 	struct jitmaps *jit;
 	struct symbolize_stats bound_stats; /* summed over the collector's calls */
+	uint64_t cached, computed;	    /* names_at's hits and misses, ever */
 	uint64_t files_missing;
 	char *vmlinux_path; /* as given, or NULL to search */
 	bool vmlinux_tried;
@@ -180,6 +181,8 @@ static int symbolize_for_collector(void *ctx, struct profile *p)
 
 	st.locations += s->bound_stats.locations;
 	st.resolved += s->bound_stats.resolved;
+	st.cached += s->bound_stats.cached;
+	st.computed += s->bound_stats.computed;
 	st.files_missing += s->bound_stats.files_missing;
 	s->bound_stats = st;
 	return r;
@@ -299,11 +302,101 @@ static struct dieindex *cu_index(struct symbolize *s, Dwfl_Module *mod, Dwarf_Di
 }
 
 /*
+ * Narrow span to the addresses around pc (DWARF's) with the same rows of
+ * cu's line table at or below them, so the same row for any lookup: from
+ * the last row's address at or below pc to the next row's above it (libdw
+ * keeps the rows sorted by address).
+ */
+static void row_span(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Addr span[2])
+{
+	Dwarf_Lines *lines;
+	size_t n, lo = 0, hi;
+	Dwarf_Addr a;
+
+	if (dwarf_getsrclines(cu, &lines, &n) != 0) {
+		span[0] = pc;
+		span[1] = pc + 1;
+		return;
+	}
+	for (hi = n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (dwarf_lineaddr(dwarf_onesrcline(lines, mid), &a) == 0 && a <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && dwarf_lineaddr(dwarf_onesrcline(lines, lo), &a) == 0 && a < span[1])
+		span[1] = a;
+	if (lo > 0 && dwarf_lineaddr(dwarf_onesrcline(lines, lo - 1), &a) == 0 && a > span[0])
+		span[0] = a;
+}
+
+/* The i-th .debug_aranges entry's [start, end); false when it cannot be read. */
+static bool arange_at(Dwarf_Aranges *aranges, size_t i, Dwarf_Addr *start, Dwarf_Addr *end)
+{
+	Dwarf_Arange *a = dwarf_onearange(aranges, i);
+	Dwarf_Word len;
+
+	if (!a || dwarf_getarangeinfo(a, start, &len, NULL) != 0 || len > UINT64_MAX - *start)
+		return false;
+	*end = *start + len;
+	return true;
+}
+
+/*
+ * Narrow span to the .debug_aranges entry holding pc, or to the gap between
+ * two entries pc falls in: libdwfl answers alike anywhere in either (a gap
+ * belongs to the unit before it; code without DWARF, crt1.o's, lies in
+ * one). Before the first entry or past the last, only pc is sure.
+ */
+static void arange_span(Dwarf *dbg, Dwarf_Addr pc, Dwarf_Addr span[2])
+{
+	Dwarf_Addr start = 0, end = 0, next = 0, next_end;
+	Dwarf_Aranges *aranges;
+	size_t n, lo = 0, hi;
+
+	if (dwarf_getaranges(dbg, &aranges, &n) != 0)
+		goto exact;
+	/* libdw keeps them sorted by address: the first starting above pc. */
+	for (hi = n; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (!arange_at(aranges, mid, &start, &end))
+			goto exact;
+		if (start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || !arange_at(aranges, lo - 1, &start, &end))
+		goto exact;
+	if (pc >= end) {
+		/* In the gap after entry lo - 1: up to the next one. */
+		if (lo == n || !arange_at(aranges, lo, &next, &next_end) || next <= end)
+			goto exact;
+		start = end;
+		end = next;
+	}
+	if (start > span[0])
+		span[0] = start;
+	if (end < span[1])
+		span[1] = end;
+	return;
+exact:
+	span[0] = pc;
+	span[1] = pc + 1;
+}
+
+/*
  * The unit holding vaddr and its line there: libdwfl's, found through
- * .debug_aranges, else from the units' own ranges (curanges.h: Go).
+ * .debug_aranges, else from the units' own ranges (curanges.h: Go). span
+ * (DWARF's addresses) is narrowed to where the unit and the line table's
+ * row are vaddr's.
  */
 static Dwarf_Die *unit_at(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vaddr, Dwarf_Die *mem,
-			  Dwarf_Addr *ret_bias, int *ret_line, const char **ret_file)
+			  Dwarf_Addr *ret_bias, int *ret_line, const char **ret_file,
+			  Dwarf_Addr span[2])
 {
 	Dwarf_Die *cu = dwfl_module_addrdie(mod, vaddr, ret_bias);
 	struct unit_ranges *u = NULL;
@@ -317,6 +410,12 @@ static Dwarf_Die *unit_at(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vadd
 		src = dwfl_module_getsrc(mod, vaddr);
 		if (src)
 			*ret_file = dwfl_lineinfo(src, NULL, ret_line, NULL, NULL, NULL);
+		Dwarf_Addr bias;
+
+		dbg = dwfl_module_getdwarf(mod, &bias);
+		if (dbg)
+			arange_span(dbg, vaddr - *ret_bias, span);
+		row_span(cu, vaddr - *ret_bias, span);
 		return cu;
 	}
 	dbg = dwfl_module_getdwarf(mod, ret_bias);
@@ -334,6 +433,8 @@ static Dwarf_Die *unit_at(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vadd
 	}
 	if (!u->index || !curanges_lookup(u->index, dbg, vaddr - *ret_bias, mem))
 		return NULL;
+	span[0] = vaddr - *ret_bias;
+	span[1] = span[0] + 1;
 	if ((line = dwarf_getsrc_die(mem, vaddr - *ret_bias))) {
 		(void)dwarf_lineno(line, ret_line);
 		*ret_file = dwarf_linesrc(line, NULL, NULL);
@@ -400,10 +501,16 @@ static void whole_paths(Dwarf_Die *cu, struct sym_frame *frames, size_t n, char 
 	}
 }
 
+/*
+ * The frames at vaddr from DWARF, and in ret_span the addresses around it
+ * with the same frames: where the unit, the line table's row and the
+ * function scopes are the same (only vaddr when that is not known).
+ */
 static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vaddr,
-			   struct sym_frame *frames, char **owned, size_t *nowned)
+			   struct sym_frame *frames, char **owned, size_t *nowned,
+			   Dwarf_Addr ret_span[2])
 {
-	Dwarf_Addr bias;
+	Dwarf_Addr bias, span[2] = {0, UINT64_MAX};
 	Dwarf_Die cu_mem, *cu, *scopes = NULL, *chain = NULL;
 	Dwarf_Die dies[MAX_INLINE];
 	Dwarf_Off offs[MAX_INLINE];
@@ -419,13 +526,27 @@ static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vad
 	const char *file = NULL;
 	Dwarf_Files *files = NULL;
 
-	cu = unit_at(s, mod, vaddr, &cu_mem, &bias, &line, &file);
+	ret_span[0] = vaddr;
+	ret_span[1] = vaddr + 1;
+	cu = unit_at(s, mod, vaddr, &cu_mem, &bias, &line, &file, span);
 	if (!cu)
 		return 0;
 	index = cu_index(s, mod, cu);
 	dbg = dwfl_module_getdwarf(mod, &bias);
 	if (index && dbg) {
-		size_t k = dieindex_lookup(index, vaddr - bias, offs, MAX_INLINE);
+		Dwarf_Addr scopes_span[2];
+		size_t k = dieindex_lookup(index, vaddr - bias, offs, MAX_INLINE, scopes_span);
+
+		/* What follows depends on the unit, the row and the scopes alone. */
+		if (scopes_span[0] > span[0])
+			span[0] = scopes_span[0];
+		if (scopes_span[1] < span[1])
+			span[1] = scopes_span[1];
+		if (span[0] + bias <= vaddr && vaddr - bias < span[1] &&
+		    span[1] <= UINT64_MAX - bias) {
+			ret_span[0] = span[0] + bias;
+			ret_span[1] = span[1] + bias;
+		}
 
 		for (size_t i = 0; i < k; i++)
 			if (!dwarf_offdie(dbg, offs[i], &dies[nchain++]))
@@ -497,18 +618,30 @@ out:
 /*
  * The names at vaddr of f, computed: from DWARF where it covers vaddr, else
  * the ELF symbol. Strings are borrowed (libdw) or in owned[] (demangled).
+ * span: the addresses around vaddr with the same names, the symbol's offset
+ * growing with the address.
  */
 static size_t compute_names(struct symbolize *s, struct elf_file *f, Dwfl_Module *mod,
 			    uint64_t vaddr, struct sym_frame *frames, char **owned, size_t *nowned,
-			    struct symcache_result *res)
+			    struct symcache_result *res, uint64_t span[2])
 {
+	GElf_Addr off, sym_span[2];
+	Dwarf_Addr bias;
 	const char *sym;
-	GElf_Addr off;
 	size_t n;
 
-	n = dwarf_frames(s, mod, vaddr, frames, owned, nowned);
+	n = dwarf_frames(s, mod, vaddr, frames, owned, nowned, span);
+	/* No DWARF in the module at all: the symbol alone names every address. */
+	if (n == 0 && !dwfl_module_getdwarf(mod, &bias)) {
+		span[0] = 0;
+		span[1] = UINT64_MAX;
+	}
 	*res = (struct symcache_result){.dwarf = n > 0};
-	sym = elfcache_symbol(s->files, f, vaddr, &off);
+	sym = elfcache_symbol_span(s->files, f, vaddr, &off, sym_span);
+	if (sym_span[0] > span[0])
+		span[0] = sym_span[0];
+	if (sym_span[1] < span[1])
+		span[1] = sym_span[1];
 	if (sym) {
 		res->sym_offset = off;
 		res->has_sym_offset = true;
@@ -525,23 +658,88 @@ static size_t compute_names(struct symbolize *s, struct elf_file *f, Dwfl_Module
 	return n;
 }
 
-/* The names at vaddr of f: the symbol cache's, else computed now and remembered there. */
+/*
+ * Name the rest of vaddr's function (the extent of its ELF symbol) into the
+ * symbol cache, span by span, while its DWARF is open: a later run samples
+ * other addresses of the functions this one did (another line, a path
+ * rarely taken) and should find them without opening the debug file, which
+ * is most of what naming costs. A whole unit per miss was tried: a file of
+ * names ten times the size (11 MB for CPython after four runs), read and
+ * rewritten by every run, cost more than the misses it saved. Paid once per
+ * function and build id; bounded in spans; stops where the symbolizer
+ * cannot tell how far an answer reaches.
+ */
+#define FILL_MAX_SPANS 65536
+
+static int fill_function(struct symbolize *s, struct elf_file *f, Dwfl_Module *mod, uint64_t vaddr)
+{
+	GElf_Addr off, fn[2];
+	uint64_t at, end;
+	unsigned exact = 0; /* one-byte spans in a row */
+
+	if (!f->names || !elfcache_symbol_span(s->files, f, vaddr, &off, fn))
+		return 0;
+	at = fn[0];
+	end = fn[1];
+	for (size_t n = 0; at < end && n < FILL_MAX_SPANS; n++) {
+		struct sym_frame frames[MAX_INLINE];
+		struct symcache_result res;
+		char *owned[2 * MAX_INLINE];
+		size_t nowned = 0;
+		uint64_t span[2];
+		int r;
+
+		if (symcache_find(f->names, at, frames, MAX_INLINE, &res)) {
+			at = res.end;
+			continue;
+		}
+		(void)compute_names(s, f, mod, at, frames, owned, &nowned, &res, span);
+		r = symcache_add(f->names, at, span, frames, &res);
+		for (size_t i = 0; i < nowned; i++)
+			free(owned[i]);
+		if (r < 0)
+			return r;
+		/* A one-byte span may be an answer that reaches no further, or one not known to. */
+		if (span[0] > at || span[1] <= at + 1) {
+			if (++exact > 64)
+				break;
+			at++;
+			continue;
+		}
+		exact = 0;
+		at = span[1];
+	}
+	return 0;
+}
+
+/*
+ * The names at vaddr of f: the symbol cache's, else computed now and
+ * remembered there with the rest of its function.
+ */
 static int names_at(struct symbolize *s, struct elf_file *f, uint64_t vaddr,
 		    struct sym_frame *frames, char **owned, size_t *nowned,
 		    struct symcache_result *res)
 {
 	Dwfl_Module *mod;
+	uint64_t span[2];
+	int r;
 
-	if (symcache_find(f->names, vaddr, frames, MAX_INLINE, res))
+	if (symcache_find(f->names, vaddr, frames, MAX_INLINE, res)) {
+		s->cached++;
 		return 0;
+	}
 	mod = elfcache_module(s->files, f);
 	if (!mod) {
 		*res = (struct symcache_result){0};
 		return 0;
 	}
 	f->dwarf_loaded = true;
-	(void)compute_names(s, f, mod, vaddr, frames, owned, nowned, res);
-	return symcache_add(f->names, vaddr, frames, res);
+	s->computed++;
+	(void)compute_names(s, f, mod, vaddr, frames, owned, nowned, res, span);
+	r = symcache_add(f->names, vaddr, span, frames, res);
+	if (r == 0 && res->dwarf)
+		r = fill_function(s, f, mod, vaddr);
+	return r;
 }
 
 static int symbolize_user(struct symbolize *s, struct profile *p, uint32_t loc, bool *ret_dwarf,
@@ -768,7 +966,7 @@ static int symbolize_kernel(struct symbolize *s, struct profile *p, uint32_t loc
 		size_t n, nowned = 0;
 		Dwarf_Addr vaddr = addr - (uint64_t)s->kaslr;
 
-		n = dwarf_frames(s, s->vmlinux, vaddr, frames, owned, &nowned);
+		n = dwarf_frames(s, s->vmlinux, vaddr, frames, owned, &nowned, (Dwarf_Addr[2]){0});
 		r = n ? set_lines(p, loc, frames, n) : 0;
 		for (size_t i = 0; i < nowned; i++)
 			free(owned[i]);
@@ -829,6 +1027,7 @@ static int symbolize_jit(struct symbolize *s, struct profile *p, uint32_t loc, b
 int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_stats *ret_stats)
 {
 	struct symbolize_stats st = {0};
+	uint64_t cached = s->cached, computed = s->computed;
 	int r = 0;
 
 	for (uint32_t loc = 1; loc <= p->nlocations && r == 0; loc++) {
@@ -894,6 +1093,8 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 		if (e < 0)
 			log_debug("%s: no inflated debug copy kept: %s", f->path, strerror(-e));
 	}
+	st.cached = s->cached - cached;
+	st.computed = s->computed - computed;
 	st.jitmaps_refused = jitmaps_refused(s->jit, &st.jitmap_refused_why);
 	st.kernel_cache_error = s->kcore_error;
 	st.kernel_cache = s->kcore_name ? s->kcore_name : "";

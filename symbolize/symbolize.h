@@ -45,6 +45,8 @@ struct symbolize_options {
 struct symbolize_stats {
 	uint64_t locations;	/* locations looked at */
 	uint64_t resolved;	/* got a function name */
+	uint64_t cached;	/* user addresses named by the symbol cache */
+	uint64_t computed;	/* ... and from their files, not found there */
 	uint64_t files_missing; /* mapped files that could not be opened */
 	/* JIT perf maps not believed (jitmap.h), and why the first was not; borrowed. */
 	size_t jitmaps_refused;

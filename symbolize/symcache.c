@@ -8,12 +8,16 @@
 #include "lib/base/hash.h"
 #include "lib/base/log.h"
 #include "lib/base/search.h"
+#include "lib/base/strset.h"
 #include "lib/base/vec.h"
 #include "symbolize/symcache.h"
 
 /*
  * The file: a header, the entries sorted by address, their frames, and the
- * strings the frames name (offset 0 is ""), each NUL-terminated.
+ * strings the frames name (offset 0 is ""), each NUL-terminated. An entry
+ * holds for a span of addresses, all named alike (the symbolizer says how
+ * far its answer reaches: a line table row within one function's scopes),
+ * so a later run finds the names of an address it never met there.
  */
 #define NAMES_PREFIX "names-"
 #define NAMES_MAX_FILE ((size_t)64 << 20)     /* one file: far past any real binary's samples */
@@ -27,7 +31,7 @@
 #define NAMES_MAX_ADDED (128u << 10)
 
 /* Bumped whenever the names computed for an address change (PLT entries, demangling). */
-static const char names_magic[8] = "cprofnm3"; /* 3: file names made absolute */
+static const char names_magic[8] = "cprofnm4"; /* 4: entries hold for spans */
 
 struct saved_header {
 	char magic[8];
@@ -43,7 +47,8 @@ enum entry_flags {
 };
 
 struct saved_entry {
-	uint64_t vaddr, sym_offset;
+	uint64_t vaddr, len; /* [vaddr, vaddr + len) */
+	uint64_t sym_offset; /* of vaddr; each address's grows with it */
 	uint32_t frame_off;
 	uint16_t nframes, flags;
 };
@@ -53,9 +58,9 @@ struct saved_frame {
 	int64_t start_line, line;
 };
 
-/* A frame remembered in this run: its strings owned. */
+/* A frame remembered in this run: its strings in the cache's set. */
 struct new_frame {
-	char *name, *system_name, *file;
+	const char *name, *system_name, *file;
 	int64_t start_line, line;
 };
 
@@ -75,10 +80,22 @@ struct symcache {
 	/* What this run added, not yet saved. */
 	struct saved_entry *added; /* frame_off into new_frames */
 	size_t nadded, added_cap;
+	uint32_t *order; /* added by address */
+	size_t order_cap;
 	struct new_frame *new_frames;
 	size_t nnew_frames, new_frames_cap;
-	struct hashmap added_index; /* by vaddr */
+	struct strset strings_added; /* this run's, once each: spans repeat a name */
 };
+
+/* s, kept in the set of this run's strings: the copy there, or NULL when out of memory. */
+static const char *keep_string(struct symcache *sc, const char *s)
+{
+	uint32_t idx;
+
+	if (strset_intern(&sc->strings_added, s ? s : "", &idx) < 0)
+		return NULL;
+	return sc->strings_added.strs[idx];
+}
 
 int symcache_parse(const char *data, size_t len, const char *build_id,
 		   const struct elf_debug_id *debug, struct symcache *sc)
@@ -110,8 +127,10 @@ int symcache_parse(const char *data, size_t len, const char *build_id,
 	if (sc->strings[0] || sc->strings[h.strings_len - 1])
 		return -EBADMSG;
 	for (size_t i = 0; i < h.nentries; i++)
-		if ((i && e[i].vaddr <= e[i - 1].vaddr) || e[i].nframes > NAMES_MAX_FRAMES ||
-		    e[i].frame_off > h.nframes || e[i].nframes > h.nframes - e[i].frame_off)
+		if (e[i].len == 0 || e[i].len > UINT64_MAX - e[i].vaddr ||
+		    (i && e[i].vaddr < e[i - 1].vaddr + e[i - 1].len) ||
+		    e[i].nframes > NAMES_MAX_FRAMES || e[i].frame_off > h.nframes ||
+		    e[i].nframes > h.nframes - e[i].frame_off)
 			return -EBADMSG;
 	for (size_t i = 0; i < h.nframes; i++)
 		if (fr[i].name >= h.strings_len || fr[i].system_name >= h.strings_len ||
@@ -161,39 +180,43 @@ void symcache_free(struct symcache *sc)
 {
 	if (!sc)
 		return;
-	for (size_t i = 0; i < sc->nnew_frames; i++) {
-		free(sc->new_frames[i].name);
-		free(sc->new_frames[i].system_name);
-		free(sc->new_frames[i].file);
-	}
+	strset_release(&sc->strings_added);
 	free(sc->new_frames);
 	free(sc->added);
-	hashmap_release(&sc->added_index);
+	free(sc->order);
 	free(sc->blob);
 	free(sc);
 }
 
-struct vaddr_key {
-	const struct symcache *sc;
-	uint64_t vaddr;
-};
-
-static bool added_eq(const void *ctx, uint32_t idx)
+/* How many added entries start at or below vaddr: the place of vaddr in order. */
+static size_t added_below(const struct symcache *sc, uint64_t vaddr)
 {
-	const struct vaddr_key *k = ctx;
+	size_t lo = 0, hi = sc->nadded;
 
-	return k->sc->added[idx].vaddr == k->vaddr;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sc->added[sc->order[mid]].vaddr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static bool holds(const struct saved_entry *e, uint64_t vaddr)
+{
+	return vaddr >= e->vaddr && vaddr - e->vaddr < e->len;
 }
 
 bool symcache_find(const struct symcache *sc, uint64_t vaddr, struct sym_frame *frames, size_t max,
 		   struct symcache_result *ret)
 {
 	size_t lo = UPPER_BOUND(sc->entries, sc->nentries, struct saved_entry, vaddr, vaddr);
+	size_t at = added_below(sc, vaddr);
 	const struct saved_entry *e = NULL;
-	struct vaddr_key k = {sc, vaddr};
-	uint32_t idx;
 
-	if (lo > 0 && sc->entries[lo - 1].vaddr == vaddr) {
+	if (lo > 0 && holds(&sc->entries[lo - 1], vaddr)) {
 		e = &sc->entries[lo - 1];
 		for (size_t i = 0; i < e->nframes && i < max; i++) {
 			const struct saved_frame *f = &sc->frames[e->frame_off + i];
@@ -206,8 +229,8 @@ bool symcache_find(const struct symcache *sc, uint64_t vaddr, struct sym_frame *
 				.line = f->line,
 			};
 		}
-	} else if (hashmap_find(&sc->added_index, hash_u64(vaddr, 0), added_eq, &k, &idx)) {
-		e = &sc->added[idx];
+	} else if (at > 0 && holds(&sc->added[sc->order[at - 1]], vaddr)) {
+		e = &sc->added[sc->order[at - 1]];
 		for (size_t i = 0; i < e->nframes && i < max; i++) {
 			const struct new_frame *f = &sc->new_frames[e->frame_off + i];
 
@@ -219,53 +242,92 @@ bool symcache_find(const struct symcache *sc, uint64_t vaddr, struct sym_frame *
 	}
 	*ret = (struct symcache_result){
 		.nframes = e->nframes < max ? e->nframes : max,
-		.sym_offset = e->sym_offset,
+		.sym_offset = e->sym_offset + (vaddr - e->vaddr),
 		.has_sym_offset = e->flags & ENTRY_SYM_OFFSET,
 		.dwarf = e->flags & ENTRY_DWARF,
+		.end = e->vaddr + e->len,
 	};
 	return true;
 }
 
-int symcache_add(struct symcache *sc, uint64_t vaddr, const struct sym_frame *frames,
-		 const struct symcache_result *res)
+/*
+ * Cut span (holding vaddr, which no entry holds) to end where the entries
+ * around it begin and begin where they end: entries never overlap.
+ */
+static void clip(const struct symcache *sc, uint64_t vaddr, uint64_t span[2])
+{
+	size_t lo = UPPER_BOUND(sc->entries, sc->nentries, struct saved_entry, vaddr, vaddr);
+	size_t at = added_below(sc, vaddr);
+	const struct saved_entry *before[2] = {lo ? &sc->entries[lo - 1] : NULL,
+					       at ? &sc->added[sc->order[at - 1]] : NULL};
+	const struct saved_entry *after[2] = {lo < sc->nentries ? &sc->entries[lo] : NULL,
+					      at < sc->nadded ? &sc->added[sc->order[at]] : NULL};
+
+	for (int i = 0; i < 2; i++) {
+		if (before[i] && before[i]->vaddr + before[i]->len > span[0])
+			span[0] = before[i]->vaddr + before[i]->len;
+		if (after[i] && after[i]->vaddr < span[1])
+			span[1] = after[i]->vaddr;
+	}
+}
+
+int symcache_add(struct symcache *sc, uint64_t vaddr, const uint64_t span[2],
+		 const struct sym_frame *frames, const struct symcache_result *res)
 {
 	size_t n = res->nframes < NAMES_MAX_FRAMES ? res->nframes : NAMES_MAX_FRAMES;
+	uint64_t s[2] = {vaddr, vaddr + 1};
 	struct saved_entry *e;
+	size_t at;
 	int r;
 
-	if (sc->nadded >= NAMES_MAX_ADDED)
+	if (sc->nadded >= NAMES_MAX_ADDED || vaddr == UINT64_MAX)
 		return 0;
+	/* A span that does not hold vaddr, or reaches below its symbol's start, is not believed. */
+	if (span[0] <= vaddr && vaddr < span[1] &&
+	    (!res->has_sym_offset || vaddr - span[0] <= res->sym_offset)) {
+		s[0] = span[0];
+		s[1] = span[1];
+	}
+	clip(sc, vaddr, s);
+	if (s[0] > vaddr || s[1] <= vaddr)
+		return 0; /* vaddr is cached already */
 
 	r = vec_reserve(&sc->new_frames, &sc->new_frames_cap, sc->nnew_frames + n,
 			sizeof(*sc->new_frames));
 	if (r == 0)
 		r = VEC_PUSH_RESERVE(sc->added, sc->nadded, sc->added_cap);
 	if (r == 0)
-		r = hashmap_insert(&sc->added_index, hash_u64(vaddr, 0), (uint32_t)sc->nadded);
+		r = vec_reserve(&sc->order, &sc->order_cap, sc->nadded + 1, sizeof(*sc->order));
 	if (r < 0)
 		return r;
+	/* The frames first, written past the last: an entry is added whole or not at all. */
+	for (size_t i = 0; i < n; i++) {
+		struct new_frame *f = &sc->new_frames[sc->nnew_frames + i];
+
+		*f = (struct new_frame){
+			.name = keep_string(sc, frames[i].name),
+			.system_name = keep_string(sc, frames[i].system_name),
+			.file = keep_string(sc, frames[i].file),
+			.start_line = frames[i].start_line,
+			.line = frames[i].line,
+		};
+		if (!f->name || !f->system_name || !f->file)
+			return -ENOMEM;
+	}
+	at = added_below(sc, vaddr);
+	memmove(&sc->order[at + 1], &sc->order[at], (sc->nadded - at) * sizeof(*sc->order));
+	sc->order[at] = (uint32_t)sc->nadded;
 	e = &sc->added[sc->nadded++];
 	*e = (struct saved_entry){
-		.vaddr = vaddr,
-		.sym_offset = res->sym_offset,
+		.vaddr = s[0],
+		.len = s[1] - s[0],
+		.sym_offset = res->has_sym_offset ? res->sym_offset - (vaddr - s[0]) : 0,
 		.frame_off = (uint32_t)sc->nnew_frames,
 		.nframes = (uint16_t)n,
 		.flags = (res->has_sym_offset ? ENTRY_SYM_OFFSET : 0) |
 			 (res->dwarf ? ENTRY_DWARF : 0),
 	};
-	for (size_t i = 0; i < n; i++) {
-		struct new_frame *f = &sc->new_frames[sc->nnew_frames++];
-
-		*f = (struct new_frame){
-			.name = strdup(frames[i].name ? frames[i].name : ""),
-			.system_name = strdup(frames[i].system_name ? frames[i].system_name : ""),
-			.file = strdup(frames[i].file ? frames[i].file : ""),
-			.start_line = frames[i].start_line,
-			.line = frames[i].line,
-		};
-		if (!f->name || !f->system_name || !f->file)
-			return -ENOMEM; /* the entry stays, its frames freed with the cache */
-	}
+	sc->nnew_frames += n;
 	return 0;
 }
 

@@ -30,7 +30,8 @@ struct symcache_result {
 	size_t nframes;	     /* frames written, 0 for a name-less address */
 	uint64_t sym_offset; /* into its ELF symbol, when has_sym_offset */
 	bool has_sym_offset;
-	bool dwarf; /* the frames came from DWARF (lines, inline chain) */
+	bool dwarf;   /* the frames came from DWARF (lines, inline chain) */
+	uint64_t end; /* symcache_find: where the span holding the address ends */
 };
 
 /*
@@ -47,17 +48,21 @@ void symcache_free(struct symcache *sc);
 /*
  * The cached names at vaddr (the file's own address, of the instruction
  * itself: a return address already minus one): frames[0..max) (strings
- * borrowed until symcache_free) and *ret. False when vaddr is not cached.
+ * borrowed until symcache_free) and *ret. False when no entry's span holds
+ * vaddr.
  */
 bool symcache_find(const struct symcache *sc, uint64_t vaddr, struct sym_frame *frames, size_t max,
 		   struct symcache_result *ret);
 
 /*
- * Remember the names of vaddr (strings copied; past a bound on what one run
- * adds, nothing). Returns 0 or -ENOMEM.
+ * Remember the names of vaddr for every address in [span[0], span[1]),
+ * which the caller knows are named alike, their symbol offsets growing
+ * with the address (strings copied; past a bound on what one run adds,
+ * nothing). A span that does not hold vaddr keeps vaddr alone; one that
+ * meets other entries is cut short of them. Returns 0 or -ENOMEM.
  */
-int symcache_add(struct symcache *sc, uint64_t vaddr, const struct sym_frame *frames,
-		 const struct symcache_result *res);
+int symcache_add(struct symcache *sc, uint64_t vaddr, const uint64_t span[2],
+		 const struct sym_frame *frames, const struct symcache_result *res);
 
 /*
  * Write what was added, with what was loaded, back to the cache, whole or

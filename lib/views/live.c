@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/base/hash.h"
+#include "lib/base/strset.h"
 #include "lib/base/vec.h"
 #include "lib/views/live.h"
 
@@ -29,9 +30,7 @@ struct entry {
 };
 
 struct live {
-	char **strs;
-	size_t nstrs, strs_cap;
-	struct hashmap str_index;
+	struct strset strs;
 	struct entry *e;
 	size_t n, cap;
 	struct hashmap index;
@@ -39,37 +38,9 @@ struct live {
 	size_t windows, samples;
 };
 
-struct str_key {
-	const struct live *t;
-	const char *s;
-};
-
-static bool str_eq(const void *ctx, uint32_t idx)
-{
-	const struct str_key *k = ctx;
-
-	return strcmp(k->t->strs[idx], k->s) == 0;
-}
-
 static int intern(struct live *t, const char *s, uint32_t *ret)
 {
-	struct str_key k = {t, s};
-	uint64_t h = hash_bytes(s, strlen(s), 0);
-	char *copy;
-	int r;
-
-	if (VEC_PUSH_RESERVE(t->strs, t->nstrs, t->strs_cap) < 0)
-		return -ENOMEM;
-	r = hashmap_find_or_add(&t->str_index, h, str_eq, &k, (uint32_t)t->nstrs, ret);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	copy = strdup(s);
-	if (!copy) {
-		(void)hashmap_remove(&t->str_index, h, *ret);
-		return -ENOMEM;
-	}
-	t->strs[t->nstrs++] = copy;
-	return 0;
+	return strset_intern(&t->strs, s, ret);
 }
 
 struct entry_key {
@@ -129,10 +100,7 @@ void live_free(struct live *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->nstrs; i++)
-		free(t->strs[i]);
-	free(t->strs);
-	hashmap_release(&t->str_index);
+	strset_release(&t->strs);
 	free(t->e);
 	hashmap_release(&t->index);
 	free(t);
@@ -273,14 +241,14 @@ int live_rows(const struct live *t, enum live_group g, bool cumulative, const re
 		struct live_row *row;
 
 		if (e->group != g || cum <= floor ||
-		    (filter && regexec(filter, t->strs[e->name], 0, NULL, 0) != 0))
+		    (filter && regexec(filter, t->strs.strs[e->name], 0, NULL, 0) != 0))
 			continue;
 		if (VEC_PUSH_RESERVE(rows, n, cap) < 0) {
 			free(rows);
 			return -ENOMEM;
 		}
 		row = &rows[n++];
-		*row = (struct live_row){.name = t->strs[e->name], .flat = flat, .cum = cum};
+		*row = (struct live_row){.name = t->strs.strs[e->name], .flat = flat, .cum = cum};
 		if (g != LIVE_FUNCTION)
 			(void)snprintf(row->owner, sizeof(row->owner), "%s[%d]", e->comm, e->id);
 	}

@@ -201,4 +201,88 @@ else
 	ok "# SKIP the vmlinux test needs kernel addresses in /proc/kallsyms"
 fi
 
+# 9. Every instruction of the inline and C++ workloads named as addr2line -i
+# reads it: on a first run (computed, and each function met then kept span
+# by span in the symbol cache) and on a second, from that cache alone, and
+# a third that asks one address per function first, then all of them.
+# addr2line's own answer at each address is the truth; where it has no line
+# (code without DWARF), the address is left out.
+instructions() {
+	objdump -d --section=.text "$1" | sed -n 's/^ *\([0-9a-f]*\):	.*/\1/p'
+}
+
+# named_as_addr2line BIN PROFILE [lines]: every location of PROFILE (a dump
+# of BIN's addresses) has addr2line's chain of functions, files (base names)
+# and lines; with "lines", files and lines alone (C++: addr2line -C writes a
+# template's return type and a clone's suffix, which cprof leaves out, as
+# perf does).
+named_as_addr2line() {
+	"$PPROF_DUMP" "$2" | sed -n 's/^location 0x\([0-9a-f]*\) M=[0-9]*: /\1 /p' >"$tmp/got.txt"
+	awk '{ print $1 }' "$tmp/got.txt" | xargs addr2line -a -i -f -C -e "$1" >"$tmp/a2l.txt"
+	python3 - "$tmp/got.txt" "$tmp/a2l.txt" "${3:-}" <<'PY'
+import re, sys
+got = {}
+for line in open(sys.argv[1]):
+    addr, _, rest = line.rstrip("\n").partition(" ")
+    frames = [f.strip() for f in rest.split(";") if f.strip()]
+    got[int(addr, 16)] = [(f.rsplit(" ", 1)[0], f.rsplit(" ", 1)[1].rsplit("/", 1)[-1]) for f in frames]
+want, cur = {}, None
+lines = open(sys.argv[2]).read().splitlines()
+i = 0
+while i < len(lines):
+    if lines[i].startswith("0x"):
+        cur = int(lines[i], 16)
+        want[cur] = []
+        i += 1
+        continue
+    fn, where = lines[i], re.sub(r" \(discriminator \d+\)$", "", lines[i + 1])
+    want[cur].append((fn, where.rsplit("/", 1)[-1]))
+    i += 2
+checked = wrong = 0
+lines_only = sys.argv[3] == "lines"
+for addr, chain in want.items():
+    if not chain or not re.search(r":[1-9]\d*$", chain[0][1]):
+        continue
+    checked += 1
+    mine = got.get(addr)
+    if lines_only and mine is not None:
+        mine, chain = [f for _, f in mine], [f for _, f in chain]
+    if mine != chain:
+        wrong += 1
+        if wrong <= 5:
+            print("# %x: cprof %s, addr2line %s" % (addr, got.get(addr), chain))
+print("# %d addresses with lines checked, %d named otherwise" % (checked, wrong))
+sys.exit(0 if checked > 50 and wrong == 0 else 1)
+PY
+}
+
+for bin in "$INLINE" "$CXX_BIN"; do
+	name=${bin##*/}
+	what=
+	[ "$bin" = "$CXX_BIN" ] && what=lines
+	export CPROF_CACHE_DIR="$tmp/cache-$name"
+	"$MAKE_PROFILE" at "$tmp/all-$name.pb.gz" "$bin" 0 $(instructions "$bin")
+	"$RESYMBOLIZE" --cache yes "$tmp/all-$name.pb.gz" "$tmp/all1-$name.pb.gz" 2>"$tmp/resym1"
+	check "every instruction of $name is named as addr2line -i names it, computed ($(cat "$tmp/resym1"))" \
+		named_as_addr2line "$bin" "$tmp/all1-$name.pb.gz" $what
+	"$RESYMBOLIZE" --cache yes "$tmp/all-$name.pb.gz" "$tmp/all2-$name.pb.gz" 2>"$tmp/resym2"
+	check "and again from the symbol cache alone ($(cat "$tmp/resym2"))" \
+		sh -c "grep -q ' 0 computed' '$tmp/resym2' &&
+			$(command -v "$PPROF_DUMP") '$tmp/all1-$name.pb.gz' >'$tmp/d1' &&
+			$(command -v "$PPROF_DUMP") '$tmp/all2-$name.pb.gz' >'$tmp/d2' && cmp -s '$tmp/d1' '$tmp/d2'"
+	rm -rf "$CPROF_CACHE_DIR"
+	# One address per function (its symbol's start) first: the rest come from their spans.
+	nm --defined-only "$bin" | awk '$2 ~ /^[tT]$/ { print $1 }' | sed 's/^0*//' >"$tmp/starts"
+	"$MAKE_PROFILE" at "$tmp/starts-$name.pb.gz" "$bin" 0 $(cat "$tmp/starts")
+	"$RESYMBOLIZE" --cache yes "$tmp/starts-$name.pb.gz" "$tmp/starts1-$name.pb.gz" 2>/dev/null
+	"$RESYMBOLIZE" --cache yes "$tmp/all-$name.pb.gz" "$tmp/all3-$name.pb.gz" 2>"$tmp/resym3"
+	# Left to compute: the few addresses outside every function's DWARF (padding, crt1.o's code).
+	computed=$(sed -n 's/.* \([0-9]*\) computed.*/\1/p' "$tmp/resym3")
+	total=$(sed -n 's/^resymbolize: \([0-9]*\) locations.*/\1/p' "$tmp/resym3")
+	check "after one address per function, $name is named from the cache ($(cat "$tmp/resym3"))" \
+		[ -n "$computed" ] && [ "$total" -gt 100 ] && [ "$computed" -lt $((total / 10)) ]
+	check "and named as addr2line names it" named_as_addr2line "$bin" "$tmp/all3-$name.pb.gz" $what
+done
+export CPROF_CACHE_DIR="$tmp/cache"
+
 done_testing

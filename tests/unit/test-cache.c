@@ -104,30 +104,53 @@ static void test_names(struct cache *c)
 		},
 			 got[4];
 	struct symcache_result res = {
-		.nframes = 2, .sym_offset = 5, .has_sym_offset = true, .dwarf = true};
+		.nframes = 2, .sym_offset = 0x15, .has_sym_offset = true, .dwarf = true};
 	struct symcache *sc;
 	char *data;
 	size_t len;
 
 	ok(symcache_open(c, id, &debug, &sc) == 0 && !symcache_find(sc, 0x1000, got, 4, &res),
 	   "a first run finds nothing");
-	ok(symcache_add(sc, 0x1000, frames, &res) == 0 &&
-		   symcache_add(sc, 0x2000, frames, &(struct symcache_result){0}) == 0,
+	/* 0x1000 named alike from 0xff0 to 0x1010; 0x2000 alone (a span not holding it). */
+	ok(symcache_add(sc, 0x1000, (uint64_t[2]){0xff0, 0x1010}, frames, &res) == 0 &&
+		   symcache_add(sc, 0x2000, (uint64_t[2]){0x2001, 0x2008}, frames,
+				&(struct symcache_result){0}) == 0,
 	   "and adds two addresses");
 	ok(symcache_find(sc, 0x1000, got, 4, &res) && res.nframes == 2 &&
 		   strcmp(got[1].name, "outer") == 0,
 	   "which it finds again at once");
+	ok(symcache_find(sc, 0x1008, got, 4, &res) && res.sym_offset == 0x1d &&
+		   symcache_find(sc, 0xff0, got, 4, &res) && res.sym_offset == 5 &&
+		   !symcache_find(sc, 0x1010, got, 4, &res) &&
+		   !symcache_find(sc, 0xfef, got, 4, &res),
+	   "and every address of its span, the offset growing with the address, none past it");
+	ok(!symcache_find(sc, 0x2001, got, 4, &res),
+	   "a span that does not hold its address is not used");
+	ok(symcache_add(sc, 0x3000, (uint64_t[2]){0x2f00, 0x3100}, frames, &res) == 0 &&
+		   symcache_find(sc, 0x3000, got, 4, &res) &&
+		   !symcache_find(sc, 0x2fff, got, 4, &res),
+	   "nor one reaching below its symbol's start");
+	ok(symcache_add(sc, 0xfe0, (uint64_t[2]){0xfe0, 0x1020}, frames,
+			&(struct symcache_result){.nframes = 1}) == 0 &&
+		   symcache_find(sc, 0xfef, got, 4, &res) && res.nframes == 1 &&
+		   symcache_find(sc, 0xff0, got, 4, &res) && res.nframes == 2 &&
+		   !symcache_find(sc, 0x1010, got, 4, &res),
+	   "a span meeting another entry is cut short of it");
 	ok(symcache_save(sc) == 0, "and saves");
 	symcache_free(sc);
 
 	ok(symcache_open(c, id, &debug, &sc) == 0 && symcache_find(sc, 0x1000, got, 4, &res) &&
-		   res.nframes == 2 && res.dwarf && res.has_sym_offset && res.sym_offset == 5 &&
+		   res.nframes == 2 && res.dwarf && res.has_sym_offset && res.sym_offset == 0x15 &&
 		   strcmp(got[0].system_name, "_Z5innerv") == 0 &&
 		   strcmp(got[1].file, "b.c") == 0 && got[1].line == 25,
 	   "the next run finds the names, lines and offsets");
+	ok(symcache_find(sc, 0x100f, got, 4, &res) && res.sym_offset == 0x24 &&
+		   !symcache_find(sc, 0x1010, got, 4, &res),
+	   "and the spans");
 	ok(symcache_find(sc, 0x2000, got, 4, &res) && res.nframes == 0,
 	   "and that an address has none");
-	ok(symcache_add(sc, 0x1800, frames + 1, &(struct symcache_result){.nframes = 1}) == 0 &&
+	ok(symcache_add(sc, 0x1800, (uint64_t[2]){0x1800, 0x1801}, frames + 1,
+			&(struct symcache_result){.nframes = 1}) == 0 &&
 		   symcache_save(sc) == 0,
 	   "it adds one more and saves");
 	symcache_free(sc);
@@ -147,9 +170,16 @@ static void test_names(struct cache *c)
 	    0)
 		abort();
 	/* Cut short, a flipped magic (another version), another build's id: each is not used. */
-	for (int damage = 0; damage < 4; damage++) {
-		static const char *const what[] = {"cut short", "of another version",
-						   "of another build", "with its strings damaged"};
+	for (int damage = 0; damage < 6; damage++) {
+		static const char *const what[] = {"cut short",
+						   "of another version",
+						   "of another build",
+						   "with its strings damaged",
+						   "with entries that overlap",
+						   "with an empty entry"};
+		/* The first entry's span: after the 120-byte header, its address and length. */
+		const size_t first_len = 120 + 8;
+		const uint64_t wide = 0x10000, none = 0;
 		char *copy = malloc(len);
 
 		memcpy(copy, data, len);
@@ -159,6 +189,10 @@ static void test_names(struct cache *c)
 			copy[8] = 'f';
 		else if (damage == 3)
 			copy[len - 1] = 'x'; /* the last string runs off the end */
+		else if (damage == 4)
+			memcpy(copy + first_len, &wide, 8);
+		else if (damage == 5)
+			memcpy(copy + first_len, &none, 8);
 		if (cache_write(c, "names-0123456789abcdef0123456789abcdef01234567", copy,
 				damage == 0 ? len / 2 : len) < 0)
 			abort();

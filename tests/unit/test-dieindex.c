@@ -23,6 +23,7 @@
 
 struct counts {
 	size_t pcs, in_function, deepest, wrong;
+	size_t span_wrong, wide; /* spans whose ends libdw answers otherwise; spans past pc */
 };
 
 static bool is_function(int tag)
@@ -60,12 +61,32 @@ static size_t expected(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Off *out)
 
 static void check_pc(const struct dieindex *x, Dwarf_Die *cu, Dwarf_Addr pc, struct counts *n)
 {
-	Dwarf_Off want[MAX_SCOPES], got[MAX_SCOPES];
-	size_t nw = expected(cu, pc, want), ng = dieindex_lookup(x, pc, got, MAX_SCOPES);
+	Dwarf_Off want[MAX_SCOPES], got[MAX_SCOPES], end[MAX_SCOPES];
+	Dwarf_Addr span[2];
+	size_t nw = expected(cu, pc, want), ng = dieindex_lookup(x, pc, got, MAX_SCOPES, span);
 	bool same = nw == ng;
 
 	for (size_t i = 0; same && i < nw; i++)
 		same = want[i] == got[i];
+	/* libdw's own scopes at both ends of the span are those at pc. */
+	if (span[0] > pc || span[1] <= pc) {
+		n->span_wrong++;
+	} else {
+		n->wide += span[1] - span[0] > 1;
+		for (int k = 0; k < 2; k++) {
+			Dwarf_Addr at = k ? span[1] - 1 : span[0];
+			size_t ne = expected(cu, at, end);
+			bool agree = ne == nw;
+
+			for (size_t i = 0; agree && i < nw; i++)
+				agree = end[i] == want[i];
+			if (!agree && n->span_wrong++ < 5)
+				printf("# span [0x%" PRIx64 ", 0x%" PRIx64 ") of 0x%" PRIx64
+				       ": libdw differs at 0x%" PRIx64 "\n",
+				       (uint64_t)span[0], (uint64_t)span[1], (uint64_t)pc,
+				       (uint64_t)at);
+		}
+	}
 	n->pcs++;
 	n->in_function += nw > 0;
 	if (nw > n->deepest)
@@ -116,6 +137,10 @@ static size_t check_file(const char *path)
 	   n.in_function);
 	ok(n.wrong == 0, "dieindex agrees with dwarf_getscopes at all %zu pcs (%zu wrong)", n.pcs,
 	   n.wrong);
+	ok(n.span_wrong == 0 && n.wide > n.pcs / 2,
+	   "the span of each pc holds the same scopes at both ends (%zu wrong); %zu of %zu spans "
+	   "are wider than the pc",
+	   n.span_wrong, n.wide, n.pcs);
 	(void)dwarf_end(dw);
 	(void)close(fd);
 	return n.deepest;
