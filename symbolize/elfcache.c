@@ -18,6 +18,7 @@
 #include "lib/base/cache.h"
 #include "lib/base/outfile.h"
 #include "symbolize/elfcopy.h"
+#include "symbolize/facts.h"
 #include "symbolize/internal.h"
 #include "symbolize/symcache.h"
 
@@ -281,6 +282,56 @@ static int find_symbolize_debuginfo(Dwfl_Module *mod, void **userdata, const cha
 	}
 	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
 					    debuglink_crc, debuginfo_file_name);
+}
+
+void elfcache_load_facts(struct elf_file *f)
+{
+	struct elfcache *c = f->owner;
+	struct file_facts facts;
+	struct stat st;
+
+	if (f->facts_tried)
+		return;
+	f->facts_tried = true;
+	if (!c || !c->cache || f->fd < 0 || !f->build_id[0] || fstat(f->fd, &st) != 0)
+		return;
+	f->facts_id = (struct facts_id){
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.size = (uint64_t)st.st_size,
+		.mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000 + (uint64_t)st.st_mtim.tv_nsec,
+		.ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000 + (uint64_t)st.st_ctim.tv_nsec,
+	};
+	f->facts_id_known = true;
+	if (facts_load(c->cache, f->build_id, &f->facts_id, &facts) < 0)
+		return;
+	if (facts.cfi_known && !f->cfi_checked) {
+		f->cfi_checked = true;
+		f->cfi_sane = facts.cfi_sane;
+	}
+	if (facts.classes_known && !f->classes_loaded) {
+		f->classes_loaded = true;
+		f->classes = facts.classes;
+		f->nclasses = facts.nclasses;
+		facts.classes = NULL;
+	}
+	facts_release(&facts);
+}
+
+int elfcache_keep_facts(struct elfcache *c, struct elf_file *f)
+{
+	struct file_facts facts = {
+		.cfi_known = f->cfi_checked,
+		.cfi_sane = f->cfi_sane,
+		.classes_known = f->classes_loaded,
+		.classes = f->classes,
+		.nclasses = f->nclasses,
+	};
+
+	if (!f->facts_dirty || !f->facts_id_known)
+		return 0;
+	f->facts_dirty = false;
+	return facts_save(c->cache, f->build_id, &f->facts_id, &facts);
 }
 
 int elfcache_keep_debug(struct elfcache *c, struct elf_file *f)

@@ -506,7 +506,11 @@ static void load_classes(struct elfcache *c, struct elf_file *f)
 	size_t cap = 0;
 	int n;
 
+	elfcache_load_facts(f);
+	if (f->classes_loaded)
+		return;
 	f->classes_loaded = true;
+	f->facts_dirty = true;
 	mod = f->syms_loaded ? NULL : elfcache_module(c, f);
 	n = mod ? dwfl_module_getsymtab(mod) : -1;
 	if (n < 0) {

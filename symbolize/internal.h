@@ -66,6 +66,11 @@ int kallsyms_map_core(int fd, struct kallsyms **ret);
 struct elfcache;
 struct cache;
 
+/* A file as it is now, for telling whether what a run kept of it is still its own (facts.h). */
+struct facts_id {
+	uint64_t dev, ino, size, mtime_ns, ctime_ns;
+};
+
 /* Which debug file a file's names come from: all zero for none found. */
 struct elf_debug_id {
 	uint64_t dev, ino, size, mtime_ns;
@@ -109,6 +114,9 @@ struct elf_file {
 	/* Its .eh_frame rules for the fast unwinder, made on first use (cfi.h). */
 	struct cfi_rules *cfi;
 	bool cfi_checked, cfi_sane; /* cfi_file_is_sane's answer, once asked */
+	/* Both answers as a run before left them (facts.h), and whether this run adds to them. */
+	struct facts_id facts_id;
+	bool facts_tried, facts_id_known, facts_dirty;
 };
 
 struct elf_symbol {
@@ -142,6 +150,16 @@ int elfcache_new(const char *debuginfo_path, struct cache *cache, struct elfcach
  * read the copy, and inflate nothing. Returns 0 or -errno.
  */
 int elfcache_keep_debug(struct elfcache *c, struct elf_file *f);
+
+/*
+ * Take f's facts (facts.h) from the cache, once, where a run before kept
+ * them for this very file: its CFI's sanity and its classed functions then
+ * need not be worked out again. Called before working either out.
+ */
+void elfcache_load_facts(struct elf_file *f);
+
+/* Keep what this run worked out of f's facts. Returns 0 or -errno. */
+int elfcache_keep_facts(struct elfcache *c, struct elf_file *f);
 
 /* Close every file. Free the Dwfls borrowing from it first. NULL-safe. */
 void elfcache_free(struct elfcache *c);

@@ -1092,6 +1092,9 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 		e = elfcache_keep_debug(s->files, f);
 		if (e < 0)
 			log_debug("%s: no inflated debug copy kept: %s", f->path, strerror(-e));
+		e = elfcache_keep_facts(s->files, f);
+		if (e < 0)
+			log_debug("%s: its facts not kept: %s", f->path, strerror(-e));
 	}
 	st.cached = s->cached - cached;
 	st.computed = s->computed - computed;

@@ -379,13 +379,6 @@ static int intern(struct writer *w, const char *s, uint32_t *ret)
 	return 0;
 }
 
-static int by_vaddr(const void *a, const void *b)
-{
-	const struct saved_entry *x = a, *y = b;
-
-	return x->vaddr < y->vaddr ? -1 : x->vaddr > y->vaddr;
-}
-
 /* One frame of either half, its strings interned for the new file. */
 static int put_frame(struct writer *w, const struct sym_frame *f, struct saved_frame *ret)
 {
@@ -400,13 +393,37 @@ static int put_frame(struct writer *w, const struct sym_frame *f, struct saved_f
 	return r;
 }
 
+/*
+ * The writer's strings start as the loaded file's, at the same offsets, each
+ * indexed once: its frames are then kept as they are, and only this run's
+ * strings are looked up (interning every frame again was a fifth of a run's
+ * CPU once a file held a few thousand functions' spans).
+ */
+static int writer_seed(struct writer *w, const char *strings, size_t len)
+{
+	int r = vec_reserve(&w->strings, &w->cap, len ? len : 1, 1);
+
+	if (r < 0)
+		return r;
+	if (!len) {
+		w->strings[w->len++] = '\0';
+		return 0;
+	}
+	memcpy(w->strings, strings, len);
+	w->len = len;
+	for (size_t off = 1; off < len && r == 0; off += strlen(strings + off) + 1)
+		r = hashmap_insert(&w->index, hash_bytes(strings + off, strlen(strings + off), 0),
+				   (uint32_t)off);
+	return r;
+}
+
 int symcache_save(struct symcache *sc)
 {
 	struct writer w = {0};
 	struct saved_header h = {0};
 	struct saved_entry *entries = NULL;
 	struct saved_frame *frames = NULL;
-	size_t nentries = sc->nentries + sc->nadded, nframes = 0, size;
+	size_t nentries = sc->nentries + sc->nadded, nframes = sc->nframes, size;
 	char *buf = NULL;
 	int r = 0;
 
@@ -414,27 +431,38 @@ int symcache_save(struct symcache *sc)
 		return 0;
 	entries = calloc(nentries, sizeof(*entries));
 	frames = calloc(sc->nframes + sc->nnew_frames + 1, sizeof(*frames));
-	if (!entries || !frames || vec_reserve(&w.strings, &w.cap, 1, 1) < 0) {
+	if (!entries || !frames) {
 		r = -ENOMEM;
 		goto out;
 	}
-	w.strings[w.len++] = '\0';
-	/* Both halves into one table, each entry's frames copied after the last. */
-	for (size_t i = 0; i < nentries && r == 0; i++) {
-		const bool old = i < sc->nentries;
-		const struct saved_entry *e = old ? &sc->entries[i] : &sc->added[i - sc->nentries];
-		struct sym_frame f[NAMES_MAX_FRAMES];
-		struct symcache_result res;
+	r = writer_seed(&w, sc->strings, sc->strings_len);
+	if (nframes)
+		memcpy(frames, sc->frames, nframes * sizeof(*frames));
+	/* Both halves merged in address order; the new entries' frames after the old. */
+	for (size_t i = 0, old = 0, new = 0; i < nentries &&r == 0; i++) {
+		const struct saved_entry *a = old < sc->nentries ? &sc->entries[old] : NULL;
+		const struct saved_entry *b = new < sc->nadded ? &sc->added[sc->order[new]] : NULL;
 
-		entries[i] = *e;
+		if (!b || (a && a->vaddr < b->vaddr)) {
+			if (!a)
+				break; /* not reached: i < nentries */
+			entries[i] = *a;
+			old++;
+			continue;
+		}
+		entries[i] = *b;
 		entries[i].frame_off = (uint32_t)nframes;
-		(void)symcache_find(sc, e->vaddr, f, NAMES_MAX_FRAMES, &res);
-		for (size_t j = 0; j < res.nframes && r == 0; j++)
-			r = put_frame(&w, &f[j], &frames[nframes++]);
+		for (size_t j = 0; j < b->nframes && r == 0; j++) {
+			const struct new_frame *nf = &sc->new_frames[b->frame_off + j];
+			struct sym_frame f = {nf->name, nf->system_name, nf->file, nf->start_line,
+					      nf->line};
+
+			r = put_frame(&w, &f, &frames[nframes++]);
+		}
+		new ++;
 	}
 	if (r < 0)
 		goto out;
-	qsort(entries, nentries, sizeof(*entries), by_vaddr);
 	memcpy(h.magic, names_magic, sizeof(h.magic));
 	(void)snprintf(h.build_id, sizeof(h.build_id), "%s", sc->build_id);
 	h.debug_dev = sc->debug.dev;

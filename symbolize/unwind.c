@@ -47,6 +47,7 @@ struct uproc {
 	uint64_t generation;	 /* of proc's maps when the tables were built */
 	struct umod *mods;	 /* code mappings, sorted by start */
 	size_t nmods, mods_cap;
+	size_t mod_hint;       /* the last found: a stack's frames are mostly in one file */
 	struct urange *ranges; /* files, sorted by start */
 	size_t nranges, ranges_cap;
 	Dwfl *dwfl;		  /* NULL until libdwfl is needed */
@@ -248,11 +249,18 @@ static bool map_bias(const struct elf_file *f, const struct proc_map *m, size_t 
 	return false;
 }
 
-static const struct umod *umod_find(const struct uproc *up, uint64_t pc)
+static const struct umod *umod_find(struct uproc *up, uint64_t pc)
 {
-	size_t lo = UPPER_BOUND(up->mods, up->nmods, struct umod, end, pc);
+	size_t lo = up->mod_hint;
 
-	return lo < up->nmods && up->mods[lo].start <= pc ? &up->mods[lo] : NULL;
+	if (lo < up->nmods && up->mods[lo].start <= pc && pc < up->mods[lo].end)
+		return &up->mods[lo];
+	lo = UPPER_BOUND(up->mods, up->nmods, struct umod, end, pc);
+	if (lo < up->nmods && up->mods[lo].start <= pc) {
+		up->mod_hint = lo;
+		return &up->mods[lo];
+	}
+	return NULL;
 }
 
 /* The file whose extent holds pc, as dwfl_addrmodule would find its module. */
@@ -448,7 +456,7 @@ static void fp_tail(struct unwind *u)
  * stopped otherwise, on a failed read, a rule it could not apply or a
  * zero return address, the rest of the stack is not known to be empty.
  */
-static void settle(struct unwind *u, const struct uproc *up, bool *ret_complete)
+static void settle(struct unwind *u, struct uproc *up, bool *ret_complete)
 {
 	size_t n = u->nframes;
 
@@ -752,7 +760,7 @@ static void verify(struct unwind *u, struct uproc *up, uint64_t pc, bool *ret_co
 }
 
 /* -v -v: where a fast walk left a stack incomplete, by file and offset. */
-static void log_cut(struct unwind *u, const struct uproc *up)
+static void log_cut(struct unwind *u, struct uproc *up)
 {
 	const struct session_frame *fr = &u->frames[u->nframes - 1];
 	const uint64_t at = fr->pc - (fr->caller ? 1 : 0);

@@ -232,10 +232,15 @@ bool proc_map_is_anon(const struct proc_map *m)
 
 struct proc_map *proc_map_find(struct proc *p, uint64_t addr)
 {
-	size_t i = first_ending_after(p, addr);
+	size_t i = p->map_hint;
 
-	if (i < p->nmaps && p->maps[i].start <= addr)
+	if (i < p->nmaps && p->maps[i].start <= addr && addr < p->maps[i].end)
 		return &p->maps[i];
+	i = first_ending_after(p, addr);
+	if (i < p->nmaps && p->maps[i].start <= addr) {
+		p->map_hint = i;
+		return &p->maps[i];
+	}
 	return NULL;
 }
 

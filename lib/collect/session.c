@@ -489,7 +489,7 @@ static int mapping_of(struct session *s, struct output *o, struct proc *p, struc
 		.pid = p->pid,
 	};
 	char id[2 * PROC_BUILD_ID_MAX + 1];
-	uint64_t hash = hash_u64(pm->serial, 0);
+	uint64_t hash;
 	uint32_t idx;
 	int r;
 
@@ -497,6 +497,7 @@ static int mapping_of(struct session *s, struct output *o, struct proc *p, struc
 		*ret = o->last.id;
 		return 0;
 	}
+	hash = hash_u64(pm->serial, 0);
 	o->last = (struct mapping_id){.serial = pm->serial};
 	r = VEC_PUSH_RESERVE(o->mappings, o->nmappings, o->mappings_cap);
 	if (r < 0)

@@ -367,16 +367,35 @@ static uint64_t location_hash(uint32_t mapping, uint32_t caller, uint64_t addres
 	return hash_u64(address, ((uint64_t)mapping << 1) | caller);
 }
 
+/*
+ * Where a location interned lately is remembered: every sample interns
+ * each of its frames, and a program's stacks repeat a few hundred
+ * addresses. An id found there is checked as the index would check it
+ * (locations are only ever added, and one re-mapped is re-indexed too).
+ */
+static uint32_t *recent_location(struct profile *p, uint32_t mapping, uint64_t address)
+{
+	uint64_t x = (address ^ ((uint64_t)mapping << 40)) * 0x9e3779b97f4a7c15ULL;
+
+	return &p->recent_locations[x >> 54];
+}
+
 int profile_intern_location(struct profile *p, uint32_t mapping, uint64_t address, uint32_t flags,
 			    uint32_t *ret_id)
 {
 	struct location_key key = {p, mapping, flags & PROFILE_LOCATION_CALLER, address};
-	uint64_t h = location_hash(mapping, key.flags, address);
+	uint32_t *recent = recent_location(p, mapping, address);
+	uint64_t h;
 	uint32_t idx;
 	int r;
 
+	if (*recent && *recent <= p->nlocations && location_eq(&key, *recent - 1)) {
+		*ret_id = *recent;
+		return 0;
+	}
+	h = location_hash(mapping, key.flags, address);
 	if (hashmap_find(&p->location_index, h, location_eq, &key, &idx)) {
-		*ret_id = idx + 1;
+		*ret_id = *recent = idx + 1;
 		return 0;
 	}
 	r = hashmap_insert(&p->location_index, h, (uint32_t)p->nlocations);
@@ -385,6 +404,8 @@ int profile_intern_location(struct profile *p, uint32_t mapping, uint64_t addres
 	r = profile_add_location(p, mapping, address, flags, NULL, 0, ret_id);
 	if (r < 0)
 		(void)hashmap_remove(&p->location_index, h, (uint32_t)p->nlocations);
+	else
+		*recent = *ret_id;
 	return r;
 }
 

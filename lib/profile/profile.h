@@ -117,6 +117,7 @@ struct profile {
 	/* Indexes for interning; private to profile.c. */
 	struct hashmap str_index, mapping_index, function_index, location_index, sample_index;
 	size_t comments_cap;
+	uint32_t recent_locations[1024]; /* interned lately, by address: id, 0 for none */
 };
 
 /* A new empty profile; caller owns, free with profile_free. NULL when out of memory. */

@@ -15,6 +15,7 @@
 
 #include "lib/base/cache.h"
 #include "symbolize/internal.h"
+#include "symbolize/facts.h"
 #include "symbolize/symcache.h"
 #include "tests/tap.h"
 
@@ -205,6 +206,74 @@ static void test_names(struct cache *c)
 	free(data);
 }
 
+/* A file's facts: kept for that very file only; anything amiss is no facts. */
+static void test_facts(struct cache *c)
+{
+	static const char id[] = "89abcdef0123456789abcdef0123456789abcdef";
+	static const char name[] = "facts-89abcdef0123456789abcdef0123456789abcdef";
+	struct facts_id file = {.dev = 8, .ino = 42, .size = 4096, .mtime_ns = 7, .ctime_ns = 9};
+	struct fn_range classes[2] = {{0x1000, 0x1040, FN_ENTRY}, {0x2000, 0x2100, FN_SWITCH}};
+	struct file_facts f = {.cfi_known = true,
+			       .cfi_sane = true,
+			       .classes_known = true,
+			       .classes = classes,
+			       .nclasses = 2},
+			  got;
+	char *data;
+	size_t len;
+
+	ok(facts_load(c, id, &file, &got) == -ENOENT, "no facts before a run kept them");
+	ok(facts_save(c, id, &file, &f) == 0 && facts_load(c, id, &file, &got) == 0 &&
+		   got.cfi_known && got.cfi_sane && got.classes_known && got.nclasses == 2 &&
+		   got.classes[1].start == 0x2000 && got.classes[1].end == 0x2100 &&
+		   got.classes[1].class == FN_SWITCH && got.classes[0].class == FN_ENTRY,
+	   "a run's facts are the next run's");
+	facts_release(&got);
+	f.cfi_sane = false;
+	f.classes_known = false;
+	ok(facts_save(c, id, &file, &f) == 0 && facts_load(c, id, &file, &got) == 0 &&
+		   got.cfi_known && !got.cfi_sane && !got.classes_known && got.nclasses == 0,
+	   "an insane CFI is kept as such, and what is not known stays unknown");
+	facts_release(&got);
+	f = (struct file_facts){.cfi_known = true,
+				.cfi_sane = true,
+				.classes_known = true,
+				.classes = classes,
+				.nclasses = 2};
+	(void)facts_save(c, id, &file, &f);
+	file.ctime_ns++;
+	ok(facts_load(c, id, &file, &got) == -ESTALE,
+	   "the facts of a file changed since (its ctime) are not used");
+	file.ctime_ns--;
+	ok(facts_load(c, "0123", &file, &got) < 0, "nor another build's");
+
+	if (cache_read(c, name, 1 << 20, &data, &len) < 0)
+		abort();
+	for (int damage = 0; damage < 4; damage++) {
+		static const char *const what[] = {"cut short", "of another version",
+						   "with a function that ends before it starts",
+						   "with a class that is none"};
+		/* After the 104-byte header, the first class: start, end, class. */
+		const uint64_t backwards = 0x900;
+		const uint32_t none = 77;
+		char *copy = malloc(len);
+
+		memcpy(copy, data, len);
+		if (damage == 1)
+			copy[7] = '9';
+		else if (damage == 2)
+			memcpy(copy + 104 + 8, &backwards, 8);
+		else if (damage == 3)
+			memcpy(copy + 104 + 16, &none, 4);
+		if (cache_write(c, name, copy, damage == 0 ? len - 1 : len) < 0)
+			abort();
+		ok(facts_load(c, id, &file, &got) == -EBADMSG && !got.classes,
+		   "a facts file %s is not used", what[damage]);
+		free(copy);
+	}
+	free(data);
+}
+
 int main(void)
 {
 	struct cache *c;
@@ -216,6 +285,7 @@ int main(void)
 		abort();
 	test_files(c);
 	test_names(c);
+	test_facts(c);
 	cache_free(c);
 	{
 		char cmd[300];
