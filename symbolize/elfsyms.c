@@ -286,9 +286,31 @@ static int name_plt(struct reader *rd, Elf *elf, const char *section, const stru
 	return 0;
 }
 
+static const char *const plt_sections[] = {".plt", ".plt.sec", ".plt.got"};
+
+bool elfcache_in_plt(struct elf_file *f, GElf_Addr vaddr)
+{
+	if (!f->plts_read) {
+		f->plts_read = true;
+		for (size_t i = 0; i < sizeof(plt_sections) / sizeof(plt_sections[0]) && f->elf;
+		     i++) {
+			GElf_Shdr sh;
+
+			if (find_section(f->elf, plt_sections[i], &sh) &&
+			    sh.sh_size <= UINT64_MAX - sh.sh_addr) {
+				f->plts[i][0] = sh.sh_addr;
+				f->plts[i][1] = sh.sh_addr + sh.sh_size;
+			}
+		}
+	}
+	for (size_t i = 0; i < sizeof(plt_sections) / sizeof(plt_sections[0]); i++)
+		if (vaddr >= f->plts[i][0] && vaddr < f->plts[i][1])
+			return true;
+	return false;
+}
+
 static int name_plts(struct reader *rd, Elf *elf)
 {
-	static const char *const sections[] = {".plt", ".plt.sec", ".plt.got"};
 	struct slot_rela *slots = NULL;
 	size_t n = 0, cap = 0;
 	GElf_Ehdr eh;
@@ -302,8 +324,8 @@ static int name_plts(struct reader *rd, Elf *elf)
 		r = read_slots(elf, ".rela.dyn", &slots, &n, &cap);
 	if (r == 0 && n > 1)
 		qsort(slots, n, sizeof(*slots), by_offset);
-	for (size_t i = 0; r == 0 && n && i < sizeof(sections) / sizeof(sections[0]); i++)
-		r = name_plt(rd, elf, sections[i], slots, n);
+	for (size_t i = 0; r == 0 && n && i < sizeof(plt_sections) / sizeof(plt_sections[0]); i++)
+		r = name_plt(rd, elf, plt_sections[i], slots, n);
 	free(slots);
 	return r;
 }

@@ -114,6 +114,9 @@ struct elf_file {
 	/* Its .eh_frame rules for the fast unwinder, made on first use (cfi.h). */
 	struct cfi_rules *cfi;
 	bool cfi_checked, cfi_sane; /* cfi_file_is_sane's answer, once asked */
+	/* Where its PLT sections lie (elfcache_in_plt), read on first use. */
+	GElf_Addr plts[3][2];
+	bool plts_read;
 	/* Both answers as a run before left them (facts.h), and whether this run adds to them. */
 	struct facts_id facts_id;
 	bool facts_tried, facts_id_known, facts_dirty;
@@ -251,6 +254,14 @@ void elfcache_trim(struct elfcache *c, const Dwfl_Module *keep);
  */
 const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr vaddr,
 			    GElf_Addr *ret_offset);
+
+/*
+ * Is vaddr in one of f's PLT sections (.plt, .plt.sec, .plt.got), where
+ * every NAME@plt entry lies? Read from the section headers once: asking it
+ * first spares the unwinder loading a whole symbol table (libnode's: a
+ * tenth of a node recording) for code that is no PLT entry.
+ */
+bool elfcache_in_plt(struct elf_file *f, GElf_Addr vaddr);
 
 /*
  * elfcache_symbol, and the addresses [span[0], span[1]) around vaddr that

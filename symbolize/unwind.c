@@ -615,6 +615,8 @@ static bool pushes_nothing(struct unwind *u, const struct umod *m, uint64_t at)
 
 	if (elfcache_fn_class(u->files, m->f, at - m->bias) == FN_ENTRY)
 		return true;
+	if (!elfcache_in_plt(m->f, at - m->bias))
+		return false;
 	sym = elfcache_symbol(u->files, m->f, at - m->bias, &off);
 	len = sym ? strlen(sym) : 0;
 	return off == 0 && len > 4 && strcmp(sym + len - 4, "@plt") == 0;
