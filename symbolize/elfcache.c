@@ -376,6 +376,11 @@ const struct elf_debug_id *elfcache_debug_id(struct elfcache *c, struct elf_file
 	return &f->debug_id;
 }
 
+struct cache *elfcache_cache(struct elfcache *c)
+{
+	return c->cache;
+}
+
 const Dwfl_Callbacks *elfcache_unwind_callbacks(struct elfcache *c)
 {
 	return &c->unwind_callbacks;
@@ -425,7 +430,7 @@ static void file_free(struct elf_file *f)
 		(void)close(f->fd);
 	free(f->image);
 	free(f->loads);
-	free(f->syms);
+	elfcache_forget_symbols(f);
 	for (size_t i = 0; i < f->nowned_names; i++)
 		free(f->owned_names[i]);
 	free(f->owned_names);
@@ -753,10 +758,7 @@ void elfcache_trim(struct elfcache *c, const Dwfl_Module *keep)
 		if (!f->dwfl || (keep && f->mod == keep))
 			continue;
 		/* Its names are libdwfl's, in the module's ELF handles. */
-		free(f->syms);
-		f->syms = NULL;
-		f->nsyms = 0;
-		f->syms_loaded = false;
+		elfcache_forget_symbols(f);
 		for (size_t j = 0; j < f->nowned_names; j++)
 			free(f->owned_names[j]);
 		f->nowned_names = 0;

@@ -17,7 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "lib/base/cache.h"
 #include "lib/base/search.h"
 #include "lib/base/vec.h"
 #include "symbolize/internal.h"
@@ -360,12 +364,208 @@ static void settle(struct elf_file *f, const struct reader *rd)
 	}
 }
 
+/* The saved table: a header, the symbols sorted by address, their names. */
+#define SYMS_PREFIX "syms-"
+#define SYMS_MAX_FILE ((size_t)256 << 20)
+#define SYMS_MAX_TOTAL ((uint64_t)512 << 20) /* all of them: the oldest go first */
+
+static const char syms_magic[8] = "cprofsy1";
+
+struct saved_syms_header {
+	char magic[8];
+	char build_id[48];
+	struct facts_id id;
+	uint64_t debug_dev, debug_ino, debug_size, debug_mtime_ns, debug_self;
+	uint64_t nsyms, strings_len;
+};
+
+struct saved_sym {
+	uint64_t addr, end;
+	uint32_t name, label;
+};
+
+static void header_of(struct saved_syms_header *h, const char *build_id, const struct facts_id *id,
+		      const struct elf_debug_id *debug, uint64_t nsyms, uint64_t strings_len)
+{
+	*h = (struct saved_syms_header){
+		.id = *id,
+		.debug_dev = debug->dev,
+		.debug_ino = debug->ino,
+		.debug_size = debug->size,
+		.debug_mtime_ns = debug->mtime_ns,
+		.debug_self = debug->self,
+		.nsyms = nsyms,
+		.strings_len = strings_len,
+	};
+	memcpy(h->magic, syms_magic, sizeof(h->magic));
+	(void)snprintf(h->build_id, sizeof(h->build_id), "%s", build_id);
+}
+
+int elfsyms_parse(const void *data, size_t len, const char *build_id, const struct facts_id *id,
+		  const struct elf_debug_id *debug, struct elf_symbol **ret, size_t *ret_n)
+{
+	const unsigned char *p = data;
+	struct saved_syms_header h, want;
+	const char *strings;
+	struct elf_symbol *syms;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (len < sizeof(h))
+		return -EBADMSG;
+	memcpy(&h, p, sizeof(h));
+	header_of(&want, build_id, id, debug, h.nsyms, h.strings_len);
+	if (memcmp(h.magic, want.magic, sizeof(h.magic)) != 0 ||
+	    memcmp(h.build_id, want.build_id, sizeof(h.build_id)) != 0 ||
+	    h.nsyms > len / sizeof(struct saved_sym) || h.strings_len > len || !h.strings_len ||
+	    len != sizeof(h) + h.nsyms * sizeof(struct saved_sym) + h.strings_len)
+		return -EBADMSG;
+	if (memcmp(&h, &want, sizeof(h)) != 0)
+		return -ESTALE;
+	strings = (const char *)p + sizeof(h) + h.nsyms * sizeof(struct saved_sym);
+	if (strings[h.strings_len - 1])
+		return -EBADMSG;
+	syms = h.nsyms ? calloc(h.nsyms, sizeof(*syms)) : NULL;
+	if (h.nsyms && !syms)
+		return -ENOMEM;
+	for (size_t i = 0; i < h.nsyms; i++) {
+		struct saved_sym s;
+
+		memcpy(&s, p + sizeof(h) + i * sizeof(s), sizeof(s));
+		/* Sorted, each reaching past its start, as settle() leaves them. */
+		if (s.end <= s.addr || s.name >= h.strings_len || s.label > 1 ||
+		    (i && s.addr <= syms[i - 1].addr)) {
+			free(syms);
+			return -EBADMSG;
+		}
+		syms[i] = (struct elf_symbol){s.addr, s.end, strings + s.name, s.label};
+	}
+	*ret = syms;
+	*ret_n = h.nsyms;
+	return 0;
+}
+
+int elfsyms_serialize(const struct elf_symbol *syms, size_t n, const char *build_id,
+		      const struct facts_id *id, const struct elf_debug_id *debug, void **ret,
+		      size_t *ret_len)
+{
+	struct saved_syms_header h;
+	size_t strings_len = 1, size, off;
+	unsigned char *buf;
+
+	for (size_t i = 0; i < n; i++)
+		strings_len += strlen(syms[i].name) + 1;
+	if (strings_len > UINT32_MAX)
+		return -E2BIG;
+	size = sizeof(h) + n * sizeof(struct saved_sym) + strings_len;
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	header_of(&h, build_id, id, debug, n, strings_len);
+	memcpy(buf, &h, sizeof(h));
+	off = sizeof(h) + n * sizeof(struct saved_sym);
+	buf[off] = '\0';
+	for (size_t i = 0, name = 1; i < n; i++) {
+		size_t l = strlen(syms[i].name) + 1;
+		struct saved_sym s = {syms[i].addr, syms[i].end, (uint32_t)name, syms[i].label};
+
+		memcpy(buf + sizeof(h) + i * sizeof(s), &s, sizeof(s));
+		memcpy(buf + off + name, syms[i].name, l);
+		name += l;
+	}
+	*ret = buf;
+	*ret_len = size;
+	return 0;
+}
+
+static void syms_file_name(char out[sizeof(SYMS_PREFIX) + 48], const struct elf_file *f)
+{
+	(void)snprintf(out, sizeof(SYMS_PREFIX) + 48, SYMS_PREFIX "%s", f->build_id);
+}
+
+/* f's table as a run before kept it, mapped in place; false when there is none to use. */
+static bool load_saved_symbols(struct elfcache *c, struct elf_file *f)
+{
+	char name[sizeof(SYMS_PREFIX) + 48];
+	struct cache *cache = elfcache_cache(c);
+	struct elf_symbol *syms;
+	struct stat st;
+	size_t n;
+	void *map;
+	int fd;
+
+	elfcache_load_facts(f); /* the file's identity, taken once */
+	if (!cache || !f->facts_id_known)
+		return false;
+	syms_file_name(name, f);
+	fd = cache_open_file(cache, name);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > SYMS_MAX_FILE) {
+		(void)close(fd);
+		return false;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	(void)close(fd);
+	if (map == MAP_FAILED)
+		return false;
+	if (elfsyms_parse(map, (size_t)st.st_size, f->build_id, &f->facts_id,
+			  elfcache_debug_id(c, f), &syms, &n) < 0) {
+		(void)munmap(map, (size_t)st.st_size);
+		return false;
+	}
+	cache_touch(cache, name);
+	f->syms = syms;
+	f->nsyms = n;
+	f->syms_map = map;
+	f->syms_map_len = (size_t)st.st_size;
+	return true;
+}
+
+int elfcache_keep_symbols(struct elfcache *c, struct elf_file *f)
+{
+	char name[sizeof(SYMS_PREFIX) + 48];
+	struct cache *cache = elfcache_cache(c);
+	size_t len;
+	void *buf;
+	int r;
+
+	if (!f->syms_dirty || !cache || !f->facts_id_known || !f->build_id[0])
+		return 0;
+	f->syms_dirty = false;
+	r = elfsyms_serialize(f->syms, f->nsyms, f->build_id, &f->facts_id, elfcache_debug_id(c, f),
+			      &buf, &len);
+	if (r < 0)
+		return r;
+	syms_file_name(name, f);
+	r = len <= SYMS_MAX_FILE ? cache_write(cache, name, buf, len) : 0;
+	free(buf);
+	if (r == 0)
+		r = cache_trim(cache, SYMS_PREFIX, SYMS_MAX_TOTAL);
+	return r;
+}
+
+void elfcache_forget_symbols(struct elf_file *f)
+{
+	free(f->syms);
+	f->syms = NULL;
+	f->nsyms = 0;
+	f->syms_loaded = false;
+	f->syms_dirty = false;
+	if (f->syms_map)
+		(void)munmap(f->syms_map, f->syms_map_len);
+	f->syms_map = NULL;
+}
+
 static void load_symbols(struct elfcache *c, struct elf_file *f)
 {
-	Dwfl_Module *mod = elfcache_module(c, f);
+	Dwfl_Module *mod;
 	struct reader rd = {.f = f};
 
 	f->syms_loaded = true;
+	if (load_saved_symbols(c, f))
+		return;
+	mod = elfcache_module(c, f);
 	if (!mod || read_symtab(&rd, mod) < 0)
 		goto out;
 	/* Symbols first: an IRELATIVE slot is named after one. */
@@ -375,8 +575,10 @@ static void load_symbols(struct elfcache *c, struct elf_file *f)
 		goto out;
 	qsort(rd.raw, rd.n, sizeof(*rd.raw), by_addr);
 	f->syms = calloc(rd.n, sizeof(*f->syms));
-	if (f->syms)
+	if (f->syms) {
 		settle(f, &rd);
+		f->syms_dirty = true;
+	}
 out:
 	free(rd.raw);
 }

@@ -114,6 +114,11 @@ struct elf_file {
 	/* Its .eh_frame rules for the fast unwinder, made on first use (cfi.h). */
 	struct cfi_rules *cfi;
 	bool cfi_checked, cfi_sane; /* cfi_file_is_sane's answer, once asked */
+	/* The saved table the symbols' names point into (elfsyms.c), or NULL; and whether to save.
+	 */
+	void *syms_map;
+	size_t syms_map_len;
+	bool syms_dirty;
 	/* Where its PLT sections lie (elfcache_in_plt), read on first use. */
 	GElf_Addr plts[3][2];
 	bool plts_read;
@@ -262,6 +267,32 @@ const char *elfcache_symbol(struct elfcache *c, struct elf_file *f, GElf_Addr va
  * tenth of a node recording) for code that is no PLT entry.
  */
 bool elfcache_in_plt(struct elf_file *f, GElf_Addr vaddr);
+
+/*
+ * f's sorted symbol table is kept in cprof's cache (syms-BUILDID) for that
+ * very file and debug file (facts.h's rules): libnode's took a fifth of a
+ * node recording to read and sort, for each run that met a new function.
+ * Keep it if this run built it (0 or -errno); forget the table (its names
+ * point into the saved one) before the file or its Dwfl goes.
+ */
+int elfcache_keep_symbols(struct elfcache *c, struct elf_file *f);
+
+/* The cache directory c keeps files in; NULL when none. */
+struct cache *elfcache_cache(struct elfcache *c);
+void elfcache_forget_symbols(struct elf_file *f);
+
+/*
+ * A saved table: its symbols, names pointing into data (exposed for tests).
+ * Returns 0 and *ret (caller frees), -ESTALE for another file's, -EBADMSG
+ * when damaged or of another version, or -ENOMEM.
+ */
+int elfsyms_parse(const void *data, size_t len, const char *build_id, const struct facts_id *id,
+		  const struct elf_debug_id *debug, struct elf_symbol **ret, size_t *ret_n);
+
+/* The file elfsyms_parse reads, of syms[0..n). Returns 0 and *ret, *ret_len (caller frees). */
+int elfsyms_serialize(const struct elf_symbol *syms, size_t n, const char *build_id,
+		      const struct facts_id *id, const struct elf_debug_id *debug, void **ret,
+		      size_t *ret_len);
 
 /*
  * elfcache_symbol, and the addresses [span[0], span[1]) around vaddr that

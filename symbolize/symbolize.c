@@ -1095,6 +1095,9 @@ int symbolize_profile(struct symbolize *s, struct profile *p, struct symbolize_s
 		e = elfcache_keep_facts(s->files, f);
 		if (e < 0)
 			log_debug("%s: its facts not kept: %s", f->path, strerror(-e));
+		e = elfcache_keep_symbols(s->files, f);
+		if (e < 0)
+			log_debug("%s: its symbols not kept: %s", f->path, strerror(-e));
 	}
 	st.cached = s->cached - cached;
 	st.computed = s->computed - computed;

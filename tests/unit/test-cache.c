@@ -274,6 +274,64 @@ static void test_facts(struct cache *c)
 	free(data);
 }
 
+/* A file's saved symbol table: read back whole for that file only; anything amiss is none. */
+static void test_symbols(void)
+{
+	static const char id[] = "fedcba9876543210fedcba9876543210fedcba98";
+	struct facts_id file = {.dev = 8, .ino = 43, .size = 8192, .mtime_ns = 1, .ctime_ns = 2};
+	struct elf_debug_id debug = {.dev = 8, .ino = 44, .size = 100, .mtime_ns = 3};
+	struct elf_symbol syms[3] = {{0x1000, 0x1040, "main", false},
+				     {0x1040, 0x1100, "_Z5innerv", false},
+				     {0x2000, 0x2010, "memcpy@plt", true}},
+			  *got;
+	size_t len, n;
+	char *data;
+
+	if (elfsyms_serialize(syms, 3, id, &file, &debug, (void **)&data, &len) < 0)
+		abort();
+	ok(elfsyms_parse(data, len, id, &file, &debug, &got, &n) == 0 && n == 3 &&
+		   got[1].addr == 0x1040 && got[1].end == 0x1100 &&
+		   strcmp(got[1].name, "_Z5innerv") == 0 &&
+		   strcmp(got[2].name, "memcpy@plt") == 0 && got[2].label && !got[0].label,
+	   "a saved symbol table reads back whole");
+	free(got);
+	file.ctime_ns++;
+	ok(elfsyms_parse(data, len, id, &file, &debug, &got, &n) == -ESTALE && !got,
+	   "not for the file changed since");
+	file.ctime_ns--;
+	debug.mtime_ns++;
+	ok(elfsyms_parse(data, len, id, &file, &debug, &got, &n) == -ESTALE,
+	   "nor for another debug file");
+	debug.mtime_ns--;
+	ok(elfsyms_parse(data, len, "0123", &file, &debug, &got, &n) == -EBADMSG,
+	   "nor for another build");
+	for (int damage = 0; damage < 5; damage++) {
+		static const char *const what[] = {"cut short", "of another version",
+						   "out of order", "with a name past its strings",
+						   "with its last name unterminated"};
+		/* After the 152-byte header, 24 bytes a symbol: address, end, name, label. */
+		const uint64_t early = 0x800;
+		const uint32_t far = 1u << 30;
+		char *copy = malloc(len);
+
+		memcpy(copy, data, len);
+		if (damage == 1)
+			copy[7] = '9';
+		else if (damage == 2)
+			memcpy(copy + 152 + 24, &early, 8); /* the second before the first */
+		else if (damage == 3)
+			memcpy(copy + 152 + 16, &far, 4);
+		else if (damage == 4)
+			copy[len - 1] = 'x';
+		ok(elfsyms_parse(copy, damage == 0 ? len - 1 : len, id, &file, &debug, &got, &n) ==
+				   -EBADMSG &&
+			   !got,
+		   "a saved symbol table %s is not used", what[damage]);
+		free(copy);
+	}
+	free(data);
+}
+
 int main(void)
 {
 	struct cache *c;
@@ -286,6 +344,7 @@ int main(void)
 	test_files(c);
 	test_names(c);
 	test_facts(c);
+	test_symbols();
 	cache_free(c);
 	{
 		char cmd[300];
