@@ -113,9 +113,20 @@ static void put_varint(ProtobufCBuffer *b, uint64_t v)
 /* One element of a repeated message field: tag, length, then the message. */
 static void put_message(ProtobufCBuffer *b, unsigned field, const ProtobufCMessage *m)
 {
+	/*
+	 * Packed whole and appended once where it fits: protobuf-c appends a
+	 * packed repeated field one varint at a time, and a sample's location
+	 * ids were 7 % of a node recording's instructions that way.
+	 */
+	uint8_t flat[4096];
+	size_t size = protobuf_c_message_get_packed_size(m);
+
 	put_varint(b, (uint64_t)field << 3 | 2);
-	put_varint(b, protobuf_c_message_get_packed_size(m));
-	(void)protobuf_c_message_pack_to_buffer(m, b);
+	put_varint(b, size);
+	if (size <= sizeof(flat))
+		b->append(b, protobuf_c_message_pack(m, flat), flat);
+	else
+		(void)protobuf_c_message_pack_to_buffer(m, b);
 }
 
 /* Scratch arrays reused from one element to the next. */
