@@ -105,7 +105,11 @@ start_record() {
 	$wrapper "$CPROF" -v "$@" 2>"$tmp/started" &
 	rec=$!
 	grep -q -m1 "recording" "$tmp/started"
-	cat "$tmp/started" >"$err" &
+	# Made here, not by the copy's redirection: a caller may read it before the
+	# background shell has opened it (an ASan run's periodic test did, and
+	# counted nothing).
+	: >"$err"
+	cat "$tmp/started" >>"$err" &
 }
 
 # help_options CMD: the options cprof CMD --help lists (cprof's own without
