@@ -301,6 +301,22 @@ static struct dieindex *cu_index(struct symbolize *s, Dwfl_Module *mod, Dwarf_Di
 	return s->cus[s->ncus++].index;
 }
 
+/* Narrow span to its part within [lo, hi). */
+static void narrow(uint64_t span[2], uint64_t lo, uint64_t hi)
+{
+	if (lo > span[0])
+		span[0] = lo;
+	if (hi < span[1])
+		span[1] = hi;
+}
+
+/* Only pc itself is known to have pc's answer. */
+static void exactly(uint64_t span[2], uint64_t pc)
+{
+	span[0] = pc;
+	span[1] = pc + 1;
+}
+
 /*
  * Narrow span to the addresses around pc (DWARF's) with the same rows of
  * cu's line table at or below them, so the same row for any lookup: from
@@ -314,8 +330,7 @@ static void row_span(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Addr span[2])
 	Dwarf_Addr a;
 
 	if (dwarf_getsrclines(cu, &lines, &n) != 0) {
-		span[0] = pc;
-		span[1] = pc + 1;
+		exactly(span, pc);
 		return;
 	}
 	for (hi = n; lo < hi;) {
@@ -378,14 +393,10 @@ static void arange_span(Dwarf *dbg, Dwarf_Addr pc, Dwarf_Addr span[2])
 		start = end;
 		end = next;
 	}
-	if (start > span[0])
-		span[0] = start;
-	if (end < span[1])
-		span[1] = end;
+	narrow(span, start, end);
 	return;
 exact:
-	span[0] = pc;
-	span[1] = pc + 1;
+	exactly(span, pc);
 }
 
 /*
@@ -433,8 +444,7 @@ static Dwarf_Die *unit_at(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vadd
 	}
 	if (!u->index || !curanges_lookup(u->index, dbg, vaddr - *ret_bias, mem))
 		return NULL;
-	span[0] = vaddr - *ret_bias;
-	span[1] = span[0] + 1;
+	exactly(span, vaddr - *ret_bias);
 	if ((line = dwarf_getsrc_die(mem, vaddr - *ret_bias))) {
 		(void)dwarf_lineno(line, ret_line);
 		*ret_file = dwarf_linesrc(line, NULL, NULL);
@@ -526,8 +536,7 @@ static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vad
 	const char *file = NULL;
 	Dwarf_Files *files = NULL;
 
-	ret_span[0] = vaddr;
-	ret_span[1] = vaddr + 1;
+	exactly(ret_span, vaddr);
 	cu = unit_at(s, mod, vaddr, &cu_mem, &bias, &line, &file, span);
 	if (!cu)
 		return 0;
@@ -538,10 +547,7 @@ static size_t dwarf_frames(struct symbolize *s, Dwfl_Module *mod, Dwarf_Addr vad
 		size_t k = dieindex_lookup(index, vaddr - bias, offs, MAX_INLINE, scopes_span);
 
 		/* What follows depends on the unit, the row and the scopes alone. */
-		if (scopes_span[0] > span[0])
-			span[0] = scopes_span[0];
-		if (scopes_span[1] < span[1])
-			span[1] = scopes_span[1];
+		narrow(span, scopes_span[0], scopes_span[1]);
 		if (span[0] + bias <= vaddr && vaddr - bias < span[1] &&
 		    span[1] <= UINT64_MAX - bias) {
 			ret_span[0] = span[0] + bias;
@@ -638,10 +644,7 @@ static size_t compute_names(struct symbolize *s, struct elf_file *f, Dwfl_Module
 	}
 	*res = (struct symcache_result){.dwarf = n > 0};
 	sym = elfcache_symbol_span(s->files, f, vaddr, &off, sym_span);
-	if (sym_span[0] > span[0])
-		span[0] = sym_span[0];
-	if (sym_span[1] < span[1])
-		span[1] = sym_span[1];
+	narrow(span, sym_span[0], sym_span[1]);
 	if (sym) {
 		res->sym_offset = off;
 		res->has_sym_offset = true;
