@@ -24,6 +24,7 @@
 struct counts {
 	size_t pcs, in_function, deepest, wrong;
 	size_t span_wrong, wide; /* spans whose ends libdw answers otherwise; spans past pc */
+	size_t first_checked, first_walked; /* CUs; of them, named walking one function */
 };
 
 static bool is_function(int tag)
@@ -59,7 +60,7 @@ static size_t expected(Dwarf_Die *cu, Dwarf_Addr pc, Dwarf_Off *out)
 	return k;
 }
 
-static void check_pc(const struct dieindex *x, Dwarf_Die *cu, Dwarf_Addr pc, struct counts *n)
+static void check_pc(struct dieindex *x, Dwarf_Die *cu, Dwarf_Addr pc, struct counts *n)
 {
 	Dwarf_Off want[MAX_SCOPES], got[MAX_SCOPES], end[MAX_SCOPES];
 	Dwarf_Addr span[2];
@@ -98,6 +99,25 @@ static void check_pc(const struct dieindex *x, Dwarf_Die *cu, Dwarf_Addr pc, str
 		       (uint64_t)pc, nw, nw ? (uint64_t)want[0] : 0, ng, ng ? (uint64_t)got[0] : 0);
 }
 
+/*
+ * The first address of cu in a function is named after walking the inside
+ * of that one function alone (dieindex.c's levels), where the CU has more.
+ */
+static void first_function(struct dieindex *x, Dwarf_Die *cu, struct counts *n)
+{
+	Dwarf_Addr base, low, high, span[2];
+	Dwarf_Off got[MAX_SCOPES];
+	ptrdiff_t r = 0;
+
+	while ((r = dwarf_ranges(cu, r, &base, &low, &high)) > 0)
+		for (Dwarf_Addr pc = low; pc < high && pc - low < (1u << 20); pc++)
+			if (dieindex_lookup(x, pc, got, MAX_SCOPES, span) > 0) {
+				n->first_walked += dieindex_expanded(x) == 1;
+				n->first_checked++;
+				return;
+			}
+}
+
 /* Returns the deepest chain of functions met. */
 static size_t check_file(const char *path)
 {
@@ -127,6 +147,7 @@ static size_t check_file(const char *path)
 			continue;
 		}
 		ncus++;
+		first_function(x, &cu, &n);
 		/* Every byte the CU covers, and one past each of its ranges. */
 		while ((r = dwarf_ranges(&cu, r, &base, &low, &high)) > 0)
 			for (Dwarf_Addr pc = low; pc <= high && pc - low < (1u << 20); pc++)
@@ -135,6 +156,9 @@ static size_t check_file(const char *path)
 	}
 	ok(ncus > 0 && n.in_function > 0, "%s: %zu CUs, %zu pcs in functions", path, ncus,
 	   n.in_function);
+	ok(n.first_checked > 0 && n.first_walked == n.first_checked,
+	   "the first function of a CU is named with its inside alone walked (%zu of %zu CUs)",
+	   n.first_walked, n.first_checked);
 	ok(n.wrong == 0, "dieindex agrees with dwarf_getscopes at all %zu pcs (%zu wrong)", n.pcs,
 	   n.wrong);
 	ok(n.span_wrong == 0 && n.wide > n.pcs / 2,
