@@ -69,8 +69,9 @@ struct symcache {
 	char file[sizeof(NAMES_PREFIX) + 48];
 	char build_id[41];
 	struct elf_debug_id debug;
-	/* What was loaded: views into blob, checked by symcache_parse. */
-	char *blob;
+	/* What was loaded: views into the mapped file, checked by symcache_parse. */
+	const void *map;
+	size_t map_len;
 	const struct saved_entry *entries;
 	size_t nentries;
 	const struct saved_frame *frames;
@@ -148,7 +149,6 @@ int symcache_open(struct cache *c, const char *build_id, const struct elf_debug_
 		  struct symcache **ret)
 {
 	struct symcache *sc = calloc(1, sizeof(*sc));
-	size_t len;
 	int r;
 
 	if (!sc)
@@ -158,18 +158,20 @@ int symcache_open(struct cache *c, const char *build_id, const struct elf_debug_
 	(void)snprintf(sc->build_id, sizeof(sc->build_id), "%s", build_id);
 	(void)snprintf(sc->file, sizeof(sc->file), NAMES_PREFIX "%s", build_id);
 	if (c && strspn(build_id, "0123456789abcdef") == strlen(build_id) && *build_id) {
-		r = cache_read(c, sc->file, NAMES_MAX_FILE, &sc->blob, &len);
-		/* 8-aligned views into the file: malloc's blocks are 16-aligned. */
+		r = cache_map(c, sc->file, NAMES_MAX_FILE, &sc->map, &sc->map_len);
+		/* 8-aligned views into the file: a map is page-aligned. */
 		if (r == 0)
-			r = symcache_parse(sc->blob, len, build_id, debug, sc);
+			r = symcache_parse(sc->map, sc->map_len, build_id, debug, sc);
 		if (r == 0)
 			cache_touch(c, sc->file); /* recently used: trimmed last */
 		if (r < 0 && r != -ENOENT)
 			log_debug("%s: not used: %s", sc->file, strerror(-r));
 		if (r < 0) {
-			free(sc->blob);
-			sc->blob = NULL;
+			cache_unmap(sc->map, sc->map_len);
+			sc->map = NULL;
 			sc->nentries = sc->nframes = 0;
+			sc->strings = NULL;
+			sc->strings_len = 0;
 		}
 	}
 	*ret = sc;
@@ -184,7 +186,7 @@ void symcache_free(struct symcache *sc)
 	free(sc->new_frames);
 	free(sc->added);
 	free(sc->order);
-	free(sc->blob);
+	cache_unmap(sc->map, sc->map_len);
 	free(sc);
 }
 
@@ -331,9 +333,18 @@ int symcache_add(struct symcache *sc, uint64_t vaddr, const uint64_t span[2],
 	return 0;
 }
 
-/* Writing: the strings of both halves, each once. */
+/*
+ * Writing: the strings of both halves, each once. The loaded file's stay
+ * where they are, at their offsets; this run's new ones follow them, from
+ * offset base. Each loaded string is indexed once: its frames are then
+ * kept as they are, and only this run's strings are looked up (interning
+ * every frame again was a fifth of a run's CPU once a file held a few
+ * thousand functions' spans).
+ */
 struct writer {
-	char *strings;
+	const char *old; /* the loaded strings, base bytes */
+	size_t base;
+	char *strings; /* the new ones */
 	size_t len, cap;
 	struct hashmap index;
 };
@@ -343,11 +354,16 @@ struct str_key {
 	const char *s;
 };
 
+static const char *writer_string(const struct writer *w, uint32_t off)
+{
+	return off < w->base ? w->old + off : w->strings + (off - w->base);
+}
+
 static bool str_eq(const void *ctx, uint32_t idx)
 {
 	const struct str_key *k = ctx;
 
-	return strcmp(k->w->strings + idx, k->s) == 0;
+	return strcmp(writer_string(k->w, idx), k->s) == 0;
 }
 
 static int intern(struct writer *w, const char *s, uint32_t *ret)
@@ -366,15 +382,15 @@ static int intern(struct writer *w, const char *s, uint32_t *ret)
 		*ret = idx;
 		return 0;
 	}
-	if (w->len + n > UINT32_MAX)
+	if (w->base + w->len + n > UINT32_MAX)
 		return -E2BIG;
 	r = vec_reserve(&w->strings, &w->cap, w->len + n, 1);
 	if (r == 0)
-		r = hashmap_insert(&w->index, h, (uint32_t)w->len);
+		r = hashmap_insert(&w->index, h, (uint32_t)(w->base + w->len));
 	if (r < 0)
 		return r;
 	memcpy(w->strings + w->len, s, n);
-	*ret = (uint32_t)w->len;
+	*ret = (uint32_t)(w->base + w->len);
 	w->len += n;
 	return 0;
 }
@@ -393,65 +409,73 @@ static int put_frame(struct writer *w, const struct sym_frame *f, struct saved_f
 	return r;
 }
 
-/*
- * The writer's strings start as the loaded file's, at the same offsets, each
- * indexed once: its frames are then kept as they are, and only this run's
- * strings are looked up (interning every frame again was a fifth of a run's
- * CPU once a file held a few thousand functions' spans).
- */
+/* The writer over the loaded strings (len bytes; none: it starts with the empty string). */
 static int writer_seed(struct writer *w, const char *strings, size_t len)
 {
-	int r = vec_reserve(&w->strings, &w->cap, len ? len : 1, 1);
+	int r = 0;
 
-	if (r < 0)
-		return r;
+	w->old = strings;
+	w->base = len;
 	if (!len) {
-		w->strings[w->len++] = '\0';
-		return 0;
+		r = vec_reserve(&w->strings, &w->cap, 1, 1);
+		if (r == 0)
+			w->strings[w->len++] = '\0';
+		return r;
 	}
-	memcpy(w->strings, strings, len);
-	w->len = len;
 	for (size_t off = 1; off < len && r == 0; off += strlen(strings + off) + 1)
 		r = hashmap_insert(&w->index, hash_bytes(strings + off, strlen(strings + off), 0),
 				   (uint32_t)off);
 	return r;
 }
 
+/* Room for one more piece of the file in *iov (n of cap); false when out of memory. */
+static bool add_piece(struct iovec **iov, size_t *n, size_t *cap, const void *p, size_t len)
+{
+	if (!len)
+		return true;
+	/* Right after the last piece in memory: the same piece, grown. */
+	if (*n && (const char *)(*iov)[*n - 1].iov_base + (*iov)[*n - 1].iov_len == p) {
+		(*iov)[*n - 1].iov_len += len;
+		return true;
+	}
+	if (VEC_PUSH_RESERVE(*iov, *n, *cap) < 0)
+		return false;
+	(*iov)[(*n)++] = (struct iovec){(void *)(uintptr_t)p, len};
+	return true;
+}
+
+/*
+ * The new file is written from its pieces where they lie: the loaded
+ * file's entries, frames and strings from its map, this run's between
+ * them. Merging into one new buffer copied a few megabytes of a large
+ * binary's names into fresh memory every run that learned one more name.
+ */
 int symcache_save(struct symcache *sc)
 {
 	struct writer w = {0};
 	struct saved_header h = {0};
-	struct saved_entry *entries = NULL;
+	struct saved_entry *fresh = NULL;
 	struct saved_frame *frames = NULL;
-	size_t nentries = sc->nentries + sc->nadded, nframes = sc->nframes, size;
-	char *buf = NULL;
+	struct iovec *iov = NULL;
+	size_t nentries = sc->nentries + sc->nadded, nframes = 0, niov = 0, iov_cap = 0, old = 0;
+	size_t size;
 	int r = 0;
 
 	if (!sc->cache || !sc->nadded || !*sc->build_id)
 		return 0;
-	entries = calloc(nentries, sizeof(*entries));
-	frames = calloc(sc->nframes + sc->nnew_frames + 1, sizeof(*frames));
-	if (!entries || !frames) {
+	fresh = calloc(sc->nadded, sizeof(*fresh));
+	frames = calloc(sc->nnew_frames + 1, sizeof(*frames));
+	if (!fresh || !frames) {
 		r = -ENOMEM;
 		goto out;
 	}
 	r = writer_seed(&w, sc->strings, sc->strings_len);
-	if (nframes)
-		memcpy(frames, sc->frames, nframes * sizeof(*frames));
-	/* Both halves merged in address order; the new entries' frames after the old. */
-	for (size_t i = 0, old = 0, new = 0; i < nentries &&r == 0; i++) {
-		const struct saved_entry *a = old < sc->nentries ? &sc->entries[old] : NULL;
-		const struct saved_entry *b = new < sc->nadded ? &sc->added[sc->order[new]] : NULL;
+	/* This run's entries in address order, their frames after the loaded ones. */
+	for (size_t i = 0; i < sc->nadded && r == 0; i++) {
+		const struct saved_entry *b = &sc->added[sc->order[i]];
 
-		if (!b || (a && a->vaddr < b->vaddr)) {
-			if (!a)
-				break; /* not reached: i < nentries */
-			entries[i] = *a;
-			old++;
-			continue;
-		}
-		entries[i] = *b;
-		entries[i].frame_off = (uint32_t)nframes;
+		fresh[i] = *b;
+		fresh[i].frame_off = (uint32_t)(sc->nframes + nframes);
 		for (size_t j = 0; j < b->nframes && r == 0; j++) {
 			const struct new_frame *nf = &sc->new_frames[b->frame_off + j];
 			struct sym_frame f = {nf->name, nf->system_name, nf->file, nf->start_line,
@@ -459,7 +483,6 @@ int symcache_save(struct symcache *sc)
 
 			r = put_frame(&w, &f, &frames[nframes++]);
 		}
-		new ++;
 	}
 	if (r < 0)
 		goto out;
@@ -471,29 +494,45 @@ int symcache_save(struct symcache *sc)
 	h.debug_mtime_ns = sc->debug.mtime_ns;
 	h.debug_self = sc->debug.self;
 	h.nentries = nentries;
-	h.nframes = nframes;
-	h.strings_len = w.len;
-	size = sizeof(h) + nentries * sizeof(*entries) + nframes * sizeof(*frames) + w.len;
+	h.nframes = sc->nframes + nframes;
+	h.strings_len = w.base + w.len;
+	size = sizeof(h) + nentries * sizeof(*fresh) + h.nframes * sizeof(*frames) + h.strings_len;
 	if (size > NAMES_MAX_FILE) {
 		r = -EFBIG; /* a bound, not an error worth more than this file */
 		goto out;
 	}
-	buf = malloc(size);
-	if (!buf) {
+	bool ok = add_piece(&iov, &niov, &iov_cap, &h, sizeof(h));
+	/* Both halves' entries merged in address order (no added one starts where a loaded one
+	 * does). */
+	for (size_t i = 0; i < sc->nadded && ok; i++) {
+		size_t below = old;
+
+		if (old < sc->nentries) {
+			below += UPPER_BOUND(sc->entries + old, sc->nentries - old,
+					     struct saved_entry, vaddr, fresh[i].vaddr);
+			ok = add_piece(&iov, &niov, &iov_cap, sc->entries + old,
+				       (below - old) * sizeof(*fresh));
+		}
+		ok = ok && add_piece(&iov, &niov, &iov_cap, &fresh[i], sizeof(*fresh));
+		old = below;
+	}
+	if (old < sc->nentries)
+		ok = ok && add_piece(&iov, &niov, &iov_cap, sc->entries + old,
+				     (sc->nentries - old) * sizeof(*fresh));
+	ok = ok && add_piece(&iov, &niov, &iov_cap, sc->frames, sc->nframes * sizeof(*frames)) &&
+	     add_piece(&iov, &niov, &iov_cap, frames, nframes * sizeof(*frames)) &&
+	     add_piece(&iov, &niov, &iov_cap, w.old, w.base) &&
+	     add_piece(&iov, &niov, &iov_cap, w.strings, w.len);
+	if (!ok) {
 		r = -ENOMEM;
 		goto out;
 	}
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), entries, nentries * sizeof(*entries));
-	memcpy(buf + sizeof(h) + nentries * sizeof(*entries), frames, nframes * sizeof(*frames));
-	memcpy(buf + sizeof(h) + nentries * sizeof(*entries) + nframes * sizeof(*frames), w.strings,
-	       w.len);
-	r = cache_write(sc->cache, sc->file, buf, size);
+	r = cache_writev(sc->cache, sc->file, iov, niov);
 	if (r == 0)
 		r = cache_trim(sc->cache, NAMES_PREFIX, NAMES_MAX_TOTAL);
 out:
-	free(buf);
-	free(entries);
+	free(iov);
+	free(fresh);
 	free(frames);
 	free(w.strings);
 	hashmap_release(&w.index);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,30 +169,92 @@ out:
 	return r;
 }
 
-int cache_write(struct cache *c, const char *name, const void *data, size_t len)
+int cache_map(struct cache *c, const char *name, size_t max, const void **ret, size_t *ret_len)
 {
-	const char *p = data;
+	struct stat st;
+	void *map;
+	int fd, r = 0;
+
+	fd = cache_open_file(c, name);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if ((uint64_t)st.st_size > max)
+		r = -EFBIG;
+	else if (st.st_size == 0)
+		r = -ENODATA;
+	if (r == 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		r = map == MAP_FAILED ? -errno : 0;
+	}
+	(void)close(fd);
+	if (r < 0)
+		return r;
+	*ret = map;
+	*ret_len = (size_t)st.st_size;
+	return 0;
+}
+
+void cache_unmap(const void *map, size_t len)
+{
+	if (map)
+		(void)munmap((void *)(uintptr_t)map, len);
+}
+
+int cache_writev(struct cache *c, const char *name, const struct iovec *iov, size_t n)
+{
+	struct iovec part[64];
 	struct outfile *o;
+	size_t done = 0, skip = 0; /* iov[done] is written up to skip bytes */
 	int fd, r;
 
 	r = cache_create(c, name, &o);
 	if (r < 0)
 		return r;
 	fd = outfile_fd(o);
-	while (len && fd >= 0) {
-		ssize_t n = write(fd, p, len);
+	while (done < n && fd >= 0) {
+		size_t k = 0;
+		ssize_t w;
 
-		if (n < 0 && errno == EINTR)
+		for (size_t i = done; i < n && k < sizeof(part) / sizeof(*part); i++) {
+			size_t off = i == done ? skip : 0;
+
+			if (iov[i].iov_len > off)
+				part[k++] = (struct iovec){(char *)iov[i].iov_base + off,
+							   iov[i].iov_len - off};
+		}
+		if (k == 0)
+			break;
+		w = writev(fd, part, (int)k);
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
+		if (w <= 0) {
+			r = w < 0 ? -errno : -EIO;
 			outfile_abort(o);
 			return r;
 		}
-		p += n;
-		len -= (size_t)n;
+		/* Past what was written: whole pieces, then into the next. */
+		for (size_t left = (size_t)w; done < n;) {
+			size_t rest = iov[done].iov_len - skip;
+
+			if (left < rest) {
+				skip += left;
+				break;
+			}
+			left -= rest;
+			done++;
+			skip = 0;
+		}
 	}
 	return outfile_commit(o);
+}
+
+int cache_write(struct cache *c, const char *name, const void *data, size_t len)
+{
+	struct iovec one = {(void *)(uintptr_t)data, len};
+
+	return cache_writev(c, name, &one, 1);
 }
 
 void cache_touch(struct cache *c, const char *name)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 /*
  * cprof's cache directory ($CPROF_CACHE_DIR, $XDG_CACHE_HOME/cprof or
@@ -57,6 +58,19 @@ int cache_read(struct cache *c, const char *name, size_t max, char **ret, size_t
 int cache_open_file(struct cache *c, const char *name);
 
 /*
+ * Map file name read-only, under the same rules as cache_read, at most max
+ * bytes: for a file read often and large, where a copy costs more than
+ * what is read of it (a run reads the names it needs of a file it must
+ * check whole). Files are replaced, never written in place, so the map
+ * stays what was checked. Returns 0 with *ret and *ret_len (give it back
+ * with cache_unmap), -ENODATA for an empty file, or -errno as cache_read.
+ */
+int cache_map(struct cache *c, const char *name, size_t max, const void **ret, size_t *ret_len);
+
+/* NULL-safe. */
+void cache_unmap(const void *map, size_t len);
+
+/*
  * A new file name to write, replacing it atomically on outfile_commit
  * (outfile.h), mode 0600. Returns 0 and *ret, or -errno.
  */
@@ -65,6 +79,9 @@ int cache_create(struct cache *c, const char *name, struct outfile **ret);
 
 /* Replace file name with len bytes of data, atomically, mode 0600. Returns 0 or -errno. */
 int cache_write(struct cache *c, const char *name, const void *data, size_t len);
+
+/* cache_write of the n pieces of iov, one after the other (none copied together). */
+int cache_writev(struct cache *c, const char *name, const struct iovec *iov, size_t n);
 
 /* Mark file name as just used, so cache_trim removes it last. */
 void cache_touch(struct cache *c, const char *name);

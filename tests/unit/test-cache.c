@@ -91,6 +91,34 @@ static void test_files(struct cache *c)
 	ok(cache_write(c, "fifo", "y", 1) == 0 && cache_read(c, "fifo", 10, &buf, &len) == 0,
 	   "a refused file is replaced by the next write");
 	free(buf);
+
+	/* 200 pieces (more than one writev takes), empty ones among them. */
+	static char want[200 * 199 / 2];
+	struct iovec iov[200];
+	size_t total = 0;
+	const void *map = NULL;
+
+	for (size_t i = 0; i < 200; i++) {
+		for (size_t j = 0; j < i; j++)
+			want[total + j] = (char)('a' + (i + j) % 26);
+		iov[i] = (struct iovec){want + total, i};
+		total += i;
+	}
+	ok(cache_writev(c, "pieces", iov, 200) == 0 &&
+		   cache_read(c, "pieces", total, &buf, &len) == 0 && len == total &&
+		   memcmp(buf, want, total) == 0,
+	   "a file written in 200 pieces reads back whole (%zu bytes)", total);
+	free(buf);
+	ok(cache_map(c, "pieces", total, &map, &len) == 0 && len == total &&
+		   memcmp(map, want, total) == 0,
+	   "and maps whole");
+	cache_unmap(map, len);
+	ok(cache_map(c, "pieces", total - 1, &map, &len) == -EFBIG &&
+		   cache_map(c, "link", 1 << 20, &map, &len) == -ELOOP &&
+		   cache_map(c, "open", 100, &map, &len) == -EACCES,
+	   "mapping keeps the rules of reading: a bound, no symlink, no file others may write");
+	ok(cache_write(c, "empty", "", 0) == 0 && cache_map(c, "empty", 10, &map, &len) == -ENODATA,
+	   "an empty file maps to -ENODATA");
 }
 
 /* Saved names: what one run keeps, the next finds; anything amiss is an empty cache. */
