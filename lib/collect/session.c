@@ -6,6 +6,7 @@
 
 #include "lib/base/hash.h"
 #include "lib/base/log.h"
+#include "lib/base/search.h"
 #include "lib/base/vec.h"
 #include "lib/collect/kinds.h"
 #include "lib/collect/proc.h"
@@ -1105,13 +1106,6 @@ int session_poll(struct session *s, int timeout_ms, bool *ret_hup)
 	return reader_take(s->reader, timeout_ms, on_read, s, ret_hup);
 }
 
-static int u32_cmp(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int session_stop(struct session *s)
 {
 	struct reader_stats rs;
@@ -1146,8 +1140,8 @@ int session_stop(struct session *s)
 		r = flush_kinds(s, end > s->last_time ? end : s->last_time, true);
 	}
 	if (s->nunwind_ns) {
-		qsort(s->unwind_ns, s->nunwind_ns, sizeof(*s->unwind_ns), u32_cmp);
-		s->stats.unwind_median_ns = s->unwind_ns[s->nunwind_ns / 2];
+		s->stats.unwind_median_ns =
+			select_u32(s->unwind_ns, s->nunwind_ns, s->nunwind_ns / 2);
 	}
 	return r;
 }

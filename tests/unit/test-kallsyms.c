@@ -5,6 +5,7 @@
  * must refuse anything that is not whole and consistent.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,11 @@ static void saved(const struct kallsyms *full)
 		ok(names(k, 0xffffffff81001234, "do_one_initcall", ""), "with the core's names");
 		ok(!names(k, 0xffffffffc0001010, "ext4_sync_fs", "ext4"),
 		   "without the modules' (they change within a boot)");
+		uint64_t a = 0, b = 0, fa = 0, fb = 0;
+		bool both = kallsyms_core(k, &a, &b) && kallsyms_core(full, &fa, &fb);
+
+		ok(both && a == fa && b == fb,
+		   "its core text is the full table's (%#" PRIx64 "-%#" PRIx64 ")", a, b);
 		kallsyms_free(k);
 		k = NULL;
 	}

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
-/* Number, duration and CPU-list parsing; the hash map's insert, find and removal. */
+/*
+ * Number, duration and CPU-list parsing; the hash map's insert, find and
+ * removal; selection of the k-th smallest (search.h) against sorting.
+ */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/base/hash.h"
 #include "lib/base/parse.h"
+#include "lib/base/search.h"
 #include "tests/tap.h"
 
 static const uint32_t keys[] = {5, 21, 37, 53, 69, 85, 101, 3};
@@ -12,6 +17,45 @@ static const uint32_t keys[] = {5, 21, 37, 53, 69, 85, 101, 3};
 static bool key_eq(const void *ctx, uint32_t idx)
 {
 	return keys[idx] == *(const uint32_t *)ctx;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every k of arrays of every length up to 40 (few distinct values, many
+ * repeats, sorted both ways) and of a long random one: select_u32 gives
+ * what sorting puts at k.
+ */
+static void check_select(void)
+{
+	uint32_t v[1000], sorted[1000], work[1000];
+	unsigned seed = 12345, wrong = 0, checked = 0;
+
+	for (size_t n = 1; n <= 1000; n = n < 40 ? n + 1 : 1000) {
+		for (int shape = 0; shape < 4; shape++) {
+			for (size_t i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				v[i] = shape == 0   ? seed >> 16
+				       : shape == 1 ? (seed >> 16) % 3
+				       : shape == 2 ? (uint32_t)i
+						    : (uint32_t)(n - i);
+			}
+			memcpy(sorted, v, n * sizeof(*v));
+			qsort(sorted, n, sizeof(*sorted), u32_cmp);
+			for (size_t k = 0; k < n; k++, checked++) {
+				memcpy(work, v, n * sizeof(*v));
+				wrong += select_u32(work, n, k) != sorted[k];
+			}
+		}
+		if (n == 1000)
+			break;
+	}
+	ok(wrong == 0, "select_u32 agrees with sorting at %u positions (%u wrong)", checked, wrong);
 }
 
 int main(void)
@@ -97,5 +141,6 @@ int main(void)
 		   idx == 4,
 	   "a colliding key is added beside it");
 	hashmap_release(&map);
+	check_select();
 	return tap_done();
 }
