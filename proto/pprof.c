@@ -131,32 +131,18 @@ static void put_message(ProtobufCBuffer *b, unsigned field, const ProtobufCMessa
 
 /* Scratch arrays reused from one element to the next. */
 struct scratch {
-	uint64_t *ids;
-	size_t ids_cap;
-	Perftools__Profiles__Label *labels;
-	Perftools__Profiles__Label **label_ptrs;
-	size_t labels_cap;
+	uint8_t *bytes; /* a sample, encoded */
+	size_t bytes_cap;
 	Perftools__Profiles__Line *lines;
 	Perftools__Profiles__Line **line_ptrs;
 	size_t lines_cap;
 };
 
-static int scratch_reserve(struct scratch *sc, size_t ids, size_t labels, size_t lines)
+static int scratch_reserve(struct scratch *sc, size_t lines)
 {
-	size_t cap;
+	size_t cap = sc->lines_cap;
 	int r;
 
-	r = vec_reserve(&sc->ids, &sc->ids_cap, ids, sizeof(*sc->ids));
-	if (r < 0)
-		return r;
-	cap = sc->labels_cap;
-	r = vec_reserve(&sc->labels, &cap, labels, sizeof(*sc->labels));
-	if (r < 0)
-		return r;
-	r = vec_reserve(&sc->label_ptrs, &sc->labels_cap, labels, sizeof(*sc->label_ptrs));
-	if (r < 0)
-		return r;
-	cap = sc->lines_cap;
 	r = vec_reserve(&sc->lines, &cap, lines, sizeof(*sc->lines));
 	if (r < 0)
 		return r;
@@ -165,9 +151,7 @@ static int scratch_reserve(struct scratch *sc, size_t ids, size_t labels, size_t
 
 static void scratch_release(struct scratch *sc)
 {
-	free(sc->ids);
-	free(sc->labels);
-	free(sc->label_ptrs);
+	free(sc->bytes);
 	free(sc->lines);
 	free(sc->line_ptrs);
 }
@@ -275,7 +259,7 @@ static int put_locations(ProtobufCBuffer *b, const struct profile *p, struct scr
 	for (size_t i = 0; i < p->nlocations; i++) {
 		const struct profile_location *l = &p->locations[i];
 		Perftools__Profiles__Location msg = PERFTOOLS__PROFILES__LOCATION__INIT;
-		int r = scratch_reserve(sc, 0, 0, l->nline);
+		int r = scratch_reserve(sc, l->nline);
 
 		if (r < 0)
 			return r;
@@ -310,35 +294,118 @@ static void put_functions(ProtobufCBuffer *b, const struct profile *p)
 	}
 }
 
+/*
+ * Samples are encoded here, not by protobuf-c: they are most of a profile
+ * (a node recording's deep JIT stacks, tens of thousands of them), and
+ * protobuf-c sizes each message and then packs it field by field through
+ * its descriptors, a tenth of such a recording's instructions. The bytes
+ * are protobuf-c's: proto3 leaves out scalars that are 0, and packs the
+ * repeated ones (test-pprof decodes them with protobuf-c).
+ */
+enum { WIRE_VARINT = 0, WIRE_LEN = 2 };
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *varint_at(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* A scalar field: nothing when 0. An int64 is its two's complement, as protobuf's. */
+static size_t scalar_len(uint64_t v)
+{
+	return v ? 1 + varint_len(v) : 0;
+}
+
+static uint8_t *scalar_at(uint8_t *p, unsigned field, uint64_t v)
+{
+	if (!v)
+		return p;
+	*p++ = (uint8_t)(field << 3 | WIRE_VARINT);
+	return varint_at(p, v);
+}
+
+static size_t label_len(const struct profile_label *l)
+{
+	return scalar_len(l->key) + scalar_len(l->str) + scalar_len((uint64_t)l->num) +
+	       scalar_len(l->num_unit);
+}
+
+/* Tag and length of a length-delimited field of len bytes. */
+static uint8_t *field_at(uint8_t *p, unsigned field, size_t len)
+{
+	*p++ = (uint8_t)(field << 3 | WIRE_LEN);
+	return varint_at(p, len);
+}
+
+/* Sample s as field 2 of the Profile, in sc->bytes; returns its length, 0 without memory. */
+static size_t encode_sample(const struct profile *p, const struct profile_sample *s,
+			    struct scratch *sc)
+{
+	const uint32_t *ids = &p->locs[s->loc_off];
+	const int64_t *values = p->ntypes ? &p->values[s->value_off] : NULL;
+	const struct profile_label *labels = &p->labels[s->label_off];
+	size_t ids_len = 0, values_len = 0, len = 0, total;
+	uint8_t *at;
+
+	for (size_t j = 0; j < s->nloc; j++)
+		ids_len += varint_len(ids[j]);
+	for (size_t j = 0; j < p->ntypes; j++)
+		values_len += varint_len((uint64_t)values[j]);
+	if (s->nloc)
+		len += 1 + varint_len(ids_len) + ids_len;
+	if (p->ntypes)
+		len += 1 + varint_len(values_len) + values_len;
+	for (size_t j = 0; j < s->nlabel; j++)
+		len += 1 + varint_len(label_len(&labels[j])) + label_len(&labels[j]);
+	total = 1 + varint_len(len) + len;
+	if (vec_reserve(&sc->bytes, &sc->bytes_cap, total, 1) < 0)
+		return 0;
+	at = field_at(sc->bytes, 2, len);
+	if (s->nloc) {
+		at = field_at(at, 1, ids_len);
+		for (size_t j = 0; j < s->nloc; j++)
+			at = varint_at(at, ids[j]);
+	}
+	if (p->ntypes) {
+		at = field_at(at, 2, values_len);
+		for (size_t j = 0; j < p->ntypes; j++)
+			at = varint_at(at, (uint64_t)values[j]);
+	}
+	for (size_t j = 0; j < s->nlabel; j++) {
+		const struct profile_label *l = &labels[j];
+
+		at = field_at(at, 3, label_len(l));
+		at = scalar_at(at, 1, l->key);
+		at = scalar_at(at, 2, l->str);
+		at = scalar_at(at, 3, (uint64_t)l->num);
+		at = scalar_at(at, 4, l->num_unit);
+	}
+	return total;
+}
+
 static int put_samples(ProtobufCBuffer *b, const struct profile *p, struct scratch *sc)
 {
 	for (size_t i = 0; i < p->nsamples; i++) {
-		const struct profile_sample *s = &p->samples[i];
-		Perftools__Profiles__Sample msg = PERFTOOLS__PROFILES__SAMPLE__INIT;
-		int r = scratch_reserve(sc, s->nloc, s->nlabel, 0);
+		size_t n = encode_sample(p, &p->samples[i], sc);
 
-		if (r < 0)
-			return r;
-		for (size_t j = 0; j < s->nloc; j++)
-			sc->ids[j] = p->locs[s->loc_off + j];
-		for (size_t j = 0; j < s->nlabel; j++) {
-			const struct profile_label *l = &p->labels[s->label_off + j];
-
-			perftools__profiles__label__init(&sc->labels[j]);
-			sc->labels[j].key = l->key;
-			sc->labels[j].str = l->str;
-			sc->labels[j].num = l->num;
-			sc->labels[j].num_unit = l->num_unit;
-			sc->label_ptrs[j] = &sc->labels[j];
-		}
-		msg.n_location_id = s->nloc;
-		msg.location_id = sc->ids;
-		msg.n_value = p->ntypes;
-		/* protobuf-c's structs are not const-correct; packing only reads the values. */
-		msg.value = p->ntypes ? (int64_t *)(uintptr_t)&p->values[s->value_off] : NULL;
-		msg.n_label = s->nlabel;
-		msg.label = sc->label_ptrs;
-		put_message(b, 2, &msg.base);
+		if (!n)
+			return -ENOMEM;
+		b->append(b, n, sc->bytes);
 	}
 	return 0;
 }

@@ -111,6 +111,85 @@ static int read_mem(const void *data, size_t len)
 	return r;
 }
 
+/*
+ * Samples of every shape, decoded by protobuf-c: no stack and stacks of
+ * up to 1,500 frames, ids of one to five varint bytes, values negative,
+ * zero and huge, labels with each field present or left out.
+ */
+static void check_sample_shapes(void)
+{
+	struct profile *p = profile_new();
+	struct profile_mapping map = {.start = 0x1000, .limit = 0x2000};
+	unsigned seed = 7, wrong = 0;
+	uint32_t locs[1500], mapping;
+	struct profile_label labels[4];
+	int64_t values[3];
+	unsigned char *gz, *raw = NULL;
+	size_t gz_len, raw_len = 0;
+	Perftools__Profiles__Profile *m = NULL;
+
+	profile_add_type(p, "samples", "count");
+	profile_add_type(p, "cpu", "nanoseconds");
+	profile_add_type(p, "delta", "bytes");
+	profile_intern(p, "/bin/x", &map.file);
+	profile_intern_mapping(p, &map, &mapping);
+	for (size_t i = 0; i < 1500; i++)
+		profile_intern_location(p, mapping, 0x1000 + i, 0, &locs[i]);
+	for (int i = 0; i < 300; i++) {
+		size_t n = i == 0 ? 0 : i == 1 ? 1500 : (seed = seed * 1103515245u + 12345u) % 200;
+		uint32_t stack[1500];
+		size_t nl = (size_t)i % 5;
+
+		for (size_t j = 0; j < n; j++)
+			stack[j] = locs[(j * 7 + (size_t)i) % 1500];
+		values[0] = i % 3 == 0 ? 0 : i;
+		values[1] = -(int64_t)i * 1000003;
+		values[2] = i % 2 ? INT64_MAX - i : INT64_MIN + i;
+		for (size_t j = 0; j < nl; j++) {
+			labels[j] = (struct profile_label){.num = j % 2 ? -(int64_t)i
+									: (int64_t)i << 40};
+			profile_intern(p, j ? "k" : "thread", &labels[j].key);
+			if (j == 1)
+				profile_intern(p, "text", &labels[j].str);
+			if (j == 2)
+				profile_intern(p, "bytes", &labels[j].num_unit);
+		}
+		profile_add_sample(p, stack, n, values, labels, nl, 0);
+	}
+	gz = write_bytes(p, &gz_len);
+	if (gz)
+		raw = inflate_all(gz, gz_len, &raw_len);
+	if (raw)
+		m = perftools__profiles__profile__unpack(NULL, raw_len, raw);
+	ok(m && m->n_sample == p->nsamples, "300 samples of every shape unpack (%zu)",
+	   m ? m->n_sample : 0);
+	for (size_t i = 0; m && i < m->n_sample && i < p->nsamples; i++) {
+		const struct profile_sample *s = &p->samples[i];
+		const Perftools__Profiles__Sample *d = m->sample[i];
+		bool same = d->n_location_id == s->nloc && d->n_value == p->ntypes &&
+			    d->n_label == s->nlabel;
+
+		for (size_t j = 0; same && j < s->nloc; j++)
+			same = d->location_id[j] == p->locs[s->loc_off + j];
+		for (size_t j = 0; same && j < p->ntypes; j++)
+			same = d->value[j] == p->values[s->value_off + j];
+		for (size_t j = 0; same && j < s->nlabel; j++) {
+			const struct profile_label *l = &p->labels[s->label_off + j];
+			const Perftools__Profiles__Label *dl = d->label[j];
+
+			same = dl->key == l->key && dl->str == l->str && dl->num == l->num &&
+			       dl->num_unit == l->num_unit;
+		}
+		wrong += !same;
+	}
+	ok(m && wrong == 0, "each as it was written: stack, values and labels (%u differ)", wrong);
+	if (m)
+		perftools__profiles__profile__free_unpacked(m, NULL);
+	free(raw);
+	free(gz);
+	profile_free(p);
+}
+
 int main(void)
 {
 	struct profile *p = build(), *q = NULL;
@@ -224,5 +303,6 @@ int main(void)
 	free(raw);
 	free(gz);
 	profile_free(p);
+	check_sample_shapes();
 	return tap_done();
 }
