@@ -47,7 +47,13 @@ struct uproc {
 	uint64_t generation;	 /* of proc's maps when the tables were built */
 	struct umod *mods;	 /* code mappings, sorted by start */
 	size_t nmods, mods_cap;
-	size_t mod_hint;       /* the last found: a stack's frames are mostly in one file */
+	/*
+	 * The last two found and the last gap between two: a stack's frames are
+	 * mostly in a file or two, and JIT code, in none, alternates with its
+	 * runtime's (node's frames were a tenth of a binary search each).
+	 */
+	size_t mod_hint[2];
+	uint64_t gap_start, gap_end;
 	struct urange *ranges; /* files, sorted by start */
 	size_t nranges, ranges_cap;
 	Dwfl *dwfl;		  /* NULL until libdwfl is needed */
@@ -251,15 +257,23 @@ static bool map_bias(const struct elf_file *f, const struct proc_map *m, size_t 
 
 static const struct umod *umod_find(struct uproc *up, uint64_t pc)
 {
-	size_t lo = up->mod_hint;
+	size_t lo;
 
-	if (lo < up->nmods && up->mods[lo].start <= pc && pc < up->mods[lo].end)
-		return &up->mods[lo];
+	for (int i = 0; i < 2; i++) {
+		lo = up->mod_hint[i];
+		if (lo < up->nmods && up->mods[lo].start <= pc && pc < up->mods[lo].end)
+			return &up->mods[lo];
+	}
+	if (pc >= up->gap_start && pc < up->gap_end)
+		return NULL;
 	lo = UPPER_BOUND(up->mods, up->nmods, struct umod, end, pc);
 	if (lo < up->nmods && up->mods[lo].start <= pc) {
-		up->mod_hint = lo;
+		up->mod_hint[1] = up->mod_hint[0];
+		up->mod_hint[0] = lo;
 		return &up->mods[lo];
 	}
+	up->gap_start = lo > 0 ? up->mods[lo - 1].end : 0;
+	up->gap_end = lo < up->nmods ? up->mods[lo].start : UINT64_MAX;
 	return NULL;
 }
 
@@ -290,6 +304,7 @@ static void build_tables(struct unwind *u, struct uproc *up, struct proc *p)
 	const size_t page = (size_t)sysconf(_SC_PAGESIZE);
 
 	up->nmods = up->nranges = 0;
+	up->gap_start = up->gap_end = 0;
 	for (size_t i = 0; i < p->nmaps; i++) {
 		struct proc_map *m = &p->maps[i];
 		GElf_Addr low, high;

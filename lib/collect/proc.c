@@ -232,13 +232,17 @@ bool proc_map_is_anon(const struct proc_map *m)
 
 struct proc_map *proc_map_find(struct proc *p, uint64_t addr)
 {
-	size_t i = p->map_hint;
+	size_t i;
 
-	if (i < p->nmaps && p->maps[i].start <= addr && addr < p->maps[i].end)
-		return &p->maps[i];
+	for (int k = 0; k < 2; k++) {
+		i = p->map_hint[k];
+		if (i < p->nmaps && p->maps[i].start <= addr && addr < p->maps[i].end)
+			return &p->maps[i];
+	}
 	i = first_ending_after(p, addr);
 	if (i < p->nmaps && p->maps[i].start <= addr) {
-		p->map_hint = i;
+		p->map_hint[1] = p->map_hint[0];
+		p->map_hint[0] = i;
 		return &p->maps[i];
 	}
 	return NULL;

@@ -37,7 +37,7 @@ struct proc {
 	char comm[PROC_COMM_MAX];
 	struct proc_map *maps; /* sorted by start, never overlapping */
 	size_t nmaps, maps_cap;
-	size_t map_hint;     /* the last found: a stack's frames are mostly in one file */
+	size_t map_hint[2];  /* the last two found: a stack's frames are mostly in a file or two */
 	uint64_t generation; /* bumped by every change to maps, so caches know to refresh */
 	bool rescanned;	     /* /proc/PID/maps was re-read once to fill a gap */
 	bool sampled;	     /* the session counted it among the processes with samples */
