@@ -107,7 +107,7 @@ def scenarios(quick):
                             "dwarf", 999, "-a for 10 s while make -j2 rebuilds 40 C files in a "
                             "loop beside a shell loop of short processes", system_wide=True,
                             copies=1))
-        out.append(Scenario("threads1000-dwarf-999", [MANYTHREADS, "1000", "16"], "dwarf", 999,
+        out.append(Scenario("threads1000-dwarf-999", [MANYTHREADS, "1000", "24"], "dwarf", 999,
                             "-p -d 10 of a process with 1,000 live threads (about one CPU "
                             "busy between them)", duration=SYSTEM_SECONDS))
         # Off-CPU time at a modest and at a high switch rate (about 1,000 and 250,000 a
@@ -203,12 +203,18 @@ def system_wide(sc, profiler_argv, tmp, env=None):
 def attach(argv, profiler_argv_fn, tmp, env=None):
     """Start the workload, attach a profiler to it; return timings of both."""
     t0 = time.monotonic()
+    # A many-threaded workload is attached to once all its threads run: it says so on a pipe.
+    ready = os.pipe() if argv[0] == MANYTHREADS else None
+    if ready:
+        argv = [*argv, str(ready[1])]
     # In tmp: node leaves an isolate-*.log where it runs.
-    wl = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=tmp)
+    wl = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=tmp,
+                          pass_fds=[ready[1]] if ready else [])
     err = open(os.path.join(tmp, "prof.err"), "w+")
-    # A many-threaded workload is attached to once all its threads run.
-    if argv[0] == MANYTHREADS:
-        time.sleep(1.0)
+    if ready:
+        os.close(ready[1])
+        os.read(ready[0], 6)
+        os.close(ready[0])
     p0 = time.monotonic()
     prof = subprocess.Popen(profiler_argv_fn(wl.pid), stdout=subprocess.DEVNULL, stderr=err,
                             env=env)
