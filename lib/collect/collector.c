@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "lib/collect/collector.h"
@@ -39,6 +40,17 @@ int collector_open(const struct collector_config *cfg, struct collector **ret)
 		return -ENOMEM;
 	c->cfg = *cfg;
 	sc = &c->cfg.session;
+	/*
+	 * The caller's thread sets up, unwinds and finishes: where it may
+	 * (root), it does so at nice -20. Among a thousand runnable threads an
+	 * ordinary thread gets a thousandth of a CPU: attached as they had all
+	 * just started, set-up and the end took 2.4-3.5 s past a -d of 10 s,
+	 * and the queue behind it lost records (0.4-0.5 s and none at -20).
+	 * It weighs as 87 ordinary tasks, not more: CFS still shares the CPU.
+	 * (On Linux this is the calling thread's alone; a command launched
+	 * was forked before.)
+	 */
+	(void)setpriority(PRIO_PROCESS, 0, -20);
 	r = session_open(sc, &c->session);
 	if (event_refused(r) && sc->kind_options.event &&
 	    sc->kind_options.event != sampler_event_default()) {

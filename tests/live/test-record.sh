@@ -37,6 +37,8 @@ check "record -- COMMAND exits 0 with the command" [ $? -eq 0 ]
 check "the summary counts samples and names the file" \
 	grep -q "^cprof: [0-9]* samples (0 lost) from 1 process in .*cmd.pb.gz" "$tmp/err"
 check "the profile is mode 0600, like perf.data" [ "$(stat -c %a "$tmp/cmd.pb.gz")" = 600 ]
+"$CPROF" record -o "$tmp/nice.pb.gz" -- nice >"$tmp/nice" 2>/dev/null
+check "a command launched keeps the caller's nice ($(cat "$tmp/nice"))" [ "$(cat "$tmp/nice")" = "$(nice)" ]
 check "stderr a file: the summary alone, no status line" sh -c "! grep -q 'recording [0-9.]* s' '$tmp/err'"
 # On a terminal (script(1) gives one): the status line, redrawn in place, cleared at the end.
 cr=$(printf '\r')
@@ -114,6 +116,14 @@ for sig in INT:130 TERM:143; do
 	sig=${sig%:*}
 	rm -f "$tmp/sig.pb.gz"
 	start_record /dev/null -- record -p "$hot_pid" -o "$tmp/sig.pb.gz"
+	if [ "$sig" = INT ] && [ "$(id -u)" -eq 0 ]; then
+		# Field 19 of stat: nice. Root may run ahead of a thousand threads;
+		# the workload keeps its own.
+		nice_of() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f17; }
+		check "as root, the recording's thread runs at nice -20 ($(nice_of "$rec"))" \
+			[ "$(nice_of "$rec")" = -20 ]
+		check "and the target keeps its nice ($(nice_of "$hot_pid"))" [ "$(nice_of "$hot_pid")" = 0 ]
+	fi
 	# Let it record for a moment: this is the recording's length, not a synchronization.
 	sleep 0.5
 	kill -"$sig" "$rec"
