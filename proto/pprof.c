@@ -356,9 +356,10 @@ static uint8_t *field_at(uint8_t *p, unsigned field, size_t len)
 static size_t encode_sample(const struct profile *p, const struct profile_sample *s,
 			    struct scratch *sc)
 {
-	const uint32_t *ids = &p->locs[s->loc_off];
+	/* (No pointer into an array a profile without stacks or labels never made.) */
+	const uint32_t *ids = s->nloc ? &p->locs[s->loc_off] : NULL;
 	const int64_t *values = p->ntypes ? &p->values[s->value_off] : NULL;
-	const struct profile_label *labels = &p->labels[s->label_off];
+	const struct profile_label *labels = s->nlabel ? &p->labels[s->label_off] : NULL;
 	size_t ids_len = 0, values_len = 0, len = 0, total;
 	uint8_t *at;
 

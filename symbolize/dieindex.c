@@ -143,7 +143,10 @@ static int by_low(const void *a, const void *b)
 	if (x->low != y->low)
 		return x->low < y->low ? -1 : 1;
 	/* Same start: the wider (outer) range first, so inner ones come later. */
-	return x->high > y->high ? -1 : x->high < y->high;
+	if (x->high != y->high)
+		return x->high > y->high ? -1 : 1;
+	/* The same range: the enclosing function first (walk adds it before what it holds). */
+	return x->func < y->func ? -1 : x->func > y->func;
 }
 
 static void level_sort(struct level *l)
@@ -291,10 +294,13 @@ size_t dieindex_lookup(struct dieindex *x, Dwarf_Addr pc, Dwarf_Off *ret, size_t
 	const struct level *deeper = best ? inside(x, best->func) : everything(x);
 	size_t n = 0;
 
-	/* Short of memory for the deeper level, the outermost function alone. */
 	if (deeper) {
 		l = deeper;
 		best = level_lookup(l, pc, sp);
+	} else {
+		/* Short of memory: the outermost function alone, for pc alone (not to be kept). */
+		sp[0] = pc;
+		sp[1] = pc + 1;
 	}
 	if (span) {
 		span[0] = sp[0];

@@ -19,7 +19,7 @@ struct dieindex;
 
 /*
  * Index the CU cu. Returns it (caller owns; free with dieindex_free) or
- * NULL. It keeps cu's DIE: free it before the Dwarf.
+ * NULL. It keeps cu's DIE: look up only while the Dwarf is open.
  */
 struct dieindex *dieindex_new(Dwarf_Die *cu);
 

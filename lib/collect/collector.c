@@ -17,7 +17,16 @@ struct collector {
 	bool started, stopped;
 	bool paused; /* between windows of a periodic recording, until next_start */
 	struct timespec next_start;
+	int old_nice; /* the opening thread's, given back by collector_free */
+	bool reniced;
 };
+
+/* Give the opening thread its nice back (a server's thread goes on serving). */
+static void renice_back(const struct collector *c)
+{
+	if (c->reniced)
+		(void)setpriority(PRIO_PROCESS, 0, c->old_nice);
+}
 
 static bool event_refused(int r)
 {
@@ -47,10 +56,12 @@ int collector_open(const struct collector_config *cfg, struct collector **ret)
 	 * just started, set-up and the end took 2.4-3.5 s past a -d of 10 s,
 	 * and the queue behind it lost records (0.4-0.5 s and none at -20).
 	 * It weighs as 87 ordinary tasks, not more: CFS still shares the CPU.
-	 * (On Linux this is the calling thread's alone; a command launched
-	 * was forked before.)
+	 * (On Linux this is the calling thread's alone, and what it creates
+	 * after; a command launched was forked before.)
 	 */
-	(void)setpriority(PRIO_PROCESS, 0, -20);
+	errno = 0;
+	c->old_nice = getpriority(PRIO_PROCESS, 0);
+	c->reniced = errno == 0 && c->old_nice != -20 && setpriority(PRIO_PROCESS, 0, -20) == 0;
 	r = session_open(sc, &c->session);
 	if (event_refused(r) && sc->kind_options.event &&
 	    sc->kind_options.event != sampler_event_default()) {
@@ -67,6 +78,7 @@ int collector_open(const struct collector_config *cfg, struct collector **ret)
 			c->fallbacks.user_only_paranoid = sampler_paranoid();
 	}
 	if (r < 0) {
+		renice_back(c);
 		free(c);
 		return r;
 	}
@@ -79,6 +91,7 @@ void collector_free(struct collector *c)
 	if (!c)
 		return;
 	session_free(c->session);
+	renice_back(c);
 	free(c);
 }
 

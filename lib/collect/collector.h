@@ -71,12 +71,17 @@ struct collector;
  * Open the session: cfg as session_open takes it, retried with cpu-clock
  * when the event is not supported (-ENOENT, -EOPNOTSUPP) and with user
  * space only when perf_event_paranoid refuses the kernel to a process
- * target (-EACCES, -EPERM at level 2 or more). Returns 0 and *ret (caller
- * owns; free with collector_free), or session_open's negative errno.
+ * target (-EACCES, -EPERM at level 2 or more). Where allowed, the calling
+ * thread runs at nice -20 from here to collector_free (collector.c says
+ * why). Returns 0 and *ret (caller owns; free with collector_free), or
+ * session_open's negative errno.
  */
 int collector_open(const struct collector_config *cfg, struct collector **ret);
 
-/* Stop if running and free everything. NULL-safe. */
+/*
+ * Stop if running and free everything; the thread that opened it gets its
+ * nice back (collector_open raises it where it may). NULL-safe.
+ */
 void collector_free(struct collector *c);
 
 /* What collector_open fell back to, all zero when nothing. Borrowed. */
