@@ -46,7 +46,8 @@ bool http_request_gone(const struct http_request *req);
  * Listen on host (an IPv4 or IPv6 address; "::" takes IPv4 too) and port (0: any free one, then
  * *ret_port says which) with at most max_connections at once. Returns 0
  * and *ret (stop with http_server_stop), -EADDRINUSE, -EACCES, -EINVAL
- * (host is no IP address), or another negative errno.
+ * (host is no IP address), -ELIBACC (libmicrohttpd, loaded at the first
+ * start, is missing or unusable), or another negative errno.
  */
 int http_server_start(const char *host, uint16_t port, unsigned max_connections, http_handler fn,
 		      void *ctx, struct http_server **ret, uint16_t *ret_port);

@@ -287,4 +287,19 @@ code=$(curl -sS --max-time 10 -o "$tmp/v6b" -w '%{http_code}' "http://[::1]:$v6p
 check "and answers there ($code)" [ "$code" = 200 ]
 kill -TERM "$v6srv"
 wait "$v6srv"
+
+# 11. libmicrohttpd is loaded when serve starts (record and the rest start
+# without it): where it is unusable, one line says what to install. The
+# library is hidden by a bind mount in a private mount namespace.
+lib=$(ldconfig -p | sed -n 's|.*libmicrohttpd.so.12 .*=> ||p' | head -1)
+if [ -n "$lib" ]; then
+	unshare -m --propagation private sh -c 'mount --bind /dev/null "$(readlink -f "$1")" &&
+		exec "$0" serve --listen 127.0.0.1:0' "$CPROF" "$lib" 2>"$tmp/nolib"
+	check "without libmicrohttpd serve fails (exit $?)" [ $? -eq 1 ]
+	check "in one line naming the package to install" \
+		sh -c "[ \$(wc -l <'$tmp/nolib') -eq 1 ] && grep -q 'apt-get install libmicrohttpd12' '$tmp/nolib'"
+	check "and cprof itself does not link it" sh -c "! ldd '$CPROF' | grep -q libmicrohttpd"
+else
+	check "ldconfig knows libmicrohttpd.so.12 (scripts/setup.sh installs it)" false
+fi
 done_testing
