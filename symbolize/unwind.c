@@ -474,21 +474,30 @@ static void fp_tail(struct unwind *u)
 static void settle(struct unwind *u, struct uproc *up, bool *ret_complete)
 {
 	size_t n = u->nframes;
+	const struct proc_map *m = NULL;
+	const struct umod *mod = NULL;
+	/* Where the last frame's module (or the gap without one) holds: the next is mostly there.
+	 */
+	uint64_t mod_lo = 1, mod_hi = 0;
 
 	*ret_complete = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct session_frame *fr = &u->frames[i];
 		/* A return address is the instruction after the call: the call's function. */
 		const uint64_t at = fr->pc - (fr->caller ? 1 : 0);
-		const struct proc_map *m = proc_map_find(u->cur.p, at);
-		const struct umod *mod;
 		enum fn_class class;
 
+		if (!m || at < m->start || at >= m->end)
+			m = proc_map_find(u->cur.p, at);
 		if (i > 0 && (!m || !(m->prot & PROT_EXEC))) {
 			n = i;
 			break;
 		}
-		mod = up ? umod_find(up, at) : NULL;
+		if (up && (at < mod_lo || at >= mod_hi)) {
+			mod = umod_find(up, at);
+			mod_lo = mod ? mod->start : up->gap_start;
+			mod_hi = mod ? mod->end : up->gap_end;
+		}
 		class = mod ? elfcache_fn_class(u->files, mod->f, at - mod->bias) : FN_PLAIN;
 		/*
 		 * An entry sampled in, with callers found beyond it, was not its
@@ -510,11 +519,11 @@ static void settle(struct unwind *u, struct uproc *up, bool *ret_complete)
 	if (n > 0 && up) {
 		const struct session_frame *fr = &u->frames[n - 1];
 		const uint64_t at = fr->pc - (fr->caller ? 1 : 0);
-		const struct umod *mod = umod_find(up, at);
+		const struct umod *last = umod_find(up, at);
 		struct cfi_rule r;
 
-		*ret_complete = mod &&
-				cfi_rule_at(u->files, mod->f, at - mod->bias, &r) == CFI_FOUND &&
+		*ret_complete = last &&
+				cfi_rule_at(u->files, last->f, at - last->bias, &r) == CFI_FOUND &&
 				r.ra == CFI_UNDEFINED;
 	}
 }
