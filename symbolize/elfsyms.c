@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/base/cache.h"
@@ -489,36 +487,25 @@ static bool load_saved_symbols(struct elfcache *c, struct elf_file *f)
 	char name[sizeof(SYMS_PREFIX) + 48];
 	struct cache *cache = elfcache_cache(c);
 	struct elf_symbol *syms;
-	struct stat st;
-	size_t n;
-	void *map;
-	int fd;
+	const void *map;
+	size_t n, len;
 
 	elfcache_load_facts(f); /* the file's identity, taken once */
 	if (!cache || !f->facts_id_known)
 		return false;
 	syms_file_name(name, f);
-	fd = cache_open_file(cache, name);
-	if (fd < 0)
+	if (cache_map(cache, name, SYMS_MAX_FILE, &map, &len) < 0)
 		return false;
-	if (fstat(fd, &st) != 0 || st.st_size <= 0 || (uint64_t)st.st_size > SYMS_MAX_FILE) {
-		(void)close(fd);
-		return false;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	(void)close(fd);
-	if (map == MAP_FAILED)
-		return false;
-	if (elfsyms_parse(map, (size_t)st.st_size, f->build_id, &f->facts_id,
-			  elfcache_debug_id(c, f), &syms, &n) < 0) {
-		(void)munmap(map, (size_t)st.st_size);
+	if (elfsyms_parse(map, len, f->build_id, &f->facts_id, elfcache_debug_id(c, f), &syms, &n) <
+	    0) {
+		cache_unmap(map, len);
 		return false;
 	}
 	cache_touch(cache, name);
 	f->syms = syms;
 	f->nsyms = n;
 	f->syms_map = map;
-	f->syms_map_len = (size_t)st.st_size;
+	f->syms_map_len = len;
 	return true;
 }
 
@@ -552,8 +539,7 @@ void elfcache_forget_symbols(struct elf_file *f)
 	f->nsyms = 0;
 	f->syms_loaded = false;
 	f->syms_dirty = false;
-	if (f->syms_map)
-		(void)munmap(f->syms_map, f->syms_map_len);
+	cache_unmap(f->syms_map, f->syms_map_len);
 	f->syms_map = NULL;
 }
 

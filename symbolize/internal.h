@@ -116,7 +116,7 @@ struct elf_file {
 	bool cfi_checked, cfi_sane; /* cfi_file_is_sane's answer, once asked */
 	/* The saved table the symbols' names point into (elfsyms.c), or NULL; and whether to save.
 	 */
-	void *syms_map;
+	const void *syms_map;
 	size_t syms_map_len;
 	bool syms_dirty;
 	/* Where its PLT sections lie (elfcache_in_plt), read on first use. */
