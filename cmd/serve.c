@@ -972,9 +972,11 @@ int cmd_serve(int argc, char **argv)
 	if (r == -EINVAL)
 		return cmd_usage_error(usage, "--listen takes an IP address and a port, e.g. "
 					      "127.0.0.1:6060 or [::1]:6060");
-	if (r == -ELIBACC)
+	if (r == -ELIBACC) {
+		log_info("%s", http_server_load_error());
 		return cmd_fail(r, "install it: apt-get install libmicrohttpd12",
 				"cannot load libmicrohttpd, which serves HTTP");
+	}
 	if (r < 0)
 		return cmd_fail(
 			r, r == -EADDRINUSE ? "give another port with --listen ADDR:PORT" : NULL,

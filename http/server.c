@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,18 +49,32 @@ static struct {
 static pthread_once_t mhd_once = PTHREAD_ONCE_INIT;
 static int mhd_error = -ELIBACC;
 
+/* Why the library could not be used, for -v (dlerror's words). */
+static char mhd_why[256];
+
 static void mhd_load(void)
 {
 	void *h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
 
-	if (!h)
+	if (!h) {
+		(void)snprintf(mhd_why, sizeof(mhd_why), "%s", dlerror());
 		return;
-#define MHD_RESOLVE(name)                             \
-	if (!(*(void **)&mhd.name = dlsym(h, #name))) \
-		return;
+	}
+#define MHD_RESOLVE(name)                                                                    \
+	if (!(*(void **)&mhd.name = dlsym(h, #name))) {                                      \
+		(void)snprintf(mhd_why, sizeof(mhd_why), "%s has no %s", MHD_SONAME, #name); \
+		(void)dlclose(h);                                                            \
+		memset(&mhd, 0, sizeof(mhd));                                                \
+		return;                                                                      \
+	}
 	MHD_FUNCTIONS(MHD_RESOLVE)
 #undef MHD_RESOLVE
 	mhd_error = 0;
+}
+
+const char *http_server_load_error(void)
+{
+	return mhd_why;
 }
 
 struct http_server {

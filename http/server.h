@@ -52,6 +52,9 @@ bool http_request_gone(const struct http_request *req);
 int http_server_start(const char *host, uint16_t port, unsigned max_connections, http_handler fn,
 		      void *ctx, struct http_server **ret, uint16_t *ret_port);
 
+/* After -ELIBACC: why libmicrohttpd could not be used (the loader's words). */
+const char *http_server_load_error(void);
+
 /* Close the listening socket and wait for the requests being answered. NULL-safe. */
 void http_server_stop(struct http_server *s);
 

@@ -293,7 +293,8 @@ wait "$v6srv"
 # library is hidden by a bind mount in a private mount namespace.
 lib=$(ldconfig -p | sed -n 's|.*libmicrohttpd.so.12 .*=> ||p' | head -1)
 if [ -n "$lib" ]; then
-	unshare -m --propagation private sh -c 'mount --bind /dev/null "$(readlink -f "$1")" &&
+	# Bounded: were the library found after all, serve would serve until killed (exit 124).
+	timeout 20 unshare -m --propagation private sh -c 'mount --bind /dev/null "$(readlink -f "$1")" &&
 		exec "$0" serve --listen 127.0.0.1:0' "$CPROF" "$lib" 2>"$tmp/nolib"
 	check "without libmicrohttpd serve fails (exit $?)" [ $? -eq 1 ]
 	check "in one line naming the package to install" \
