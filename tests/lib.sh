@@ -104,12 +104,22 @@ start_record() {
 	# shellcheck disable=SC2086
 	$wrapper "$CPROF" -v "$@" 2>"$tmp/started" &
 	rec=$!
-	grep -q -m1 "recording" "$tmp/started"
-	# Made here, not by the copy's redirection: a caller may read it before the
-	# background shell has opened it (an ASan run's periodic test did, and
-	# counted nothing).
-	: >"$err"
-	cat "$tmp/started" >>"$err" &
+	follow_fifo "$tmp/started" "recording" "$err"
+}
+
+# follow_fifo FIFO TEXT FILE: copy what is written into FIFO to FILE, in the
+# background to its end, and return once a line with TEXT has been copied
+# (or the writer closed it first). One reader from first to last: a first
+# reader gone before a second opens the FIFO left cprof's next line no
+# reader, and SIGPIPE killed it (a clean clone's trust test, in both builds,
+# when Ctrl-C came at once). FILE is made at once: a caller may read it
+# before the copy writes (an ASan run's periodic test did, and counted nothing).
+follow_fifo() {
+	rm -f "$tmp/followed"
+	mkfifo "$tmp/followed"
+	: >"$3"
+	tee -a "$3" <"$1" | { grep -q -m1 "$2"; echo >"$tmp/followed"; cat >/dev/null; } &
+	read -r _ <"$tmp/followed"
 }
 
 # help_options CMD: the options cprof CMD --help lists (cprof's own without

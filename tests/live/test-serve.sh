@@ -39,8 +39,8 @@ ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0" unshare -m --
 	exec "$0" -v serve --listen 127.0.0.1:0 --prefix /custom/pprof/ --max-seconds 20 -F 499' "$CPROF" \
 	2>"$tmp/serving" &
 srv=$!
-line=$(grep -m1 "serving" "$tmp/serving")
-cat "$tmp/serving" >"$tmp/serve.err" &
+follow_fifo "$tmp/serving" "serving" "$tmp/serve.err"
+line=$(grep -m1 "serving" "$tmp/serve.err")
 port=$(echo "$line" | sed -n 's|.*http://127.0.0.1:\([0-9]*\)/custom/pprof/.*|\1|p')
 check "serve prints where it listens (${port:-?})" [ -n "$port" ]
 # A custom prefix (given with a trailing slash): every check below goes through it.
@@ -226,8 +226,8 @@ chmod 600 "$tmp/token"
 mkfifo "$tmp/tserving"
 "$CPROF" serve --listen 127.0.0.1:0 --token-file "$tmp/token" 2>"$tmp/tserving" &
 tsrv=$!
-tport=$(grep -m1 serving "$tmp/tserving" | sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p')
-cat "$tmp/tserving" >/dev/null &
+follow_fifo "$tmp/tserving" serving "$tmp/tserve.err"
+tport=$(sed -n 's|.*http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/tserve.err" | head -1)
 tbase="http://127.0.0.1:$tport/debug/pprof"
 code=$(curl -sS --max-time 10 -D "$tmp/h" -o "$tmp/b" -w '%{http_code}' "$tbase/cmdline")
 check "--token-file: no token is 401 ($code)" [ "$code" = 401 ]
@@ -280,8 +280,8 @@ check "an unclosed IPv6 bracket is a usage error (exit 2)" [ $? -eq 2 ]
 mkfifo "$tmp/v6serving"
 "$CPROF" serve --listen '[::1]:0' 2>"$tmp/v6serving" &
 v6srv=$!
-v6port=$(grep -m1 serving "$tmp/v6serving" | sed -n 's|.*http://\[::1\]:\([0-9]*\)/.*|\1|p')
-cat "$tmp/v6serving" >/dev/null &
+follow_fifo "$tmp/v6serving" serving "$tmp/v6serve.err"
+v6port=$(sed -n 's|.*http://\[::1\]:\([0-9]*\)/.*|\1|p' "$tmp/v6serve.err" | head -1)
 check "--listen [::1]:0 serves on IPv6 loopback (${v6port:-?})" [ -n "$v6port" ]
 code=$(curl -sS --max-time 10 -o "$tmp/v6b" -w '%{http_code}' "http://[::1]:$v6port/debug/pprof/cmdline")
 check "and answers there ($code)" [ "$code" = 200 ]

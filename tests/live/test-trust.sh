@@ -329,8 +329,11 @@ unshare -p -f -m --mount-proc env tmp="$tmp" CPROF="$CPROF" HOT="$HOT" NOFP="$NO
 	mkfifo "$tmp/started"
 	"$CPROF" -v record -a -o "$tmp/reuse.pb.gz" 2>"$tmp/started" &
 	rec=$!
-	grep -q -m1 "recording" "$tmp/started"
-	cat "$tmp/started" >/dev/null &
+	# One reader throughout (tests/lib.sh, follow_fifo): none would mean SIGPIPE.
+	rm -f "$tmp/followed"
+	mkfifo "$tmp/followed"
+	tee "$tmp/reuse.err" <"$tmp/started" | { grep -q -m1 "recording"; echo >"$tmp/followed"; cat >/dev/null; } &
+	read -r _ <"$tmp/followed"
 	echo 999 >/proc/sys/kernel/ns_last_pid
 	"$HOT" 0.5 &
 	first=$!
