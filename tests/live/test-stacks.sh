@@ -58,16 +58,25 @@ check "every location in the Go binary has a file and a line ($(wc -l <"$tmp/gol
 [ -s "$tmp/nolines" ] && head -n 5 "$tmp/nolines" | diag
 pprof -top "$tmp/own.pprof" | top_flat 10 >"$tmp/own.top"
 pprof -top "$tmp/go.pb.gz" >"$tmp/cprof.top"
+# Two samplers of one run: runtime/pprof's SIGPROF at 100 Hz (~4,000
+# samples here: a 50 % share is known to 0.8 points, one standard error) and
+# perf's cpu-clock, which land differently on the boundary between main.mix,
+# inlined, and main.loop around it. 3 points failed a clean clone (main.mix at
+# 51.6 % and 48.1 %) after eight that passed. The bound: 4 points, or 4
+# standard errors of runtime/pprof's share where that is wider (fewer samples).
+n=$(pprof -sample_index=samples -top "$tmp/own.pprof" | sed -n 's/.* of \([0-9][0-9]*\) total.*/\1/p' | head -n 1)
 far=0
 while IFS="	" read -r name want; do
 	got=$(awk -v n="$name" '{ name = $6; for (i = 7; i <= NF; i++) name = name " " $i }
 		name == n { sub(/%/, "", $2); print $2; exit }' "$tmp/cprof.top")
-	if ! within "${got:-0}" "$(echo "$want" | awk '{ print $1 - 3 }')" "$(echo "$want" | awk '{ print $1 + 3 }')"; then
+	d=$(awk -v p="$want" -v n="${n:-0}" 'BEGIN { e = n > 0 ? 400 * sqrt(p / 100 * (1 - p / 100) / n) : 0
+		print (e > 4 ? e : 4) }')
+	if ! within "${got:-0}" "$(echo "$want $d" | awk '{ print $1 - $2 }')" "$(echo "$want $d" | awk '{ print $1 + $2 }')"; then
 		echo "$name: runtime/pprof ${want}%, cprof ${got:-0}%" >>"$tmp/far"
 		far=$((far + 1))
 	fi
 done <"$tmp/own.top"
-check "the top 10 self shares are within 3 points of runtime/pprof's ($(head -n 3 "$tmp/own.top" | tr '\t\n' '= '))" \
+check "the top 10 self shares are within 4 points (or 4 standard errors) of runtime/pprof's (${n:-?} samples: $(head -n 3 "$tmp/own.top" | tr '\t\n' '= '))" \
 	[ -s "$tmp/own.top" -a "$far" -eq 0 ]
 [ "$far" -eq 0 ] || diag "$tmp/far"
 
