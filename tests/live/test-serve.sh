@@ -141,6 +141,13 @@ if [ -x "$MAPS" ]; then
 	LD_PRELOAD=$(dirname "$CPROF")/../preload/libcprof-alloc.so CPROF_ALLOC_RATE=65536 \
 		"$MAPS" 100000 >/dev/null &
 	maps_pid=$!
+	# Asked before its exec had mapped the library, /heap found no hooks to
+	# attach to (an ASan run's did): until the library is in its maps, 10 s at most.
+	i=0
+	while ! grep -q libcprof-alloc "/proc/$maps_pid/maps" 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	pprof -raw "$base/heap?seconds=1&pid=$maps_pid" >"$tmp/heap.raw"
 	check "go tool pprof pulls /heap: Go's four heap sample types" grep -q \
 		"alloc_objects/count alloc_space/bytes inuse_objects/count inuse_space/bytes" \
