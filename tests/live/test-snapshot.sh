@@ -180,6 +180,12 @@ pprof -tags "$tmp/zombie.pb.gz" >"$tmp/zombie.tags"
 check "its one thread labelled state Z" grep -q "1.0 (  100%): Z$" "$tmp/zombie.tags"
 kill "$parent"
 kill -STOP "$pid"
+# Each thread stops when it next runs: until none is in another state (5 s at most).
+i=0
+while grep -L '^State:.T' /proc/"$pid"/task/*/status 2>/dev/null | grep -q . && [ $i -lt 500 ]; do
+	sleep 0.01
+	i=$((i + 1))
+done
 "$CPROF" snapshot -p "$pid" -o "$tmp/stopped.pb.gz" 2>"$tmp/stopped.err"
 check "a stopped process: exit 0" [ $? -eq 0 ]
 pprof -tags "$tmp/stopped.pb.gz" >"$tmp/stopped.tags"
